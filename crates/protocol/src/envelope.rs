@@ -124,9 +124,7 @@ impl<'a> Envelope<'a> {
         if self.parts.iter().any(|p| p.is_empty() || p.len() > MAX_PART_LEN) {
             return Err(malformed("part length out of range"));
         }
-        let total = HEADER_LEN
-            + self.manifest.len()
-            + self.parts.iter().map(|p| 4 + p.len()).sum::<usize>();
+        let total = HEADER_LEN + self.manifest.len() + self.parts.iter().map(|p| 4 + p.len()).sum::<usize>();
         let mut out = Vec::with_capacity(total);
         out.extend_from_slice(&MAGIC);
         out.push(ENVELOPE_VERSION);
@@ -148,9 +146,7 @@ mod tests {
     use super::*;
 
     fn sample() -> Vec<u8> {
-        Envelope { manifest: b"{}", signature: [7; 64], parts: vec![b"abc", b"de"] }
-            .encode()
-            .unwrap()
+        Envelope { manifest: b"{}", signature: [7; 64], parts: vec![b"abc", b"de"] }.encode().unwrap()
     }
 
     #[test]

@@ -125,9 +125,7 @@ fn invalid(detail: impl Into<String>) -> ProtocolError {
 
 /// True for `[A-Za-z0-9_-]{1,max}`: session ids, nonces and key ids.
 pub fn is_identifier(text: &str, max: usize) -> bool {
-    !text.is_empty()
-        && text.len() <= max
-        && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    !text.is_empty() && text.len() <= max && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 fn is_name(text: &str, max: usize) -> bool {

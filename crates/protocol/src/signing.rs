@@ -51,9 +51,8 @@ pub struct CapturePublicKey(VerifyingKey);
 impl CapturePublicKey {
     /// Parses 32 raw bytes; rejects points that are not valid Ed25519 public keys.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, ProtocolError> {
-        let raw: [u8; 32] = bytes
-            .try_into()
-            .map_err(|_| ProtocolError::new(ErrorCode::KeyMismatch, "a public key is 32 bytes"))?;
+        let raw: [u8; 32] =
+            bytes.try_into().map_err(|_| ProtocolError::new(ErrorCode::KeyMismatch, "a public key is 32 bytes"))?;
         let key = VerifyingKey::from_bytes(&raw)
             .map_err(|_| ProtocolError::new(ErrorCode::KeyMismatch, "not a valid Ed25519 public key"))?;
         if key.is_weak() {
@@ -89,9 +88,9 @@ impl CapturePublicKey {
         let mut message = Vec::with_capacity(SIGNING_CONTEXT.len() + manifest.len());
         message.extend_from_slice(SIGNING_CONTEXT);
         message.extend_from_slice(manifest);
-        self.0
-            .verify_strict(&message, &Signature::from_bytes(signature))
-            .map_err(|_| ProtocolError::new(ErrorCode::SignatureInvalid, "signature does not verify with the session key"))
+        self.0.verify_strict(&message, &Signature::from_bytes(signature)).map_err(|_| {
+            ProtocolError::new(ErrorCode::SignatureInvalid, "signature does not verify with the session key")
+        })
     }
 }
 

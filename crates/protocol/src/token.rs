@@ -88,8 +88,7 @@ impl TokenKey {
         let tag = b64::decode(tag_text).ok_or_else(|| malformed("tag is not base64url"))?;
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC takes keys of any length");
         mac.update(signed_part.as_bytes());
-        mac.verify_slice(&tag)
-            .map_err(|_| ProtocolError::new(ErrorCode::TokenInvalid, "token tag does not verify"))?;
+        mac.verify_slice(&tag).map_err(|_| ProtocolError::new(ErrorCode::TokenInvalid, "token tag does not verify"))?;
         let claims_text = &signed_part[PREFIX.len()..];
         let json = b64::decode(claims_text).ok_or_else(|| malformed("claims are not base64url"))?;
         let claims: TokenClaims = serde_json::from_slice(&json).map_err(|_| malformed("claims are not valid"))?;

@@ -57,22 +57,34 @@ pub fn verify_capture<'a>(bytes: &'a [u8], expect: &Expectations<'_>) -> Result<
         return Err(ProtocolError::new(ErrorCode::SessionMismatch, "the payload is addressed to another session"));
     }
     if manifest.key_id != expect.public_key.key_id() {
-        return Err(ProtocolError::new(ErrorCode::KeyMismatch, "the payload names a key not registered for this session"));
+        return Err(ProtocolError::new(
+            ErrorCode::KeyMismatch,
+            "the payload names a key not registered for this session",
+        ));
     }
     expect.public_key.verify_manifest(envelope.manifest, &envelope.signature)?;
     manifest.check_canonical(envelope.manifest)?;
     if !expect.allowed_steps.contains(&manifest.step) {
-        return Err(ProtocolError::new(ErrorCode::StepNotAllowed, format!("step {} is not allowed for this session", manifest.step.as_str())));
+        return Err(ProtocolError::new(
+            ErrorCode::StepNotAllowed,
+            format!("step {} is not allowed for this session", manifest.step.as_str()),
+        ));
     }
     if envelope.parts.len() < manifest.images.len() {
         return Err(ProtocolError::new(ErrorCode::PartMissing, "an image listed in the manifest has no part"));
     }
     if envelope.parts.len() > manifest.images.len() {
-        return Err(ProtocolError::new(ErrorCode::PartUnexpected, "the envelope carries a part the manifest does not list"));
+        return Err(ProtocolError::new(
+            ErrorCode::PartUnexpected,
+            "the envelope carries a part the manifest does not list",
+        ));
     }
     for (entry, part) in manifest.images.iter().zip(&envelope.parts) {
         if part.len() as u64 != entry.byte_len || hex::encode(sha256(part)) != entry.sha256 {
-            return Err(ProtocolError::new(ErrorCode::PayloadTampered, format!("image {} does not match its signed digest", entry.name)));
+            return Err(ProtocolError::new(
+                ErrorCode::PayloadTampered,
+                format!("image {} does not match its signed digest", entry.name),
+            ));
         }
     }
     Ok(VerifiedCapture {
@@ -106,10 +118,14 @@ impl MemoryNonceLedger {
 impl NonceLedger for MemoryNonceLedger {
     fn consume(&mut self, session_id: &str, nonce: &str, now_ms: u64) -> Result<(), ProtocolError> {
         match self.nonces.get_mut(nonce) {
-            Some((sid, _, _)) if sid != session_id => Err(ProtocolError::new(ErrorCode::NonceUnknown, "nonce was not issued for this session")),
+            Some((sid, _, _)) if sid != session_id => {
+                Err(ProtocolError::new(ErrorCode::NonceUnknown, "nonce was not issued for this session"))
+            }
             None => Err(ProtocolError::new(ErrorCode::NonceUnknown, "nonce was never issued")),
             Some((_, _, true)) => Err(ProtocolError::new(ErrorCode::NonceReplayed, "nonce was already used")),
-            Some((_, expires, _)) if now_ms >= *expires => Err(ProtocolError::new(ErrorCode::NonceExpired, "nonce has expired")),
+            Some((_, expires, _)) if now_ms >= *expires => {
+                Err(ProtocolError::new(ErrorCode::NonceExpired, "nonce has expired"))
+            }
             Some((_, _, used)) => {
                 *used = true;
                 Ok(())
