@@ -27,6 +27,8 @@ pub enum ErrorCode {
     SignatureInvalid,
     /// The manifest names a signing key other than the one registered for the session.
     KeyMismatch,
+    /// A public key is not a valid Ed25519 public key in base64url.
+    KeyMalformed,
     /// No capture key has been registered for the session yet.
     KeyNotRegistered,
     /// A capture key is already registered for the session (a second one is refused).
@@ -71,6 +73,7 @@ impl ErrorCode {
         Self::PayloadTampered,
         Self::SignatureInvalid,
         Self::KeyMismatch,
+        Self::KeyMalformed,
         Self::KeyNotRegistered,
         Self::KeyAlreadyRegistered,
         Self::SessionMismatch,
@@ -100,6 +103,7 @@ impl ErrorCode {
             Self::PayloadTampered => "payload_tampered",
             Self::SignatureInvalid => "signature_invalid",
             Self::KeyMismatch => "key_mismatch",
+            Self::KeyMalformed => "key_malformed",
             Self::KeyNotRegistered => "key_not_registered",
             Self::KeyAlreadyRegistered => "key_already_registered",
             Self::SessionMismatch => "session_mismatch",
@@ -140,6 +144,7 @@ impl ErrorCode {
             | Self::PartUnexpected
             | Self::PayloadTampered
             | Self::SignatureInvalid
+            | Self::KeyMalformed
             | Self::NonceUnknown
             | Self::NonceExpired => 400,
         }

@@ -115,8 +115,10 @@ pub struct Manifest {
 
 /// Content types an image part may declare.
 pub const IMAGE_CONTENT_TYPES: [&str; 2] = ["image/jpeg", "image/png"];
-/// Largest width or height an image may declare.
-pub const MAX_IMAGE_SIDE: u32 = 12_000;
+/// Largest width or height an image may declare (the verifier and `vision` use the same bound).
+pub const MAX_IMAGE_SIDE: u32 = 8192;
+/// Largest pixel count an image may declare.
+pub const MAX_IMAGE_PIXELS: u64 = 40_000_000;
 const MAX_QUALITY_ENTRIES: usize = 64;
 
 fn invalid(detail: impl Into<String>) -> ProtocolError {
@@ -206,7 +208,12 @@ impl Manifest {
             if !IMAGE_CONTENT_TYPES.contains(&image.content_type.as_str()) {
                 return Err(invalid(format!("image {i}: content_type must be image/jpeg or image/png")));
             }
-            if image.width == 0 || image.height == 0 || image.width > MAX_IMAGE_SIDE || image.height > MAX_IMAGE_SIDE {
+            if image.width == 0
+                || image.height == 0
+                || image.width > MAX_IMAGE_SIDE
+                || image.height > MAX_IMAGE_SIDE
+                || u64::from(image.width) * u64::from(image.height) > MAX_IMAGE_PIXELS
+            {
                 return Err(invalid(format!("image {i}: dimensions out of range")));
             }
             if image.byte_len == 0 || image.byte_len > MAX_PART_LEN as u64 {

@@ -52,11 +52,11 @@ impl CapturePublicKey {
     /// Parses 32 raw bytes; rejects points that are not valid Ed25519 public keys.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, ProtocolError> {
         let raw: [u8; 32] =
-            bytes.try_into().map_err(|_| ProtocolError::new(ErrorCode::KeyMismatch, "a public key is 32 bytes"))?;
+            bytes.try_into().map_err(|_| ProtocolError::new(ErrorCode::KeyMalformed, "a public key is 32 bytes"))?;
         let key = VerifyingKey::from_bytes(&raw)
-            .map_err(|_| ProtocolError::new(ErrorCode::KeyMismatch, "not a valid Ed25519 public key"))?;
+            .map_err(|_| ProtocolError::new(ErrorCode::KeyMalformed, "not a valid Ed25519 public key"))?;
         if key.is_weak() {
-            return Err(ProtocolError::new(ErrorCode::KeyMismatch, "weak Ed25519 public key"));
+            return Err(ProtocolError::new(ErrorCode::KeyMalformed, "weak Ed25519 public key"));
         }
         Ok(Self(key))
     }
@@ -64,7 +64,7 @@ impl CapturePublicKey {
     /// Parses the base64url form used on the wire.
     pub fn from_base64(text: &str) -> Result<Self, ProtocolError> {
         let bytes = b64::decode(text)
-            .ok_or_else(|| ProtocolError::new(ErrorCode::KeyMismatch, "public key is not base64url"))?;
+            .ok_or_else(|| ProtocolError::new(ErrorCode::KeyMalformed, "public key is not base64url"))?;
         Self::from_bytes(&bytes)
     }
 

@@ -89,7 +89,7 @@ impl TokenKey {
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC takes keys of any length");
         mac.update(signed_part.as_bytes());
         mac.verify_slice(&tag).map_err(|_| ProtocolError::new(ErrorCode::TokenInvalid, "token tag does not verify"))?;
-        let claims_text = &signed_part[PREFIX.len()..];
+        let claims_text = signed_part.strip_prefix(PREFIX).ok_or_else(|| malformed("missing claims"))?;
         let json = b64::decode(claims_text).ok_or_else(|| malformed("claims are not base64url"))?;
         let claims: TokenClaims = serde_json::from_slice(&json).map_err(|_| malformed("claims are not valid"))?;
         if now >= claims.exp {
@@ -135,6 +135,9 @@ mod tests {
             let code = key.verify(&forged, 1500).unwrap_err().code;
             assert!(matches!(code, ErrorCode::TokenInvalid | ErrorCode::TokenMalformed), "{code}");
         }
+        // A tag over the bare prefix is still refused (it once reached an out-of-range slice).
+        let bare = format!("tct1.{}", crate::b64::encode(&key.tag("tct1")));
+        assert_eq!(key.verify(&bare, 1500).unwrap_err().code, ErrorCode::TokenMalformed);
         for garbage in ["", "tct1.", "tct1..", "Bearer x", "tct1.a.b.c", &"x".repeat(5000)] {
             assert!(key.verify(garbage, 1500).is_err());
         }

@@ -1,0 +1,275 @@
+//! Domain types that are valid by construction: identifiers, API keys, session statuses.
+//!
+//! Every type here is built either by generating a fresh random value or by parsing
+//! untrusted text; a value that exists has passed its format rules.
+
+use std::fmt;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use subtle::ConstantTimeEq as _;
+use trustcap_protocol::digest::sha256;
+
+/// Lowercase RFC 4648 base32 alphabet: 32 symbols, so a random byte masked to 5 bits
+/// picks one without bias.
+const BASE32: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
+/// Random characters after the prefix of an identifier (26 × 5 = 130 bits).
+const ID_RANDOM_LEN: usize = 26;
+
+/// Fills `buf` from the operating system's CSPRNG.
+///
+/// # Panics
+/// If the operating system cannot provide randomness: the service cannot run safely
+/// without it, and no request should ever be answered with predictable identifiers.
+pub fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut buf = [0u8; N];
+    getrandom::fill(&mut buf).expect("the operating system's random number generator failed");
+    buf
+}
+
+fn random_base32(len: usize) -> String {
+    let mut out = String::with_capacity(len);
+    let bytes: [u8; ID_RANDOM_LEN] = random_bytes();
+    for &b in bytes.iter().take(len) {
+        out.push(BASE32[usize::from(b & 31)] as char);
+    }
+    out
+}
+
+fn parse_prefixed(text: &str, prefix: &str) -> bool {
+    text.strip_prefix(prefix)
+        .is_some_and(|rest| rest.len() == ID_RANDOM_LEN && rest.bytes().all(|b| BASE32.contains(&b)))
+}
+
+macro_rules! prefixed_id {
+    ($(#[$doc:meta])* $name:ident, $prefix:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        pub struct $name(String);
+
+        impl $name {
+            /// The textual prefix of every identifier of this kind.
+            pub const PREFIX: &'static str = $prefix;
+
+            /// A fresh random identifier.
+            pub fn generate() -> Self {
+                Self(format!("{}{}", $prefix, random_base32(ID_RANDOM_LEN)))
+            }
+
+            /// Parses untrusted text; `None` unless it is the prefix and 26 base32 characters.
+            pub fn parse(text: &str) -> Option<Self> {
+                parse_prefixed(text, $prefix).then(|| Self(text.to_owned()))
+            }
+
+            /// The identifier as text.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+    };
+}
+
+prefixed_id!(
+    /// A verification session: `ses_` and 26 random base32 characters.
+    SessionId,
+    "ses_"
+);
+prefixed_id!(
+    /// A tenant (a customer of the service): `ten_` and 26 random base32 characters.
+    TenantId,
+    "ten_"
+);
+prefixed_id!(
+    /// An accepted capture: `cap_` and 26 random base32 characters.
+    CaptureId,
+    "cap_"
+);
+prefixed_id!(
+    /// The unique id of a client token (`jti`): `tok_` and 26 random base32 characters.
+    TokenId,
+    "tok_"
+);
+
+/// A single-use upload nonce: 24 random bytes, base64url without padding (32 characters).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Nonce(String);
+
+impl Nonce {
+    /// A fresh random nonce.
+    pub fn generate() -> Self {
+        Self(URL_SAFE_NO_PAD.encode(random_bytes::<24>()))
+    }
+
+    /// The nonce as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+const API_KEY_PREFIX: &str = "tck_";
+const API_KEY_ID_LEN: usize = 8;
+const API_KEY_SECRET_LEN: usize = 43;
+const API_KEY_LEN: usize = API_KEY_PREFIX.len() + API_KEY_ID_LEN + 1 + API_KEY_SECRET_LEN;
+
+/// A tenant's secret API key: `tck_<8-char prefix>_<43-char base64url secret>`.
+///
+/// Only the prefix (for lookup) and the SHA-256 of the whole key are stored; the key
+/// itself is shown once when created. `Debug` never prints the secret.
+#[derive(Clone)]
+pub struct ApiKey(String);
+
+impl fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ApiKey({}_..)", &self.0[..API_KEY_PREFIX.len() + API_KEY_ID_LEN])
+    }
+}
+
+impl ApiKey {
+    /// A fresh key: a random base32 lookup prefix and 32 random secret bytes.
+    pub fn generate() -> Self {
+        let secret = URL_SAFE_NO_PAD.encode(random_bytes::<32>());
+        Self(format!("{API_KEY_PREFIX}{}_{secret}", random_base32(API_KEY_ID_LEN)))
+    }
+
+    /// Parses untrusted text (e.g. from an `Authorization` header).
+    pub fn parse(text: &str) -> Option<Self> {
+        if text.len() != API_KEY_LEN {
+            return None;
+        }
+        let rest = text.strip_prefix(API_KEY_PREFIX)?;
+        let (id, secret) = rest.split_at(API_KEY_ID_LEN);
+        let secret = secret.strip_prefix('_')?;
+        let id_ok = id.bytes().all(|b| BASE32.contains(&b));
+        let secret_ok = secret.len() == API_KEY_SECRET_LEN && URL_SAFE_NO_PAD.decode(secret).is_ok();
+        (id_ok && secret_ok).then(|| Self(text.to_owned()))
+    }
+
+    /// The lookup prefix (the 8 characters after `tck_`); not secret.
+    pub fn prefix(&self) -> &str {
+        &self.0[API_KEY_PREFIX.len()..API_KEY_PREFIX.len() + API_KEY_ID_LEN]
+    }
+
+    /// SHA-256 of the whole key, lowercase hex: the stored form.
+    pub fn hash_hex(&self) -> String {
+        hex::encode(sha256(self.0.as_bytes()))
+    }
+
+    /// Compares this key against a stored hash in constant time.
+    pub fn matches_hash(&self, stored_hex: &str) -> bool {
+        let Ok(stored) = hex::decode(stored_hex) else { return false };
+        bool::from(sha256(self.0.as_bytes()).as_slice().ct_eq(stored.as_slice()))
+    }
+
+    /// The full key text. Show it once, to the operator who created it; never log it.
+    pub fn expose_secret(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Where a session is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionStatus {
+    /// Created; nothing captured yet.
+    Created,
+    /// At least one capture accepted, some steps still missing.
+    Capturing,
+    /// Every step has a capture.
+    Submitted,
+    /// The session (and its client token) expired before it was submitted.
+    Expired,
+}
+
+impl SessionStatus {
+    /// The stable string form stored and returned by the API.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Created => "created",
+            Self::Capturing => "capturing",
+            Self::Submitted => "submitted",
+            Self::Expired => "expired",
+        }
+    }
+
+    /// Parses the stored form.
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::Created, Self::Capturing, Self::Submitted, Self::Expired].into_iter().find(|s| s.as_str() == text)
+    }
+
+    /// The status as seen at `now`: a session still open past its expiry is `expired`.
+    pub fn at(self, expires_at: i64, now: i64) -> Self {
+        match self {
+            Self::Created | Self::Capturing if now >= expires_at => Self::Expired,
+            other => other,
+        }
+    }
+
+    /// True when the SDK may still register a key, fetch nonces and upload.
+    pub const fn is_capturable(self) -> bool {
+        matches!(self, Self::Created | Self::Capturing)
+    }
+}
+
+impl fmt::Display for SessionStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_generate_and_parse() {
+        let id = SessionId::generate();
+        assert_eq!(id.as_str().len(), 4 + 26);
+        assert_eq!(SessionId::parse(id.as_str()), Some(id.clone()));
+        assert_ne!(SessionId::generate(), id);
+        assert!(SessionId::parse("ten_aaaaaaaaaaaaaaaaaaaaaaaaaa").is_none());
+        assert!(SessionId::parse("ses_AAAAAAAAAAAAAAAAAAAAAAAAAA").is_none());
+        assert!(SessionId::parse("ses_short").is_none());
+        assert!(TenantId::parse(TenantId::generate().as_str()).is_some());
+        assert!(trustcap_protocol::manifest::is_identifier(SessionId::generate().as_str(), 64));
+        assert!(trustcap_protocol::manifest::is_identifier(Nonce::generate().as_str(), 128));
+    }
+
+    #[test]
+    fn api_keys() {
+        let key = ApiKey::generate();
+        let text = key.expose_secret().to_owned();
+        assert_eq!(text.len(), API_KEY_LEN);
+        let parsed = ApiKey::parse(&text).unwrap();
+        assert_eq!(parsed.prefix(), key.prefix());
+        assert!(parsed.matches_hash(&key.hash_hex()));
+        assert!(!ApiKey::generate().matches_hash(&key.hash_hex()));
+        assert!(!key.matches_hash("zz"));
+        assert!(!format!("{key:?}").contains(&text[13..]));
+        assert!(ApiKey::parse("tck_short").is_none());
+        let mut bad = text.clone();
+        bad.replace_range(12..13, "-");
+        assert!(ApiKey::parse(&bad).is_none());
+        assert!(ApiKey::parse(&text.replace("tck_", "xxx_")).is_none());
+    }
+
+    #[test]
+    fn statuses() {
+        for s in ["created", "capturing", "submitted", "expired"] {
+            assert_eq!(SessionStatus::parse(s).unwrap().as_str(), s);
+        }
+        assert_eq!(SessionStatus::Created.at(10, 10), SessionStatus::Expired);
+        assert_eq!(SessionStatus::Capturing.at(10, 9), SessionStatus::Capturing);
+        assert_eq!(SessionStatus::Submitted.at(10, 11), SessionStatus::Submitted);
+    }
+}

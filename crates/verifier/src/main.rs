@@ -1,0 +1,64 @@
+//! The `trustcap-verifier` command line: serve, migrate and administer tenants.
+
+#![forbid(unsafe_code)]
+
+use std::io::Write as _;
+use std::process::ExitCode;
+
+use clap::Parser as _;
+use trustcap_verifier::domain::TenantId;
+use trustcap_verifier::time::now_secs;
+use trustcap_verifier::{Application, Cli, Command, db, init_tracing, load_or_create_secret};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!("{err}");
+            eprintln!("error: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
+    let pool = db::connect(&cli.database).await.map_err(|e| format!("cannot open the database: {e}"))?;
+    db::migrate(&pool).await.map_err(|e| format!("migrations failed: {e}"))?;
+    match cli.command {
+        Command::Migrate => {
+            println!("migrations applied");
+        }
+        Command::CreateTenant { name } => {
+            let name = name.trim();
+            if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
+                return Err("the tenant name must be 1-200 printable characters".into());
+            }
+            let id = db::create_tenant(&pool, name, now_secs()).await?;
+            println!("{id}");
+        }
+        Command::CreateApiKey { tenant } => {
+            let tenant = TenantId::parse(&tenant).ok_or("not a tenant id (ten_...)")?;
+            if !db::tenant_exists(&pool, &tenant).await? {
+                return Err(format!("no tenant {tenant}").into());
+            }
+            let key = db::create_api_key(&pool, &tenant, now_secs()).await?;
+            println!("{}", key.expose_secret());
+        }
+        Command::Serve(args) => {
+            let key = load_or_create_secret(&cli.secret_file)
+                .map_err(|e| format!("token secret {}: {e}", cli.secret_file.display()))?;
+            let app = Application::build(pool.clone(), key, args).await?;
+            let mut stdout = std::io::stdout().lock();
+            writeln!(stdout, "listening on http://{}", app.local_addr())?;
+            stdout.flush()?;
+            drop(stdout);
+            tracing::info!(addr = %app.local_addr(), "serving");
+            app.run_until_stopped().await?;
+            pool.close().await;
+        }
+    }
+    Ok(())
+}
