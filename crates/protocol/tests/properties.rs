@@ -7,8 +7,8 @@ use proptest::prelude::*;
 use trustcap_protocol::envelope::HEADER_LEN;
 use trustcap_protocol::verify::verify_and_consume;
 use trustcap_protocol::{
-    CaptureSigningKey, DeviceInfo, ErrorCode, Expectations, ImagePart, ManifestDraft, MemoryNonceLedger, SdkInfo,
-    Step, TokenClaims, TokenKey, seal, verify_capture,
+    CaptureSigningKey, DeviceInfo, ErrorCode, Expectations, ImagePart, ManifestDraft, MemoryNonceLedger, SdkInfo, Step,
+    TokenClaims, TokenKey, seal, verify_capture,
 };
 
 const SESSION: &str = "ses_aaaaaaaaaaaaaaaa";

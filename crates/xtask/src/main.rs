@@ -1,1 +1,46 @@
-fn main() {}
+//! `cargo xtask <task>`: the project's own tasks.
+//!
+//! ```text
+//! cargo xtask demo            set up, build the SDK, start the verifier (SQLite) and the demo page
+//! cargo xtask test            set up, then run every test: lint, unit, integration, wasm in Chromium, end-to-end
+//! cargo xtask setup           install what is missing (idempotent; also run by demo and test)
+//! cargo xtask models          fetch the pinned models into the cache and check their SHA-256
+//! cargo xtask build-sdk       build the npm package from pkg-template/ into target/sdk/package
+//! cargo xtask e2e-assets DIR  write the fake-camera Y4M files the end-to-end test uses
+//! cargo xtask bench <area>    benchmarks: quality (native + wasm in Chromium), size
+//! ```
+
+mod bench;
+mod demo;
+mod models;
+mod sdk;
+mod setup;
+mod test;
+mod util;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("demo") => demo::run(&args[1..]),
+        Some("test") => test::run(&args[1..]),
+        Some("setup") => setup::run(setup::Needs::all()),
+        Some("models") => models::fetch_all().map(|_| ()),
+        Some("build-sdk") => sdk::build().map(|_| ()),
+        Some("e2e-assets") => test::write_e2e_assets(args.get(1).map(String::as_str)),
+        Some("bench") => bench::run(&args[1..]),
+        Some("help" | "--help" | "-h") | None => {
+            println!("{}", include_str!("usage.txt"));
+            Ok(())
+        }
+        Some(other) => Err(format!("unknown task `{other}`; run `cargo xtask help`")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,280 @@
+//! # trustcap-wasm
+//!
+//! The WebAssembly core of the `@trustcap/web` browser SDK. This crate only translates
+//! between JavaScript and the Rust crates that hold the logic:
+//!
+//! * [`FrameAnalyzer`] and [`quality_metrics`] wrap `trustcap-vision` (frame quality,
+//!   guidance and auto-capture);
+//! * [`CaptureKey`] wraps `trustcap-protocol` (the per-session Ed25519 capture key and the
+//!   sealing of a signed upload envelope).
+//!
+//! No algorithm lives here, and none is duplicated in the JavaScript package: hashing, the
+//! manifest and the signature are all produced by `trustcap-protocol`.
+//!
+//! Errors cross the boundary as JavaScript `Error`s whose message starts with a stable code
+//! followed by `": "` and a detail, e.g. `"manifest_invalid: unknown capture step"`.
+
+#![warn(missing_docs)]
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use trustcap_protocol::{CaptureSigningKey, DeviceInfo, ImagePart, ManifestDraft, SdkInfo, Step, seal};
+use trustcap_vision::{AutoCapture, AutoCaptureConfig, Frame, QualityAnalyzer, QualityReport};
+use wasm_bindgen::prelude::*;
+
+/// The SDK name written into every manifest.
+pub const SDK_NAME: &str = "trustcap-web";
+
+/// Longest device text (user agent, camera label) a manifest accepts, in bytes.
+const MAX_DEVICE_TEXT: usize = 512;
+
+/// Installs the panic hook so that a Rust panic shows up in the browser console with its
+/// message instead of an opaque `unreachable` trap. Runs once when the module is
+/// instantiated.
+#[wasm_bindgen(start)]
+pub fn start() {
+    console_error_panic_hook::set_once();
+}
+
+/// The version of this crate (and of the `@trustcap/web` package built from it).
+#[wasm_bindgen]
+pub fn version() -> String {
+    env!("CARGO_PKG_VERSION").to_owned()
+}
+
+/// A JavaScript error whose message is `"<code>: <detail>"`.
+fn js_error(code: &str, detail: impl std::fmt::Display) -> JsError {
+    JsError::new(&format!("{code}: {detail}"))
+}
+
+/// Plain objects for JS (`{}` rather than `Map` for maps).
+fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsError> {
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true))
+        .map_err(|e| js_error("internal", e))
+}
+
+fn frame<'a>(data: &'a [u8], width: u32, height: u32, stride: u32) -> Result<Frame<'a>, JsError> {
+    Frame::new(data, width, height, stride as usize).map_err(|e| js_error(e.code(), e))
+}
+
+fn metrics_of(report: &QualityReport) -> BTreeMap<&'static str, f64> {
+    report.metrics().into_iter().collect()
+}
+
+/// What [`FrameAnalyzer::analyze`] returns to JavaScript.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct FrameResult {
+    guidance: &'static str,
+    message: &'static str,
+    acceptable: bool,
+    is_new_best: bool,
+    capture: bool,
+    steady_count: u32,
+    best_score: f64,
+    frames_analyzed: u32,
+    metrics: BTreeMap<&'static str, f64>,
+}
+
+/// Analyses camera frames one after another and decides when to capture.
+///
+/// JavaScript: `new FrameAnalyzer()`, then `analyze(imageData.data, width, height,
+/// width * 4)` for every frame.
+#[wasm_bindgen]
+pub struct FrameAnalyzer {
+    analyzer: QualityAnalyzer,
+    auto: AutoCapture,
+    frames: u32,
+}
+
+impl Default for FrameAnalyzer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[wasm_bindgen]
+impl FrameAnalyzer {
+    /// A fresh analyzer with the default auto-capture settings.
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> FrameAnalyzer {
+        FrameAnalyzer {
+            analyzer: QualityAnalyzer::new(),
+            auto: AutoCapture::new(AutoCaptureConfig::default()),
+            frames: 0,
+        }
+    }
+
+    /// Analyses one RGBA8 frame (as in canvas `ImageData`, `stride` bytes per row) and
+    /// returns `{ guidance, message, acceptable, isNewBest, capture, steadyCount,
+    /// bestScore, framesAnalyzed, metrics }`. `guidance` is a stable code such as
+    /// `"too_blurry"` or `"ready"`, `message` its English text; `isNewBest` says this frame
+    /// is the best so far (keep its pixels), `capture` that the best frame should now be
+    /// taken. Throws `"<frame error code>: ..."` for a malformed frame.
+    pub fn analyze(&mut self, data: &[u8], width: u32, height: u32, stride: u32) -> Result<JsValue, JsError> {
+        let frame = frame(data, width, height, stride)?;
+        let report = self.analyzer.analyze(&frame);
+        let step = self.auto.update(&report);
+        self.frames = self.frames.saturating_add(1);
+        to_js(&FrameResult {
+            guidance: step.guidance.as_str(),
+            message: step.guidance.message_en(),
+            acceptable: report.acceptable,
+            is_new_best: step.is_new_best,
+            capture: step.capture,
+            steady_count: step.steady_count,
+            best_score: f64::from(step.best_score),
+            frames_analyzed: self.frames,
+            metrics: metrics_of(&report),
+        })
+    }
+
+    /// Forgets every frame seen so far (motion history, best frame, steady count).
+    pub fn reset(&mut self) {
+        self.analyzer.reset();
+        self.auto.reset();
+        self.frames = 0;
+    }
+
+    /// How many frames were analysed since creation or the last [`FrameAnalyzer::reset`].
+    #[wasm_bindgen(getter, js_name = framesAnalyzed)]
+    pub fn frames_analyzed(&self) -> u32 {
+        self.frames
+    }
+}
+
+/// One-shot quality analysis of a single RGBA8 frame with a fresh analyzer. Returns the
+/// metrics object (`{ sharpness, glare, "exposure.mean", ... }`), the same numbers the
+/// native `QualityReport::metrics` gives for the frame.
+#[wasm_bindgen(js_name = qualityMetrics)]
+pub fn quality_metrics(data: &[u8], width: u32, height: u32, stride: u32) -> Result<JsValue, JsError> {
+    let frame = frame(data, width, height, stride)?;
+    to_js(&metrics_of(&QualityAnalyzer::new().analyze(&frame)))
+}
+
+/// The manifest fields JavaScript supplies to [`CaptureKey::seal`].
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct DraftInput {
+    session_id: String,
+    nonce: String,
+    step: String,
+    captured_at_ms: u64,
+    #[serde(default)]
+    sdk_version: Option<String>,
+    #[serde(default)]
+    user_agent: String,
+    #[serde(default)]
+    camera_label: String,
+    #[serde(default)]
+    frames_analyzed: u32,
+    #[serde(default)]
+    quality: BTreeMap<String, f64>,
+}
+
+/// Device text as the manifest accepts it: control characters removed, cut to the length
+/// limit on a character boundary.
+fn device_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len().min(MAX_DEVICE_TEXT));
+    for c in text.chars().filter(|c| !c.is_control()) {
+        if out.len() + c.len_utf8() > MAX_DEVICE_TEXT {
+            break;
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The per-session Ed25519 capture key. The private half never leaves this object.
+///
+/// JavaScript: `const key = CaptureKey.generate()`, register `key.publicKey()` with the
+/// verifier, then `key.seal(draft, jpegBytes, "image/jpeg", width, height)` for each
+/// capture.
+#[wasm_bindgen]
+pub struct CaptureKey {
+    key: CaptureSigningKey,
+}
+
+#[wasm_bindgen]
+impl CaptureKey {
+    /// A new key from 32 bytes of the platform's secure randomness
+    /// (`crypto.getRandomValues`). Throws `"random_unavailable: ..."` if there is none.
+    pub fn generate() -> Result<CaptureKey, JsError> {
+        let mut seed = [0u8; 32];
+        getrandom::fill(&mut seed).map_err(|e| js_error("random_unavailable", e))?;
+        let key = CaptureSigningKey::from_seed(seed);
+        seed.fill(0);
+        Ok(CaptureKey { key })
+    }
+
+    /// The public key in the base64url form the verifier registers.
+    #[wasm_bindgen(js_name = publicKey)]
+    pub fn public_key(&self) -> String {
+        self.key.public_key().to_base64()
+    }
+
+    /// The key id (`k_` and 16 hex digits) that manifests signed by this key carry.
+    #[wasm_bindgen(js_name = keyId)]
+    pub fn key_id(&self) -> String {
+        self.key.public_key().key_id()
+    }
+
+    /// Builds, signs and frames a capture upload for one image.
+    ///
+    /// `draft` is `{ sessionId, nonce, step, capturedAtMs, sdkVersion?, userAgent?,
+    /// cameraLabel?, framesAnalyzed?, quality? }` where `step` is e.g. `"document_front"`
+    /// (also the image's part name) and `quality` maps metric names to finite numbers.
+    /// Returns the envelope bytes (a `Uint8Array`) to POST with the content type
+    /// `application/vnd.trustcap.capture.v1`. Throws `"<protocol error code>: ..."`.
+    pub fn seal(
+        &self,
+        draft: JsValue,
+        image: &[u8],
+        #[wasm_bindgen(js_name = contentType)] content_type: &str,
+        width: u32,
+        height: u32,
+    ) -> Result<Vec<u8>, JsError> {
+        let input: DraftInput = serde_wasm_bindgen::from_value(draft).map_err(|e| js_error("manifest_invalid", e))?;
+        let step = Step::parse(&input.step)
+            .ok_or_else(|| js_error("manifest_invalid", "step must be document_front, document_back or selfie"))?;
+        let draft = ManifestDraft {
+            session_id: input.session_id,
+            nonce: input.nonce,
+            step,
+            captured_at_ms: input.captured_at_ms,
+            sdk: SdkInfo {
+                name: SDK_NAME.to_owned(),
+                version: input.sdk_version.unwrap_or_else(|| env!("CARGO_PKG_VERSION").to_owned()),
+            },
+            device: DeviceInfo {
+                user_agent: device_text(&input.user_agent),
+                camera_label: device_text(&input.camera_label),
+                frames_analyzed: input.frames_analyzed,
+            },
+            quality: input.quality,
+        };
+        let part = ImagePart { name: step.as_str(), content_type, width, height, bytes: image };
+        seal(draft, &[part], &self.key).map_err(|e| js_error(e.code.as_str(), e.detail))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn device_text_is_cleaned_and_bounded() {
+        assert_eq!(device_text("Cam\u{7}era\n 1"), "Camera 1");
+        let long = "é".repeat(400);
+        let cut = device_text(&long);
+        assert!(cut.len() <= MAX_DEVICE_TEXT && cut.chars().all(|c| c == 'é'));
+        assert_eq!(cut.len(), 512);
+    }
+
+    #[test]
+    fn version_is_the_crate_version() {
+        assert_eq!(version(), env!("CARGO_PKG_VERSION"));
+    }
+}

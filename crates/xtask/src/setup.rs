@@ -1,0 +1,120 @@
+//! `cargo xtask setup`: installs what the project needs, idempotently. Each step checks
+//! first and does nothing when already done, so running it again is fast.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::util::{self, exec, on_path, output, step};
+
+/// Which parts of the set-up a task needs.
+#[derive(Debug, Clone, Copy)]
+pub struct Needs {
+    /// wasm32 target and the wasm-bindgen CLI.
+    pub wasm: bool,
+    /// Debian's Chromium and chromedriver.
+    pub browser: bool,
+    /// Node tools (Playwright, wasm-opt) from tests/e2e/package-lock.json.
+    pub node: bool,
+    /// The pinned models.
+    pub models: bool,
+}
+
+impl Needs {
+    /// Everything.
+    pub fn all() -> Self {
+        Self { wasm: true, browser: true, node: true, models: true }
+    }
+}
+
+/// Runs the set-up steps that `needs` asks for.
+pub fn run(needs: Needs) -> Result<(), String> {
+    step("setup: checking tools");
+    if needs.wasm {
+        wasm_target()?;
+        wasm_bindgen_cli()?;
+    }
+    if needs.browser {
+        chromium()?;
+    }
+    if needs.node {
+        node_tools()?;
+    }
+    if needs.models {
+        crate::models::fetch_all()?;
+    }
+    Ok(())
+}
+
+fn wasm_target() -> Result<(), String> {
+    let installed = output(Command::new("rustup").args(["target", "list", "--installed"]))?;
+    if installed.lines().any(|l| l.trim() == "wasm32-unknown-unknown") {
+        println!("  wasm32-unknown-unknown target: present");
+        return Ok(());
+    }
+    exec(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))
+}
+
+/// The exact wasm-bindgen version in Cargo.lock: the CLI must match it byte for byte.
+pub fn locked_wasm_bindgen_version() -> Result<String, String> {
+    let lock = std::fs::read_to_string(util::root().join("Cargo.lock")).map_err(|e| format!("Cargo.lock: {e}"))?;
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line.trim() == "name = \"wasm-bindgen\"" {
+            if let Some(version) = lines.next().and_then(|l| l.trim().strip_prefix("version = \"")) {
+                return Ok(version.trim_end_matches('"').to_owned());
+            }
+        }
+    }
+    Err("wasm-bindgen is not in Cargo.lock".into())
+}
+
+fn wasm_bindgen_cli() -> Result<(), String> {
+    let want = locked_wasm_bindgen_version()?;
+    let have =
+        Command::new("wasm-bindgen").arg("--version").output().ok().and_then(|o| String::from_utf8(o.stdout).ok());
+    if have.as_deref().map(str::trim) == Some(&format!("wasm-bindgen {want}")) {
+        println!("  wasm-bindgen-cli {want}: present");
+        return Ok(());
+    }
+    println!("  installing wasm-bindgen-cli {want} (a few minutes, once)");
+    // Not `--locked`: the registry mirror lacks one of the CLI's locked dependency versions.
+    exec(util::cargo().args(["install", "wasm-bindgen-cli", "--version", &want]))
+}
+
+fn chromium() -> Result<(), String> {
+    if Path::new("/usr/bin/chromium").exists() && Path::new("/usr/bin/chromedriver").exists() {
+        println!("  chromium + chromedriver: present");
+        return Ok(());
+    }
+    println!("  installing Debian's chromium and chromium-driver");
+    let root = output(Command::new("id").arg("-u")).map(|s| s.trim() == "0").unwrap_or(false);
+    let apt = |args: &[&str]| -> Result<(), String> {
+        let mut cmd = if root {
+            Command::new("apt-get")
+        } else if on_path("sudo") {
+            let mut c = Command::new("sudo");
+            c.arg("apt-get");
+            c
+        } else {
+            return Err("installing Chromium needs root or sudo: apt-get install chromium chromium-driver".into());
+        };
+        exec(cmd.args(args).env("DEBIAN_FRONTEND", "noninteractive"))
+    };
+    apt(&["update", "-qq"])?;
+    apt(&["install", "-y", "-qq", "chromium", "chromium-driver"])
+}
+
+fn node_tools() -> Result<(), String> {
+    if !on_path("node") || !on_path("npm") {
+        return Err("Node.js 20 and npm are needed (Debian: apt-get install nodejs npm)".into());
+    }
+    let dir = util::root().join("tests/e2e");
+    let lock_hash = util::sha256_file(&dir.join("package-lock.json"))?;
+    let marker = dir.join("node_modules/.trustcap-lock-sha256");
+    if std::fs::read_to_string(&marker).ok().as_deref() == Some(lock_hash.as_str()) {
+        println!("  node tools (tests/e2e): present");
+        return Ok(());
+    }
+    exec(Command::new("npm").args(["ci", "--no-audit", "--no-fund", "--loglevel=error"]).current_dir(&dir))?;
+    std::fs::write(&marker, lock_hash).map_err(|e| e.to_string())
+}

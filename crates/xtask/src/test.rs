@@ -1,0 +1,108 @@
+//! `cargo xtask test`: sets everything up and runs every test, in order of cost:
+//! formatting and lints, unit and integration tests (native, with the real models),
+//! wasm-tests in headless Chromium, the demo smoke check, and the end-to-end browser suite.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use trustcap_vision::synth;
+
+use crate::setup::{self, Needs};
+use crate::util::{self, Counts, exec, run_tests, step};
+
+/// Runs every test. `--skip-lint` skips rustfmt and clippy (for quick local loops).
+pub fn run(args: &[String]) -> Result<(), String> {
+    let started = Instant::now();
+    let skip_lint = args.iter().any(|a| a == "--skip-lint");
+    if let Some(other) = args.iter().find(|a| a.as_str() != "--skip-lint") {
+        return Err(format!("unknown test option `{other}`"));
+    }
+    setup::run(Needs::all())?;
+    let model_dir = crate::models::model_dir();
+    let mut counts = Counts::default();
+
+    if !skip_lint {
+        step("lint: rustfmt");
+        exec(util::cargo().args(["fmt", "--all", "--", "--check"]))?;
+        step("lint: clippy (native, all targets and features)");
+        exec(util::cargo().args(["clippy", "--workspace", "--all-targets", "--all-features", "--", "-D", "warnings"]))?;
+        step("lint: clippy (wasm32)");
+        exec(util::cargo().args([
+            "clippy",
+            "--package",
+            "trustcap-wasm",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--",
+            "-D",
+            "warnings",
+        ]))?;
+    }
+
+    step("unit and integration tests (native, with the real models)");
+    counts +=
+        run_tests(util::cargo().args(["test", "--workspace", "--all-features"]).env("TRUSTCAP_MODEL_DIR", &model_dir))?;
+
+    step("wasm-tests in headless Chromium");
+    counts += run_tests(
+        util::cargo()
+            .args(["test", "--package", "trustcap-wasm-tests", "--target", "wasm32-unknown-unknown", "--release"])
+            .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", "wasm-bindgen-test-runner")
+            .env("CHROMEDRIVER", "/usr/bin/chromedriver")
+            .env("WASM_BINDGEN_TEST_TIMEOUT", "120"),
+    )?;
+
+    step("demo smoke check (`cargo xtask demo --check`)");
+    crate::demo::run(&["--check".to_owned()])?;
+
+    let pkg = crate::sdk::package_dir();
+    let verifier = crate::demo::build_verifier()?;
+    let assets = util::target_dir().join("e2e");
+    write_e2e_assets(Some(&assets.to_string_lossy()))?;
+    step("end-to-end browser suite (Playwright + Debian Chromium, fake camera)");
+    counts += run_tests(
+        Command::new("node")
+            .args(["--test", "--test-reporter=tap", "--test-concurrency=1"])
+            .arg(util::root().join("tests/e2e"))
+            .env("TRUSTCAP_VERIFIER_BIN", &verifier)
+            .env("TRUSTCAP_SDK_DIR", &pkg)
+            .env("TRUSTCAP_E2E_ASSETS", &assets)
+            .env("TRUSTCAP_DEMO_SERVER", util::root().join("web-demo/server.mjs")),
+    )?;
+
+    println!("\nxtask test: every step passed in {:.0?}", started.elapsed());
+    println!("{} passed, {} failed, {} skipped", counts.passed, counts.failed, counts.ignored);
+    Ok(())
+}
+
+/// The fake-camera clips of the end-to-end suite, rendered here so the suite needs no
+/// data files: a sharp, well-lit document-like scene, and the same scene blurred.
+pub fn write_e2e_assets(dir: Option<&str>) -> Result<(), String> {
+    let dir = dir.map(PathBuf::from).unwrap_or_else(|| util::target_dir().join("e2e"));
+    step(&format!("e2e assets: fake-camera clips in {}", dir.display()));
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let (w, h) = (640, 360);
+    let clip = |name: &str, edit: &dyn Fn(&mut Vec<u8>)| -> Result<(), String> {
+        let frames: Vec<Vec<u8>> = (0..8)
+            .map(|i| {
+                let mut frame = synth::document_scene(w, h, 42);
+                edit(&mut frame);
+                // Mild per-frame sensor noise, as a real camera has.
+                synth::add_noise_rgba(&mut frame, 1000 + i, 2);
+                frame
+            })
+            .collect();
+        write_atomic(&dir.join(name), &synth::write_y4m(&frames, w, h, 30).map_err(|e| format!("{e:?}"))?)
+    };
+    clip("document_sharp.y4m", &|_| {})?;
+    clip("document_blurred.y4m", &|frame| synth::gaussian_blur_rgba(frame, w, h, 4.0))?;
+    println!("  document_sharp.y4m, document_blurred.y4m ({w}x{h}, 8 frames)");
+    Ok(())
+}
+
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, bytes).map_err(|e| format!("{}: {e}", tmp.display()))?;
+    std::fs::rename(&tmp, path).map_err(|e| e.to_string())
+}

@@ -1,0 +1,154 @@
+// Type definitions for @trustcap/web.
+
+/** The package version. */
+export declare const VERSION: string;
+
+/** The HTTP content type of a capture upload: `application/vnd.trustcap.capture.v1`. */
+export declare const CAPTURE_CONTENT_TYPE: string;
+
+/** A capture step of a verification session. */
+export type Step = 'document_front' | 'document_back' | 'selfie';
+
+/** The capture steps, in capture order. */
+export declare const STEPS: readonly Step[];
+
+/**
+ * A guidance code from the on-device analysis, e.g. `"too_blurry"`, `"more_light"`,
+ * `"reduce_glare"`, `"hold_still"` or `"ready"`. New codes may be added; show `message`
+ * for codes you do not handle.
+ */
+export type GuidanceCode = string;
+
+/**
+ * A stable error code. Server refusals use the verifier's codes (`token_expired`,
+ * `nonce_replayed`, `key_already_registered`, ...) or `http_<status>`; local failures use
+ * `camera_denied`, `camera_not_found`, `camera_unavailable`, `network_error`,
+ * `wasm_load_failed`, `step_not_allowed`, `key_mismatch`, `random_unavailable`,
+ * `frame_error`, `invalid_options`, `invalid_state`, `upload_failed`, `internal`, or a
+ * protocol code from sealing (`manifest_invalid`, ...).
+ */
+export type ErrorCode = string;
+
+/** Quality metrics of a frame by name: `sharpness`, `glare`, `exposure.mean`, ... */
+export type Metrics = Record<string, number>;
+
+/** `detail` of the `guidance` event, emitted for every analysed frame. */
+export interface GuidanceDetail {
+  /** What the user should do now (`"ready"` when the frame is good). */
+  code: GuidanceCode;
+  /** The English message for `code`. */
+  message: string;
+  /** The frame's quality metrics. */
+  metrics: Metrics;
+  /** How many consecutive good frames have been seen. */
+  steadyCount: number;
+  /** Whether this frame alone would be acceptable. */
+  acceptable: boolean;
+  /** Frames analysed so far. */
+  framesAnalyzed: number;
+}
+
+/** `detail` of the `captured` event: the image that is about to be uploaded. */
+export interface CapturedDetail {
+  width: number;
+  height: number;
+  /** Size of the JPEG in bytes. */
+  bytes: number;
+}
+
+/** `detail` of the `uploaded` event. */
+export interface UploadedDetail {
+  /** The verifier's id for the capture. */
+  captureId: string;
+  /** The capture's status at the verifier. */
+  status: string;
+}
+
+/** `detail` of the `error` event. */
+export interface ErrorDetail {
+  code: ErrorCode;
+  message: string;
+  /** HTTP status of a server refusal; `undefined` for local failures. */
+  status?: number;
+}
+
+export interface CaptureEventMap {
+  guidance: CustomEvent<GuidanceDetail>;
+  captured: CustomEvent<CapturedDetail>;
+  uploading: CustomEvent<Record<string, never>>;
+  uploaded: CustomEvent<UploadedDetail>;
+  error: CustomEvent<ErrorDetail>;
+}
+
+export type CaptureState = 'idle' | 'starting' | 'capturing' | 'uploading' | 'uploaded' | 'error' | 'stopped';
+
+/** An error with a stable machine-readable code. */
+export declare class TrustCapError extends Error {
+  constructor(code: ErrorCode, message: string, status?: number);
+  readonly code: ErrorCode;
+  /** HTTP status of a server refusal. */
+  readonly status?: number;
+}
+
+/** One capture of one step: camera, live guidance, auto-capture and the signed upload. */
+export declare class Capture extends EventTarget {
+  private constructor();
+  /** The current state. */
+  readonly state: CaptureState;
+  /** The capture step. */
+  readonly step: Step;
+  /**
+   * Loads the WebAssembly core (once per page), registers a fresh capture key with the
+   * verifier (once per session and page), opens the camera and starts analysing frames. Resolves once frames are being
+   * analysed; rejects with a {@link TrustCapError} (also emitted as `error`) on failure.
+   */
+  start(): Promise<void>;
+  /** Captures the best frame so far now (manual shutter). */
+  captureNow(): void;
+  /** Stops the camera, the frame loop and any upload in progress. */
+  stop(): void;
+
+  addEventListener<K extends keyof CaptureEventMap>(
+    type: K,
+    listener: (this: Capture, ev: CaptureEventMap[K]) => unknown,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
+  addEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | null,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
+  removeEventListener<K extends keyof CaptureEventMap>(
+    type: K,
+    listener: (this: Capture, ev: CaptureEventMap[K]) => unknown,
+    options?: boolean | EventListenerOptions,
+  ): void;
+  removeEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | null,
+    options?: boolean | EventListenerOptions,
+  ): void;
+}
+
+export interface CaptureOptions {
+  /** Base URL of the TrustCap verifier, e.g. `https://verify.example.com`. */
+  verifierUrl: string;
+  /** The session's client token, issued to your backend by `POST /v1/sessions`. */
+  token: string;
+  /** The step to capture (default `document_front`). */
+  step?: Step;
+  /** Element that shows the camera preview (one is created off-screen if omitted). */
+  video?: HTMLVideoElement;
+  /** Optional canvas drawn over the video with a framing guide. */
+  canvas?: HTMLCanvasElement;
+  /** Extra camera constraints, merged over the defaults (facing mode, ideal 1280x720). */
+  constraints?: MediaTrackConstraints;
+  /**
+   * Capture the best frame after this many analysed frames even if auto-capture has not
+   * triggered. Default: wait for auto-capture.
+   */
+  autoCaptureFrames?: number;
+}
+
+/** Prepares a capture of one step. Nothing happens until `capture.start()`. */
+export declare function createCapture(options: CaptureOptions): Promise<Capture>;

@@ -1,0 +1,525 @@
+// @trustcap/web: document and selfie capture with on-device quality checks and signed uploads.
+//
+// This file only orchestrates browser APIs (camera, canvas, fetch). Frame analysis,
+// auto-capture decisions, hashing, the manifest and the signature all happen in the
+// WebAssembly module (crates/wasm over trustcap-vision and trustcap-protocol).
+
+import init, { CaptureKey, FrameAnalyzer, version as wasmVersion } from './wasm/trustcap_wasm.js';
+
+/** The package version (kept equal to the wasm crate version by the build). */
+export const VERSION = '0.1.0';
+
+/** The HTTP content type of a capture upload. */
+export const CAPTURE_CONTENT_TYPE = 'application/vnd.trustcap.capture.v1';
+
+/** The capture steps a session may contain. */
+export const STEPS = Object.freeze(['document_front', 'document_back', 'selfie']);
+
+const MAX_FRAME_WIDTH = 1280;
+const JPEG_QUALITY = 0.92;
+
+/** An error with a stable machine-readable `code` (and the HTTP `status` for server refusals). */
+export class TrustCapError extends Error {
+  /**
+   * @param {string} code
+   * @param {string} message
+   * @param {number} [status]
+   */
+  constructor(code, message, status) {
+    super(message);
+    this.name = 'TrustCapError';
+    this.code = code;
+    this.status = status;
+  }
+}
+
+// The wasm module is loaded once per page, whatever the number of captures.
+let wasmReady = null;
+// Registered capture keys by verifier URL and client token (see Capture#session).
+const sessionKeys = new Map();
+
+function loadWasm() {
+  if (!wasmReady) {
+    wasmReady = init({ module_or_path: new URL('./wasm/trustcap_wasm_bg.wasm', import.meta.url) }).then(
+      () => {
+        const v = wasmVersion();
+        if (v !== VERSION) console.warn(`@trustcap/web ${VERSION} loaded wasm core ${v}`);
+      },
+      (err) => {
+        wasmReady = null; // allow a retry
+        throw new TrustCapError('wasm_load_failed', `could not load the TrustCap WebAssembly module: ${err}`);
+      },
+    );
+  }
+  return wasmReady;
+}
+
+// Errors thrown by the wasm module carry "<code>: <detail>" messages.
+function fromWasmError(err, fallbackCode) {
+  if (err instanceof TrustCapError) return err;
+  const message = String(err && err.message !== undefined ? err.message : err);
+  const match = /^([a-z0-9_]+): /.exec(message);
+  return new TrustCapError(match ? match[1] : fallbackCode, message);
+}
+
+function cameraError(err) {
+  const name = err && err.name;
+  if (name === 'NotAllowedError' || name === 'SecurityError') {
+    return new TrustCapError('camera_denied', 'camera access was denied');
+  }
+  if (name === 'NotFoundError' || name === 'OverconstrainedError') {
+    return new TrustCapError('camera_not_found', 'no suitable camera was found');
+  }
+  if (name === 'NotReadableError' || name === 'AbortError') {
+    return new TrustCapError('camera_unavailable', 'the camera is in use or cannot be started');
+  }
+  return new TrustCapError('camera_unavailable', `the camera could not be opened: ${err}`);
+}
+
+function createCanvas(width, height) {
+  if (typeof OffscreenCanvas === 'function') return new OffscreenCanvas(width, height);
+  const canvas = document.createElement('canvas');
+  canvas.width = width;
+  canvas.height = height;
+  return canvas;
+}
+
+function encodeJpeg(canvas) {
+  if (typeof canvas.convertToBlob === 'function') {
+    return canvas.convertToBlob({ type: 'image/jpeg', quality: JPEG_QUALITY });
+  }
+  return new Promise((resolve, reject) => {
+    canvas.toBlob((blob) => (blob ? resolve(blob) : reject(new Error('toBlob failed'))), 'image/jpeg', JPEG_QUALITY);
+  });
+}
+
+function finiteMetrics(metrics) {
+  const out = {};
+  for (const [name, value] of Object.entries(metrics || {})) {
+    if (typeof value === 'number' && Number.isFinite(value)) out[name] = value;
+  }
+  return out;
+}
+
+/**
+ * One capture of one step: camera, live guidance, auto-capture and the signed upload.
+ * Create it with {@link createCapture}. Events (all `CustomEvent`s, data in `detail`):
+ * `guidance`, `captured`, `uploading`, `uploaded`, `error`.
+ */
+export class Capture extends EventTarget {
+  #opts;
+  #state = 'idle';
+  #key = null;
+  #sessionId = null;
+  #analyzer = null;
+  #stream = null;
+  #video = null;
+  #ownsVideo = false;
+  #frameCanvas = null;
+  #frameCtx = null;
+  #bestCanvas = null;
+  #bestCtx = null;
+  #best = null; // { width, height, metrics, at }
+  #loopHandle = null;
+  #loopKind = null;
+  #abort = new AbortController();
+
+  /** @param {object} opts validated options from createCapture */
+  constructor(opts) {
+    super();
+    this.#opts = opts;
+  }
+
+  /** `idle`, `starting`, `capturing`, `uploading`, `uploaded`, `error` or `stopped`. */
+  get state() {
+    return this.#state;
+  }
+
+  /** The capture step, e.g. `document_front`. */
+  get step() {
+    return this.#opts.step;
+  }
+
+  /**
+   * Loads the wasm core, registers the session's capture key with the verifier (a fresh
+   * key, once per session and page), opens the camera and starts analysing frames.
+   * Resolves once frames are being analysed; rejects with a {@link TrustCapError} (also
+   * emitted as an `error` event) if any of that fails.
+   */
+  async start() {
+    if (this.#state !== 'idle') throw new TrustCapError('invalid_state', `start() called in state ${this.#state}`);
+    this.#state = 'starting';
+    try {
+      await loadWasm();
+      const session = await this.#session();
+      this.#checkStopped();
+      this.#sessionId = session.sessionId;
+      this.#key = session.key;
+      if (Array.isArray(session.steps) && !session.steps.includes(this.#opts.step)) {
+        throw new TrustCapError('step_not_allowed', `the session does not include the step ${this.#opts.step}`);
+      }
+      await this.#openCamera();
+      this.#checkStopped();
+      this.#analyzer = new FrameAnalyzer();
+      this.#state = 'capturing';
+      this.#scheduleFrame();
+    } catch (err) {
+      if (this.#state === 'stopped') return;
+      const error = err instanceof TrustCapError ? err : fromWasmError(err, 'internal');
+      this.#fail(error);
+      throw error;
+    }
+  }
+
+  /**
+   * Takes the best frame seen so far now, without waiting for auto-capture (a manual
+   * shutter). Does nothing unless the capture is running and a frame was analysed.
+   */
+  captureNow() {
+    if (this.#state === 'capturing' && this.#best) this.#finish();
+  }
+
+  /** Stops the camera, the frame loop and any upload in progress. No event is emitted. */
+  stop() {
+    if (this.#state !== 'uploaded' && this.#state !== 'error') this.#state = 'stopped';
+    this.#abort.abort();
+    this.#cleanup();
+  }
+
+  // ---- internals ----
+
+  #emit(type, detail) {
+    this.dispatchEvent(new CustomEvent(type, { detail }));
+  }
+
+  #fail(error) {
+    this.#state = 'error';
+    this.#cleanup();
+    this.#emit('error', { code: error.code, message: error.message, status: error.status });
+  }
+
+  #checkStopped() {
+    if (this.#state === 'stopped') throw new TrustCapError('stopped', 'the capture was stopped');
+  }
+
+  async #api(method, path, json, body, contentType) {
+    const headers = { Authorization: `Bearer ${this.#opts.token}` };
+    if (json !== undefined) {
+      headers['Content-Type'] = 'application/json';
+      body = JSON.stringify(json);
+    } else if (contentType) {
+      headers['Content-Type'] = contentType;
+    }
+    let response;
+    try {
+      response = await fetch(`${this.#opts.verifierUrl}${path}`, {
+        method,
+        headers,
+        body,
+        signal: this.#abort.signal,
+        credentials: 'omit',
+      });
+    } catch (err) {
+      this.#checkStopped();
+      throw new TrustCapError('network_error', `request to the verifier failed: ${err}`);
+    }
+    let data = null;
+    try {
+      data = await response.json();
+    } catch {
+      data = null;
+    }
+    if (!response.ok) {
+      const e = data && data.error;
+      throw new TrustCapError(
+        (e && e.code) || `http_${response.status}`,
+        (e && e.message) || `the verifier answered ${response.status}`,
+        response.status,
+      );
+    }
+    return data;
+  }
+
+  /**
+   * The session's id, steps and capture key. A session accepts one key, so every Capture of
+   * the page that uses the same token shares it.
+   */
+  #session() {
+    const cacheKey = `${this.#opts.verifierUrl} ${this.#opts.token}`;
+    let pending = sessionKeys.get(cacheKey);
+    if (!pending) {
+      pending = (async () => {
+        const session = await this.#api('GET', '/v1/client/session');
+        const key = CaptureKey.generate();
+        const registered = await this.#api('POST', '/v1/client/key', { public_key: key.publicKey() });
+        if (registered && registered.key_id && registered.key_id !== key.keyId()) {
+          throw new TrustCapError('key_mismatch', 'the verifier registered a different key id');
+        }
+        return { sessionId: session.session_id, steps: session.steps, key };
+      })();
+      sessionKeys.set(cacheKey, pending);
+      pending.catch(() => sessionKeys.delete(cacheKey));
+    }
+    return pending;
+  }
+
+  async #openCamera() {
+    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
+      throw new TrustCapError('camera_unavailable', 'this browser cannot access a camera (a secure context is required)');
+    }
+    const video = {
+      facingMode: this.#opts.step === 'selfie' ? 'user' : 'environment',
+      width: { ideal: 1280 },
+      height: { ideal: 720 },
+      ...(this.#opts.constraints || {}),
+    };
+    try {
+      this.#stream = await navigator.mediaDevices.getUserMedia({ video, audio: false });
+    } catch (err) {
+      throw cameraError(err);
+    }
+    if (this.#state === 'stopped') {
+      this.#cleanup();
+      return;
+    }
+    let el = this.#opts.video;
+    if (!el) {
+      el = document.createElement('video');
+      this.#ownsVideo = true;
+    }
+    el.muted = true;
+    el.playsInline = true;
+    el.setAttribute('playsinline', '');
+    el.srcObject = this.#stream;
+    this.#video = el;
+    if (el.readyState < 1) {
+      await new Promise((resolve, reject) => {
+        el.addEventListener('loadedmetadata', resolve, { once: true });
+        el.addEventListener('error', () => reject(new TrustCapError('camera_unavailable', 'the camera stream failed')), {
+          once: true,
+        });
+      });
+    }
+    try {
+      await el.play();
+    } catch (err) {
+      throw new TrustCapError('camera_unavailable', `the camera preview could not start: ${err}`);
+    }
+  }
+
+  #scheduleFrame() {
+    const video = this.#video;
+    if (!video || this.#state !== 'capturing') return;
+    if (typeof video.requestVideoFrameCallback === 'function') {
+      this.#loopKind = 'video';
+      this.#loopHandle = video.requestVideoFrameCallback(() => this.#onFrame());
+    } else {
+      this.#loopKind = 'raf';
+      this.#loopHandle = requestAnimationFrame(() => this.#onFrame());
+    }
+  }
+
+  #cancelFrame() {
+    if (this.#loopHandle === null) return;
+    if (this.#loopKind === 'video' && this.#video) this.#video.cancelVideoFrameCallback(this.#loopHandle);
+    if (this.#loopKind === 'raf') cancelAnimationFrame(this.#loopHandle);
+    this.#loopHandle = null;
+  }
+
+  #onFrame() {
+    this.#loopHandle = null;
+    if (this.#state !== 'capturing') return;
+    try {
+      if (this.#analyzeFrame()) {
+        this.#finish();
+        return;
+      }
+    } catch (err) {
+      this.#fail(fromWasmError(err, 'frame_error'));
+      return;
+    }
+    this.#scheduleFrame();
+  }
+
+  /** Analyses the current video frame; true when it is time to capture. */
+  #analyzeFrame() {
+    const video = this.#video;
+    const vw = video.videoWidth;
+    const vh = video.videoHeight;
+    if (!vw || !vh) return false;
+    const width = Math.min(vw, MAX_FRAME_WIDTH);
+    const height = Math.max(1, Math.round((vh * width) / vw));
+    if (!this.#frameCanvas || this.#frameCanvas.width !== width || this.#frameCanvas.height !== height) {
+      // First frame, or the camera changed resolution (rotation): start over.
+      this.#frameCanvas = createCanvas(width, height);
+      this.#frameCtx = this.#frameCanvas.getContext('2d', { willReadFrequently: true });
+      this.#bestCanvas = createCanvas(width, height);
+      this.#bestCtx = this.#bestCanvas.getContext('2d');
+      this.#best = null;
+      this.#analyzer.reset();
+    }
+    const ctx = this.#frameCtx;
+    ctx.drawImage(video, 0, 0, width, height);
+    const image = ctx.getImageData(0, 0, width, height);
+    const result = this.#analyzer.analyze(image.data, width, height, width * 4);
+    // Keep the pixels of the best frame: the analyzer's pick among good frames, or, until
+    // there is one (for captureNow / autoCaptureFrames), the sharpest frame so far.
+    const best = this.#best;
+    const sharper = !best || (!best.acceptable && result.metrics.sharpness > best.metrics.sharpness);
+    if (result.isNewBest || sharper) {
+      this.#bestCtx.putImageData(image, 0, 0);
+      this.#best = { width, height, metrics: result.metrics, acceptable: result.isNewBest, at: Date.now() };
+    }
+    this.#emit('guidance', {
+      code: result.guidance,
+      message: result.message,
+      metrics: result.metrics,
+      steadyCount: result.steadyCount,
+      acceptable: result.acceptable,
+      framesAnalyzed: result.framesAnalyzed,
+    });
+    this.#drawOverlay(width, height, result.guidance);
+    const limit = this.#opts.autoCaptureFrames;
+    return result.capture || (limit > 0 && result.framesAnalyzed >= limit);
+  }
+
+  #drawOverlay(width, height, code) {
+    const canvas = this.#opts.canvas;
+    if (!canvas) return;
+    if (canvas.width !== width || canvas.height !== height) {
+      canvas.width = width;
+      canvas.height = height;
+    }
+    const ctx = canvas.getContext('2d');
+    ctx.clearRect(0, 0, width, height);
+    // A guide for the document (ID-1 card aspect) or the face.
+    const ready = code === 'ready';
+    ctx.lineWidth = Math.max(3, Math.round(width / 200));
+    ctx.strokeStyle = ready ? '#22c55e' : 'rgba(255,255,255,0.9)';
+    if (this.#opts.step === 'selfie') {
+      ctx.beginPath();
+      ctx.ellipse(width / 2, height / 2, height * 0.3, height * 0.4, 0, 0, 2 * Math.PI);
+      ctx.stroke();
+    } else {
+      let w = width * 0.8;
+      let h = w / 1.586;
+      if (h > height * 0.8) {
+        h = height * 0.8;
+        w = h * 1.586;
+      }
+      ctx.strokeRect((width - w) / 2, (height - h) / 2, w, h);
+    }
+  }
+
+  async #finish() {
+    this.#cancelFrame();
+    const best = this.#best;
+    const framesAnalyzed = this.#analyzer ? this.#analyzer.framesAnalyzed : 0;
+    const cameraLabel = this.#stream?.getVideoTracks()[0]?.label || '';
+    this.#state = 'uploading';
+    this.#stopCamera();
+    try {
+      const blob = await encodeJpeg(this.#bestCanvas);
+      const bytes = new Uint8Array(await blob.arrayBuffer());
+      this.#checkStopped();
+      this.#emit('captured', { width: best.width, height: best.height, bytes: bytes.byteLength });
+      this.#emit('uploading', {});
+      const { nonce } = await this.#api('POST', '/v1/client/nonce');
+      let envelope;
+      try {
+        envelope = this.#key.seal(
+          {
+            sessionId: this.#sessionId,
+            nonce,
+            step: this.#opts.step,
+            capturedAtMs: best.at,
+            sdkVersion: VERSION,
+            userAgent: navigator.userAgent || '',
+            cameraLabel,
+            framesAnalyzed,
+            quality: finiteMetrics(best.metrics),
+          },
+          bytes,
+          'image/jpeg',
+          best.width,
+          best.height,
+        );
+      } catch (err) {
+        throw fromWasmError(err, 'seal_failed');
+      }
+      const result = await this.#api('POST', '/v1/client/captures', undefined, envelope, CAPTURE_CONTENT_TYPE);
+      this.#checkStopped();
+      this.#state = 'uploaded';
+      this.#cleanup();
+      this.#emit('uploaded', { captureId: result.capture_id, status: result.status });
+    } catch (err) {
+      if (this.#state === 'stopped') return;
+      this.#fail(err instanceof TrustCapError ? err : new TrustCapError('upload_failed', String(err)));
+    }
+  }
+
+  #stopCamera() {
+    const overlay = this.#opts.canvas;
+    if (overlay) overlay.getContext('2d').clearRect(0, 0, overlay.width, overlay.height);
+    if (this.#stream) {
+      for (const track of this.#stream.getTracks()) track.stop();
+      this.#stream = null;
+    }
+    if (this.#video) {
+      this.#video.pause();
+      this.#video.srcObject = null;
+    }
+  }
+
+  #cleanup() {
+    this.#cancelFrame();
+    this.#stopCamera();
+    if (this.#analyzer) {
+      this.#analyzer.free();
+      this.#analyzer = null;
+    }
+    if (this.#ownsVideo) this.#video = null;
+  }
+}
+
+/**
+ * Prepares a capture of one step. Nothing happens until `capture.start()`.
+ *
+ * @param {object} options
+ * @param {string} options.verifierUrl base URL of the TrustCap verifier, e.g. `https://verify.example.com`
+ * @param {string} options.token the session's client token (from your backend)
+ * @param {string} [options.step] `document_front` (default), `document_back` or `selfie`
+ * @param {HTMLVideoElement} [options.video] element that shows the camera preview
+ * @param {HTMLCanvasElement} [options.canvas] optional overlay canvas drawn over the video
+ * @param {MediaTrackConstraints} [options.constraints] extra camera constraints
+ * @param {number} [options.autoCaptureFrames] capture the best frame after this many frames
+ *   even if auto-capture has not triggered (default: wait for auto-capture)
+ * @returns {Promise<Capture>}
+ */
+export async function createCapture({
+  verifierUrl,
+  token,
+  step = 'document_front',
+  video,
+  canvas,
+  constraints,
+  autoCaptureFrames,
+} = {}) {
+  if (typeof verifierUrl !== 'string' || !verifierUrl) {
+    throw new TrustCapError('invalid_options', 'verifierUrl is required');
+  }
+  if (typeof token !== 'string' || !token) throw new TrustCapError('invalid_options', 'token is required');
+  if (!STEPS.includes(step)) throw new TrustCapError('invalid_options', `step must be one of ${STEPS.join(', ')}`);
+  if (autoCaptureFrames !== undefined && !(Number.isInteger(autoCaptureFrames) && autoCaptureFrames > 0)) {
+    throw new TrustCapError('invalid_options', 'autoCaptureFrames must be a positive integer');
+  }
+  return new Capture({
+    verifierUrl: verifierUrl.replace(/\/+$/, ''),
+    token,
+    step,
+    video: video || null,
+    canvas: canvas || null,
+    constraints,
+    autoCaptureFrames: autoCaptureFrames || 0,
+  });
+}

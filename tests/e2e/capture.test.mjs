@@ -1,0 +1,113 @@
+// End-to-end: a real browser (Debian Chromium, headless) with a fake camera playing
+// rendered document clips, the demo page using the SDK package, the demo backend, and the
+// verifier on SQLite. Run by `cargo xtask test`.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { startStack, launchBrowser, envelopeParts, env } from './harness.mjs';
+
+const CAPTURE_PATH = '/v1/client/captures';
+let stack;
+
+before(async () => {
+  stack = await startStack();
+});
+after(async () => {
+  await stack?.stop();
+});
+
+/** Opens the demo page with the given camera clip; records the session and uploads. */
+async function openDemo(clip) {
+  const browser = await launchBrowser(join(env.assets(), clip));
+  const page = await browser.newPage();
+  const seen = { uploads: [], sessionId: null, token: null, consoleErrors: [] };
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') seen.consoleErrors.push(msg.text());
+  });
+  page.on('request', (req) => {
+    if (req.method() === 'POST' && new URL(req.url()).pathname === CAPTURE_PATH) {
+      seen.uploads.push({ body: req.postDataBuffer(), headers: req.headers(), url: req.url() });
+    }
+  });
+  page.on('response', async (res) => {
+    if (new URL(res.url()).pathname === '/api/session' && res.ok()) {
+      const body = await res.json();
+      seen.sessionId = body.session_id;
+      seen.token = body.client_token;
+    }
+  });
+  await page.goto(`${stack.demoUrl}/?autostart=1`);
+  return { browser, page, seen };
+}
+
+test('a sharp document is auto-captured, signed, uploaded and verified; tampered and replayed copies are refused', async () => {
+  const { browser, page, seen } = await openDemo('document_sharp.y4m');
+  try {
+    await page.waitForSelector('#status[data-status="submitted"]', { timeout: 60_000 });
+    assert.equal(seen.uploads.length, 1, 'exactly one upload');
+    assert.ok(seen.sessionId, 'the page got a session from the demo backend');
+
+    // The customer's view, through the API key: submitted, with a verified signature.
+    const session = await stack.session(seen.sessionId);
+    assert.equal(session.status, 'submitted');
+    assert.equal(session.captures.length, 1);
+    const [capture] = session.captures;
+    assert.equal(capture.step, 'document_front');
+    assert.equal(capture.signature_verified, true);
+    assert.equal(capture.server_quality.acceptable, true, JSON.stringify(capture.server_quality));
+
+    // What went over the wire: a manifest naming this session, one JPEG part.
+    const upload = seen.uploads[0];
+    const original = new Uint8Array(upload.body);
+    const { manifest, parts } = envelopeParts(original);
+    assert.equal(manifest.session_id, seen.sessionId);
+    assert.equal(manifest.images.length, 1);
+    assert.equal(parts.length, 1);
+    assert.equal(capture.images[0].sha256, manifest.images[0].sha256);
+
+    const send = (body) =>
+      fetch(upload.url, {
+        method: 'POST',
+        headers: { authorization: upload.headers.authorization, 'content-type': upload.headers['content-type'] },
+        body,
+      });
+
+    // One byte changed in the image → refused as tampered.
+    const tampered = original.slice();
+    tampered[parts[0].start + Math.floor(parts[0].len / 2)] ^= 0x01;
+    let res = await send(tampered);
+    assert.equal(res.status, 400);
+    assert.equal((await res.json()).error.code, 'payload_tampered');
+
+    // The untouched payload again → refused as a replay.
+    res = await send(original);
+    assert.equal(res.status, 409);
+    assert.equal((await res.json()).error.code, 'nonce_replayed');
+
+    // Nothing was stored for either.
+    const after = await stack.session(seen.sessionId);
+    assert.equal(after.captures.length, 1);
+    assert.equal(after.status, 'submitted');
+    assert.deepEqual(seen.consoleErrors, []);
+  } finally {
+    await browser.close();
+  }
+});
+
+test('a blurred document is never captured and the page shows the blur guidance', async () => {
+  const { browser, page, seen } = await openDemo('document_blurred.y4m');
+  try {
+    await page.waitForSelector('#guidance[data-code="too_blurry"]', { timeout: 30_000 });
+    // Give auto-capture ample time: at 30 fps this is well over a hundred analysed frames.
+    await page.waitForTimeout(6_000);
+    assert.equal(seen.uploads.length, 0, 'no upload for a blurred document');
+    assert.equal(await page.getAttribute('#guidance', 'data-code'), 'too_blurry');
+    const text = (await page.textContent('#guidance')).toLowerCase();
+    assert.match(text, /blur|focus|sharp/);
+    assert.notEqual(await page.getAttribute('#status', 'data-status'), 'submitted');
+    const session = await stack.session(seen.sessionId);
+    assert.equal(session.captures.length, 0);
+  } finally {
+    await browser.close();
+  }
+});
