@@ -1,6 +1,6 @@
-// Browser harness for `cargo xtask bench quality`: times FrameAnalyzer.analyze from the
-// built SDK package on a 1280x720 frame inside headless Debian Chromium. Prints one JSON
-// line with the result.
+// Browser harness for `cargo xtask bench quality`: times the quality bundle
+// (FrameAnalyzer.analyze) and each of its stages (CheckBench, a bench-only build of the
+// SDK's wasm) on a 1280x720 frame inside headless Debian Chromium. Prints one JSON line.
 import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { join, normalize } from 'node:path';
@@ -44,19 +44,35 @@ try {
     const wasm = await import('/sdk/wasm/trustcap_wasm.js');
     await wasm.default({ module_or_path: '/sdk/wasm/trustcap_wasm_bg.wasm' });
     const data = new Uint8Array(await (await fetch('/frame.rgba')).arrayBuffer());
+    const [w, h, stride] = [1280, 720, 1280 * 4];
+    const round = (ms) => Math.round(ms * 1000) / 1000;
+    // performance.now() is coarse in browsers (0.1 ms): time batches for the means, and
+    // single calls only for the 95th percentile.
+    const batchMean = (fn, n = 300) => {
+      for (let i = 0; i < 30; i++) fn();
+      const t0 = performance.now();
+      for (let i = 0; i < n; i++) fn();
+      return round((performance.now() - t0) / n);
+    };
     const analyzer = new wasm.FrameAnalyzer();
-    for (let i = 0; i < 30; i++) analyzer.analyze(data, 1280, 720, 1280 * 4);
+    const analyze = () => analyzer.analyze(data, w, h, stride);
     const times = [];
     for (let i = 0; i < 300; i++) {
       const t0 = performance.now();
-      analyzer.analyze(data, 1280, 720, 1280 * 4);
+      analyze();
       times.push(performance.now() - t0);
     }
     times.sort((a, b) => a - b);
+    const bench = new wasm.CheckBench();
+    bench.luma(data, w, h, stride);
     return {
       iterations: times.length,
-      analyze_ms_median: times[Math.floor(times.length / 2)],
-      analyze_ms_p95: times[Math.floor(times.length * 0.95)],
+      analyze_ms_mean: batchMean(analyze),
+      analyze_ms_p95: round(times[Math.floor(times.length * 0.95)]),
+      luma_downscale_ms_mean: batchMean(() => bench.luma(data, w, h, stride)),
+      sharpness_ms_mean: batchMean(() => bench.sharpness()),
+      glare_ms_mean: batchMean(() => bench.glare()),
+      exposure_ms_mean: batchMean(() => bench.exposure()),
       user_agent: navigator.userAgent,
     };
   });

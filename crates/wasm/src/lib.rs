@@ -16,6 +16,9 @@
 
 #![warn(missing_docs)]
 
+#[cfg(feature = "bench")]
+pub mod bench;
+
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};

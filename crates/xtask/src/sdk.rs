@@ -29,21 +29,35 @@ pub fn package_dir() -> PathBuf {
 
 /// Builds the package and returns its folder.
 pub fn build() -> Result<PathBuf, String> {
+    build_into(&package_dir(), false)
+}
+
+/// Builds a variant of the package with the wasm crate's `bench` feature (per-check entry
+/// points for the browser benchmark harness) into `target/bench/sdk`. Never published.
+pub fn build_bench_variant() -> Result<PathBuf, String> {
+    build_into(&util::target_dir().join("bench/sdk"), true)
+}
+
+fn build_into(pkg: &Path, bench: bool) -> Result<PathBuf, String> {
     setup::run(Needs { wasm: true, browser: false, node: true, models: false })?;
     step("build-sdk: wasm32 release build of crates/wasm");
-    exec(util::cargo().args([
-        "build",
-        "--package",
-        "trustcap-wasm",
-        "--target",
-        "wasm32-unknown-unknown",
-        "--profile",
-        "wasm-release",
-    ]))?;
+    let features: &[&str] = if bench { &["--features", "bench"] } else { &[] };
+    exec(
+        util::cargo()
+            .args([
+                "build",
+                "--package",
+                "trustcap-wasm",
+                "--target",
+                "wasm32-unknown-unknown",
+                "--profile",
+                "wasm-release",
+            ])
+            .args(features),
+    )?;
     let wasm = util::target_dir().join("wasm32-unknown-unknown/wasm-release/trustcap_wasm.wasm");
-    let pkg = package_dir();
     if pkg.exists() {
-        std::fs::remove_dir_all(&pkg).map_err(|e| format!("cannot clean {}: {e}", pkg.display()))?;
+        std::fs::remove_dir_all(pkg).map_err(|e| format!("cannot clean {}: {e}", pkg.display()))?;
     }
     let wasm_out = pkg.join("wasm");
     step("build-sdk: wasm-bindgen");
@@ -69,17 +83,17 @@ pub fn build() -> Result<PathBuf, String> {
     )?;
 
     step("build-sdk: assembling the npm package from pkg-template/");
-    copy_tree(&util::root().join("pkg-template"), &pkg)?;
+    copy_tree(&util::root().join("pkg-template"), pkg)?;
     for licence in ["LICENSE-MIT", "LICENSE-APACHE"] {
         std::fs::copy(util::root().join(licence), pkg.join(licence)).map_err(|e| format!("{licence}: {e}"))?;
     }
     set_package_version(&pkg.join("package.json"))?;
     set_js_version(&pkg.join("index.js"))?;
-    for size in sizes(&pkg)? {
+    for size in sizes(pkg)? {
         println!("  {:<40} {:>9} bytes  {:>8} gzipped", size.path, size.raw, size.gzip);
     }
     println!("  package: {}", pkg.display());
-    Ok(pkg)
+    Ok(pkg.to_path_buf())
 }
 
 fn set_package_version(path: &Path) -> Result<(), String> {
