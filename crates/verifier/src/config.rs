@@ -61,6 +61,9 @@ pub struct ServeArgs {
     /// Largest capture upload accepted, in bytes.
     #[arg(long, default_value_t = 20 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(1024..=1024 * 1024 * 1024))]
     pub max_body_bytes: u64,
+    /// Longest time one request may take, body upload included, in seconds (408 after).
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub request_timeout_secs: u64,
 }
 
 impl Default for ServeArgs {
@@ -70,6 +73,7 @@ impl Default for ServeArgs {
             token_ttl_secs: 1800,
             nonce_ttl_secs: 600,
             max_body_bytes: 20 * 1024 * 1024,
+            request_timeout_secs: 60,
         }
     }
 }

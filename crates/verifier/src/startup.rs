@@ -16,6 +16,7 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use trustcap_protocol::{ErrorCode, TokenKey};
 
@@ -85,6 +86,7 @@ async fn json_errors(request: Request, next: Next) -> Response {
     }
     let (code, message) = match status {
         StatusCode::NOT_FOUND => ("not_found", "no such route"),
+        StatusCode::REQUEST_TIMEOUT => ("request_timeout", "the request took too long"),
         StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "method not allowed"),
         StatusCode::PAYLOAD_TOO_LARGE => (ErrorCode::PayloadTooLarge.as_str(), "the body is too large"),
         StatusCode::UNSUPPORTED_MEDIA_TYPE => (ErrorCode::UnsupportedMediaType.as_str(), "unsupported content type"),
@@ -100,6 +102,7 @@ async fn json_errors(request: Request, next: Next) -> Response {
 
 /// The full HTTP API with its middleware.
 pub fn router(state: AppState) -> Router {
+    let timeout = std::time::Duration::from_secs(state.settings.request_timeout_secs);
     let client = Router::new()
         .route("/key", post(routes::client::register_key))
         .route("/nonce", post(routes::client::issue_nonce))
@@ -120,6 +123,8 @@ pub fn router(state: AppState) -> Router {
         .nest("/v1/client", client)
         .fallback(not_found)
         .with_state(state)
+        // A slow client (or a slow decode) cannot hold a connection for ever.
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
         .layer(middleware::from_fn(json_errors))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {

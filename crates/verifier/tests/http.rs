@@ -486,3 +486,28 @@ async fn cors_for_the_client_api_only() {
     let resp = app.client.post(app.url("/v1/sessions")).header("origin", "https://shop.example").send().await.unwrap();
     assert!(resp.headers().get("access-control-allow-origin").is_none());
 }
+
+#[tokio::test]
+async fn a_client_that_never_finishes_its_upload_gets_408_and_nothing_is_stored() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_app_with(|s| s.request_timeout_secs = 1).await;
+    let (_, api_key) = app.tenant("Acme").await;
+    let key = signing_key(9);
+    let session = app.ready_session(&api_key, &key).await;
+    // Headers promise a large body; only a few bytes ever arrive.
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let head = format!(
+        "POST /v1/client/captures HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {}\r\nContent-Type: {}\r\nContent-Length: 1000000\r\n\r\nTCAP",
+        session.token,
+        trustcap_protocol::CONTENT_TYPE
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut response = Vec::new();
+    let read = tokio::time::timeout(std::time::Duration::from_secs(10), stream.read_to_end(&mut response)).await;
+    assert!(read.is_ok(), "the server must answer a stalled upload within its timeout");
+    let text = String::from_utf8_lossy(&response);
+    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+    assert!(text.contains("\"request_timeout\""), "{text}");
+    assert_eq!(app.count("captures").await, 0);
+}

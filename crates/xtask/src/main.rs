@@ -8,10 +8,12 @@
 //! cargo xtask build-sdk       build the npm package from pkg-template/ into target/sdk/package
 //! cargo xtask e2e-assets DIR  write the fake-camera Y4M files the end-to-end test uses
 //! cargo xtask bench <area>    benchmarks: quality (native + wasm in Chromium), size
+//! cargo xtask fuzz <target>   run a cargo-fuzz target for a bounded time
 //! ```
 
 mod bench;
 mod demo;
+mod fuzz;
 mod models;
 mod sdk;
 mod setup;
@@ -30,6 +32,7 @@ fn main() -> ExitCode {
         Some("build-sdk") => sdk::build().map(|_| ()),
         Some("e2e-assets") => test::write_e2e_assets(args.get(1).map(String::as_str)),
         Some("bench") => bench::run(&args[1..]),
+        Some("fuzz") => fuzz::run(&args[1..]),
         Some("help" | "--help" | "-h") | None => {
             println!("{}", include_str!("usage.txt"));
             Ok(())

@@ -1,6 +1,7 @@
 //! `cargo xtask test`: sets everything up and runs every test, in order of cost:
 //! formatting and lints, unit and integration tests (native, with the real models),
-//! wasm-tests in headless Chromium, the demo smoke check, and the end-to-end browser suite.
+//! wasm-tests in headless Chromium, a short fuzzing run of every cargo-fuzz target, the
+//! demo smoke check, and the end-to-end browser suite.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -52,6 +53,9 @@ pub fn run(args: &[String]) -> Result<(), String> {
             .env("CHROMEDRIVER", "/usr/bin/chromedriver")
             .env("WASM_BINDGEN_TEST_TIMEOUT", "120"),
     )?;
+
+    step("fuzz smoke: every cargo-fuzz target for 15 s from the committed corpus");
+    crate::fuzz::run(&["all".to_owned(), "--seconds".to_owned(), "15".to_owned()])?;
 
     step("demo smoke check (`cargo xtask demo --check`)");
     crate::demo::run(&["--check".to_owned()])?;
