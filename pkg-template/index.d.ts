@@ -54,6 +54,8 @@ export interface CapturedDetail {
   height: number;
   /** Size of the JPEG in bytes. */
   bytes: number;
+  /** The JPEG itself, e.g. to show the applicant what was captured (`URL.createObjectURL`). */
+  image: Blob;
 }
 
 /** `detail` of the `uploaded` event. */

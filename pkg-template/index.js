@@ -422,7 +422,7 @@ export class Capture extends EventTarget {
       const blob = await encodeJpeg(this.#bestCanvas);
       const bytes = new Uint8Array(await blob.arrayBuffer());
       this.#checkStopped();
-      this.#emit('captured', { width: best.width, height: best.height, bytes: bytes.byteLength });
+      this.#emit('captured', { width: best.width, height: best.height, bytes: bytes.byteLength, image: blob });
       this.#emit('uploading', {});
       const { nonce } = await this.#api('POST', '/v1/client/nonce');
       let envelope;

@@ -11,6 +11,7 @@ const FAILED_STATUSES = new Set(['failed', 'rejected', 'expired', 'cancelled', '
 
 const startButton = document.querySelector('#start');
 const video = document.querySelector('#camera');
+const still = document.querySelector('#still');
 const overlay = document.querySelector('#overlay');
 const guidance = document.querySelector('#guidance');
 const status = document.querySelector('#status');
@@ -58,6 +59,7 @@ async function waitForResult(sessionId) {
     const session = await api('GET', `/api/sessions/${encodeURIComponent(sessionId)}`);
     if (session.status === 'submitted') {
       const verified = session.captures.length > 0 && session.captures.every((c) => c.signature_verified);
+      setGuidance('done', 'Done. You can close this page.');
       setStatus(
         'submitted',
         verified
@@ -77,6 +79,9 @@ async function waitForResult(sessionId) {
 
 async function run() {
   startButton.disabled = true;
+  still.hidden = true;
+  video.hidden = false;
+  overlay.hidden = false;
   setStatus('starting', 'Starting…');
   setGuidance('', 'Opening the camera…');
   try {
@@ -90,7 +95,13 @@ async function run() {
     });
 
     capture.addEventListener('guidance', (e) => setGuidance(e.detail.code, e.detail.message));
-    capture.addEventListener('captured', () => setGuidance('captured', 'Got it! Hold on while we upload the picture.'));
+    capture.addEventListener('captured', (e) => {
+      setGuidance('captured', 'Got it! Hold on while we upload the picture.');
+      still.src = URL.createObjectURL(e.detail.image);
+      still.hidden = false;
+      video.hidden = true;
+      overlay.hidden = true;
+    });
     capture.addEventListener('uploading', () => setStatus('uploading', 'Uploading…'));
     capture.addEventListener('uploaded', () => {
       setStatus('uploading', 'Uploaded. Waiting for confirmation…');
