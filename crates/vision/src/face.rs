@@ -19,6 +19,7 @@ use tract_onnx::pb::{AttributeProto, ModelProto, TensorProto};
 use tract_onnx::prelude::*;
 
 use crate::frame::Frame;
+pub use crate::model_cache::default_model_dir;
 
 /// Why a face model could not be loaded or run.
 #[derive(Debug, thiserror::Error)]
@@ -40,20 +41,6 @@ impl From<TractError> for FaceModelError {
     fn from(e: TractError) -> Self {
         FaceModelError::Model(format!("{e:#}"))
     }
-}
-
-/// The model cache that `cargo xtask models` fills: `TRUSTCAP_MODEL_DIR`, else
-/// `$XDG_CACHE_HOME/trustcap/models`, else `~/.cache/trustcap/models`.
-pub fn default_model_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("TRUSTCAP_MODEL_DIR").filter(|d| !d.is_empty()) {
-        return PathBuf::from(dir);
-    }
-    std::env::var_os("XDG_CACHE_HOME")
-        .filter(|d| !d.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
-        .unwrap_or_else(|| PathBuf::from("/tmp"))
-        .join("trustcap/models")
 }
 
 /// Which BlazeFace variant.

@@ -26,6 +26,7 @@ pub mod frame;
 pub mod glare;
 pub mod guidance;
 pub mod luma;
+pub mod model_cache;
 pub mod motion;
 pub mod quality;
 pub mod sharpness;

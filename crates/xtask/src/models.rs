@@ -45,18 +45,9 @@ const PACKAGES: &[ModelPackage] = &[ModelPackage {
     ],
 }];
 
-/// The model cache: `TRUSTCAP_MODEL_DIR`, else `$XDG_CACHE_HOME/trustcap/models`, else
-/// `~/.cache/trustcap/models`.
+/// The model cache (see `trustcap_vision::model_cache`).
 pub fn model_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("TRUSTCAP_MODEL_DIR").filter(|d| !d.is_empty()) {
-        return PathBuf::from(dir);
-    }
-    let cache = std::env::var_os("XDG_CACHE_HOME")
-        .filter(|d| !d.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
-        .unwrap_or_else(|| PathBuf::from("/tmp"));
-    cache.join("trustcap/models")
+    trustcap_vision::model_cache::default_model_dir()
 }
 
 /// Fetches every model that is missing or does not match its pinned digest.
