@@ -81,12 +81,8 @@ fn wasm_bindgen_cli() -> Result<(), String> {
     exec(util::cargo().args(["install", "wasm-bindgen-cli", "--version", &want]))
 }
 
-fn chromium() -> Result<(), String> {
-    if Path::new("/usr/bin/chromium").exists() && Path::new("/usr/bin/chromedriver").exists() {
-        println!("  chromium + chromedriver: present");
-        return Ok(());
-    }
-    println!("  installing Debian's chromium and chromium-driver");
+/// Installs Debian packages with apt-get (as root, or through sudo).
+fn apt_install(packages: &[&str]) -> Result<(), String> {
     let root = output(Command::new("id").arg("-u")).map(|s| s.trim() == "0").unwrap_or(false);
     let apt = |args: &[&str]| -> Result<(), String> {
         let mut cmd = if root {
@@ -96,17 +92,27 @@ fn chromium() -> Result<(), String> {
             c.arg("apt-get");
             c
         } else {
-            return Err("installing Chromium needs root or sudo: apt-get install chromium chromium-driver".into());
+            return Err(format!("installing {} needs root or sudo (apt-get install)", packages.join(" ")));
         };
         exec(cmd.args(args).env("DEBIAN_FRONTEND", "noninteractive"))
     };
     apt(&["update", "-qq"])?;
-    apt(&["install", "-y", "-qq", "chromium", "chromium-driver"])
+    apt(&[&["install", "-y", "-qq"][..], packages].concat())
+}
+
+fn chromium() -> Result<(), String> {
+    if Path::new("/usr/bin/chromium").exists() && Path::new("/usr/bin/chromedriver").exists() {
+        println!("  chromium + chromedriver: present");
+        return Ok(());
+    }
+    println!("  installing Debian's chromium and chromium-driver");
+    apt_install(&["chromium", "chromium-driver"])
 }
 
 fn node_tools() -> Result<(), String> {
     if !on_path("node") || !on_path("npm") {
-        return Err("Node.js 20 and npm are needed (Debian: apt-get install nodejs npm)".into());
+        println!("  installing Debian's nodejs and npm");
+        apt_install(&["nodejs", "npm"])?;
     }
     let dir = util::root().join("tests/e2e");
     let lock_hash = util::sha256_file(&dir.join("package-lock.json"))?;
