@@ -41,7 +41,7 @@ pub use manifest::{DeviceInfo, ImageEntry, Manifest, SdkInfo, Step};
 pub use seal::{ImagePart, ManifestDraft, seal};
 pub use signing::{CapturePublicKey, CaptureSigningKey};
 pub use token::{TokenClaims, TokenKey};
-pub use verify::{Expectations, MemoryNonceLedger, NonceLedger, VerifiedCapture, verify_capture};
+pub use verify::{Expectations, MemoryNonceLedger, NonceLedger, NonceStatus, VerifiedCapture, verify_capture};
 
 /// The payload format version this crate writes and accepts.
 pub const PAYLOAD_VERSION: u32 = 1;

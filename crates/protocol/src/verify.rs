@@ -96,6 +96,35 @@ pub fn verify_capture<'a>(bytes: &'a [u8], expect: &Expectations<'_>) -> Result<
     })
 }
 
+/// What a nonce store knows about a nonce an upload names. [`NonceStatus::check`] turns
+/// it into the one refusal order every [`NonceLedger`] uses: unknown (never issued, or
+/// issued for another session), then replayed, then expired.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NonceStatus {
+    /// The nonce was issued for the session the upload belongs to.
+    pub issued_for_session: bool,
+    /// An accepted upload already used it.
+    pub used: bool,
+    /// Its lifetime is over.
+    pub expired: bool,
+}
+
+impl NonceStatus {
+    /// `Ok` when a nonce in this state may be consumed now; `found` is `None` for a nonce
+    /// that was never issued.
+    pub fn check(found: Option<NonceStatus>) -> Result<(), ProtocolError> {
+        match found {
+            None => Err(ProtocolError::new(ErrorCode::NonceUnknown, "nonce was never issued")),
+            Some(s) if !s.issued_for_session => {
+                Err(ProtocolError::new(ErrorCode::NonceUnknown, "nonce was not issued for this session"))
+            }
+            Some(s) if s.used => Err(ProtocolError::new(ErrorCode::NonceReplayed, "nonce was already used")),
+            Some(s) if s.expired => Err(ProtocolError::new(ErrorCode::NonceExpired, "nonce has expired")),
+            Some(_) => Ok(()),
+        }
+    }
+}
+
 /// Single-use nonces. The verifier implements this over its database.
 pub trait NonceLedger {
     /// Marks `nonce` used for `session_id` at `now_ms`, or says why it cannot be used.
@@ -117,20 +146,17 @@ impl MemoryNonceLedger {
 
 impl NonceLedger for MemoryNonceLedger {
     fn consume(&mut self, session_id: &str, nonce: &str, now_ms: u64) -> Result<(), ProtocolError> {
-        match self.nonces.get_mut(nonce) {
-            Some((sid, _, _)) if sid != session_id => {
-                Err(ProtocolError::new(ErrorCode::NonceUnknown, "nonce was not issued for this session"))
-            }
-            None => Err(ProtocolError::new(ErrorCode::NonceUnknown, "nonce was never issued")),
-            Some((_, _, true)) => Err(ProtocolError::new(ErrorCode::NonceReplayed, "nonce was already used")),
-            Some((_, expires, _)) if now_ms >= *expires => {
-                Err(ProtocolError::new(ErrorCode::NonceExpired, "nonce has expired"))
-            }
-            Some((_, _, used)) => {
-                *used = true;
-                Ok(())
-            }
+        let entry = self.nonces.get_mut(nonce);
+        let status = entry.as_ref().map(|(sid, expires, used)| NonceStatus {
+            issued_for_session: sid == session_id,
+            used: *used,
+            expired: now_ms >= *expires,
+        });
+        NonceStatus::check(status)?;
+        if let Some((_, _, used)) = entry {
+            *used = true;
         }
+        Ok(())
     }
 }
 

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row as _, SqlitePool};
-use trustcap_protocol::{ErrorCode, Step};
+use trustcap_protocol::{NonceStatus, Step};
 
 use crate::domain::{ApiKey, CaptureId, Nonce, SessionId, SessionStatus, TenantId};
 use crate::error::AppError;
@@ -296,21 +296,20 @@ where
         .bind(nonce)
         .fetch_optional(executor)
         .await?;
-    let Some(row) = row else {
-        return Ok(Some(AppError::protocol(ErrorCode::NonceUnknown, "nonce was never issued")));
+    let status = match row {
+        None => None,
+        Some(row) => {
+            let owner: String = row.try_get("session_id")?;
+            let expires_at: i64 = row.try_get("expires_at")?;
+            let used_at: Option<i64> = row.try_get("used_at")?;
+            Some(NonceStatus {
+                issued_for_session: owner == session,
+                used: used_at.is_some(),
+                expired: expires_at <= now,
+            })
+        }
     };
-    let owner: String = row.try_get("session_id")?;
-    let expires_at: i64 = row.try_get("expires_at")?;
-    let used_at: Option<i64> = row.try_get("used_at")?;
-    Ok(if owner != session {
-        Some(AppError::protocol(ErrorCode::NonceUnknown, "nonce was not issued for this session"))
-    } else if used_at.is_some() {
-        Some(AppError::protocol(ErrorCode::NonceReplayed, "nonce was already used"))
-    } else if expires_at <= now {
-        Some(AppError::protocol(ErrorCode::NonceExpired, "nonce has expired"))
-    } else {
-        None
-    })
+    Ok(NonceStatus::check(status).err().map(AppError::from))
 }
 
 async fn nonce_refusal<'e, E>(executor: E, session: &str, nonce: &str, now: i64) -> Result<AppError, sqlx::Error>
