@@ -19,7 +19,11 @@ pub fn run(args: &[String]) -> Result<(), String> {
     match args.first().map(String::as_str) {
         Some("quality") => quality(),
         Some("size") => size(),
-        _ => Err("usage: cargo xtask bench <quality|size>".into()),
+        Some("document") => crate::bench_document::run(&args[1..]),
+        Some("faces") => crate::bench_faces::run(&args[1..]),
+        Some("intake") => crate::bench_intake::run(&args[1..]),
+        Some("screening") => crate::bench_screening::run(&args[1..]),
+        _ => Err("usage: cargo xtask bench <quality|size|document|faces|intake|screening>".into()),
     }
 }
 

@@ -7,12 +7,18 @@
 //! cargo xtask models          fetch the pinned models into the cache and check their SHA-256
 //! cargo xtask build-sdk       build the npm package from pkg-template/ into target/sdk/package
 //! cargo xtask e2e-assets DIR  write the fake-camera Y4M files the end-to-end test uses
-//! cargo xtask bench <area>    benchmarks: quality (native + wasm in Chromium), size
+//! cargo xtask eval <area>     accuracy evaluations on real data (--data DIR, default ../shared/data)
+//! cargo xtask bench <area>    benchmarks (native criterion, wasm in Chromium, peers side by side)
 //! cargo xtask fuzz <target>   run a cargo-fuzz target for a bounded time
 //! ```
 
 mod bench;
+mod bench_document;
+mod bench_faces;
+mod bench_intake;
+mod bench_screening;
 mod demo;
+mod eval;
 mod fuzz;
 mod models;
 mod sdk;
@@ -31,6 +37,7 @@ fn main() -> ExitCode {
         Some("models") => models::fetch_all().map(|_| ()),
         Some("build-sdk") => sdk::build().map(|_| ()),
         Some("e2e-assets") => test::write_e2e_assets(args.get(1).map(String::as_str)),
+        Some("eval") => eval::run(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
         Some("fuzz") => fuzz::run(&args[1..]),
         Some("help" | "--help" | "-h") | None => {

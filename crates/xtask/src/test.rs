@@ -1,7 +1,8 @@
 //! `cargo xtask test`: sets everything up and runs every test, in order of cost:
 //! formatting and lints, unit and integration tests (native, with the real models),
 //! wasm-tests in headless Chromium, a short fuzzing run of every cargo-fuzz target, the
-//! demo smoke check, and the end-to-end browser suite.
+//! accuracy evaluations (only when `../shared/data` exists), the demo smoke check, and the
+//! end-to-end browser suite.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -56,6 +57,15 @@ pub fn run(args: &[String]) -> Result<(), String> {
 
     step("fuzz smoke: every cargo-fuzz target for 15 s from the committed corpus");
     crate::fuzz::run(&["all".to_owned(), "--seconds".to_owned(), "15".to_owned()])?;
+
+    let data = crate::eval::default_data_dir();
+    if data.is_dir() {
+        for area in crate::eval::AREAS.iter().filter(|a| a.ready) {
+            crate::eval::run_area(area, &data)?;
+        }
+    } else {
+        step(&format!("evaluations: skipped ({} not present; they need real data)", data.display()));
+    }
 
     step("demo smoke check (`cargo xtask demo --check`)");
     crate::demo::run(&["--check".to_owned()])?;
