@@ -1,2 +1,51 @@
 //! Face match: the dlib ResNet face-embedding model read in Rust and run through tract,
-//! alignment to 150×150 chips, and a calibrated selfie-to-portrait match. (Being built: see issue 9.)
+//! alignment to 150×150 chips, and a calibrated selfie-to-portrait match.
+//!
+//! - [`dlib`]: reads `dlib_face_recognition_resnet_model_v1.dat` (dlib's serialize format).
+//! - [`architecture`]: checks the parsed layers against the known ResNet and builds a [`network::Network`].
+//! - [`graph`]: turns the network into an ONNX graph in memory and loads it in tract
+//!   (optimised); [`reference`] is the plain forward pass it is tested against.
+//! - [`align`]: similarity alignment of four BlazeFace keypoints to dlib's template; chips.
+//! - [`embed`]: [`FaceEmbedder`], chip → 128-D [`Embedding`].
+//! - [`quality`]: chip sharpness; [`calibration`]: distance → score, threshold at an FMR.
+//! - [`matcher`]: [`FaceMatcher`], detection (BlazeFace from `trustcap-vision`), quality gating
+//!   with [`ReasonCode`]s, score and [`Decision`] in a [`MatchReport`] with both chips.
+//!
+//! ```no_run
+//! use trustcap_face::{FaceMatcher, matcher::chip_png};
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let mut matcher = FaceMatcher::from_dir(&trustcap_vision::model_cache::default_model_dir())?;
+//! let selfie = image::open("selfie.jpg")?.to_rgb8();
+//! let document = image::open("document.jpg")?.to_rgb8();
+//! let report = matcher.match_images(&selfie, &document)?;
+//! match report.score {
+//!     Some(score) => println!("{:?} similarity {:.3} ({})", score.decision, score.similarity, report.model_version),
+//!     None => println!("rejected: {:?}", report.reasons.iter().map(|r| r.code()).collect::<Vec<_>>()),
+//! }
+//! if let Some(chip) = &report.selfie.chip {
+//!     let _png = chip_png(chip)?; // stored encrypted for reviewers
+//! }
+//! # Ok(())
+//! # }
+//! ```
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod align;
+pub mod architecture;
+pub mod calibration;
+pub mod dlib;
+pub mod embed;
+pub mod graph;
+pub mod matcher;
+pub mod network;
+pub mod quality;
+pub mod reference;
+
+pub use align::CHIP_SIZE;
+pub use calibration::{Calibration, Fmr};
+pub use embed::{Embedding, FaceEmbedder};
+pub use matcher::{
+    Decision, FaceAnalysis, FaceError, FaceMatcher, MatchConfig, MatchReport, Reason, ReasonCode, Role, Score,
+};

@@ -7,9 +7,14 @@
 //! the protobuf, adds the float32 zero the specification implies, then builds the model.
 //!
 //! Input: NHWC float, RGB scaled to [-1, 1], the frame letterboxed to a square (padding
-//! right and bottom) and resized to the model size. Decoding of boxes and keypoints with
-//! weighted NMS comes with the selfie-capture work; [`BlazeFace::best_score`] already
-//! gives the strongest face score in a frame.
+//! right and bottom) and resized to the model size ([`letterbox`]). Outputs: a score tensor
+//! and a regressor tensor for each of two feature maps ([`anchors`]); [`BlazeFace::detect`]
+//! decodes them into boxes and six keypoints, merges overlaps with weighted NMS ([`decode`])
+//! and maps the coordinates back to frame pixels. [`BlazeFace::best_score`] gives just the
+//! strongest face score in a frame.
+//!
+//! This code is behind the `face` feature and uses ordinary float math (`exp`); it is not part
+//! of the crate's bit-exact determinism promise for quality metrics.
 
 use std::path::{Path, PathBuf};
 
@@ -18,8 +23,19 @@ use tract_onnx::pb::tensor_proto::DataType;
 use tract_onnx::pb::{AttributeProto, ModelProto, TensorProto};
 use tract_onnx::prelude::*;
 
+pub mod anchors;
+pub mod decode;
+pub mod letterbox;
+
 use crate::frame::Frame;
 pub use crate::model_cache::default_model_dir;
+use anchors::{Anchor, BLAZEFACE_MAPS, map_anchors};
+pub use decode::{BoundingBox, Detection, Keypoint, NMS_IOU, Point};
+use decode::{REGRESSOR_VALUES, decode, weighted_nms};
+
+/// Default minimum face score for [`BlazeFace::detect`] (MediaPipe uses 0.75 for the front
+/// model; 0.5 keeps weaker candidates such as small document portraits).
+pub const DEFAULT_MIN_SCORE: f32 = 0.5;
 
 /// Why a face model could not be loaded or run.
 #[derive(Debug, thiserror::Error)]
@@ -96,7 +112,8 @@ pub fn fix_constant_of_shape(proto: &mut ModelProto) -> usize {
 }
 
 /// Loads a BlazeFace ONNX file (with the `ConstantOfShape` fix) and optimises it for a
-/// batch of one NHWC image.
+/// batch of one NHWC image. Checks that the outputs are one score tensor `[1, n, 1]` and one
+/// regressor tensor `[1, n, 16]` for each known feature map.
 pub fn load_model(bytes: &[u8], variant: BlazeFaceVariant) -> Result<BlazeFace, FaceModelError> {
     let onnx = tract_onnx::onnx();
     let mut proto = onnx.proto_model_for_read(&mut std::io::Cursor::new(bytes))?;
@@ -107,7 +124,41 @@ pub fn load_model(bytes: &[u8], variant: BlazeFaceVariant) -> Result<BlazeFace, 
         .with_input_fact(0, f32::fact([1, size, size, 3]).into())?
         .into_optimized()?
         .into_runnable()?;
-    Ok(BlazeFace { plan, variant, input: vec![0.0; size * size * 3] })
+    let model = plan.model();
+    let shapes = (0..model.outputs.len())
+        .map(|i| {
+            let fact = model.output_fact(i)?;
+            Ok(fact.shape.as_concrete().map(<[usize]>::to_vec).unwrap_or_default())
+        })
+        .collect::<TractResult<Vec<_>>>()?;
+    let layout = OutputLayout::from_shapes(&shapes)?;
+    let anchors = BLAZEFACE_MAPS.iter().flat_map(|&m| map_anchors(m)).collect();
+    Ok(BlazeFace { plan, variant, input: Vec::new(), layout, anchors, min_score: DEFAULT_MIN_SCORE })
+}
+
+/// Which output tensor holds the scores and the regressors of each feature map.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct OutputLayout {
+    scores: [usize; 2],
+    regressors: [usize; 2],
+}
+
+impl OutputLayout {
+    /// Finds, for each of [`BLAZEFACE_MAPS`], the output `[1, n, 1]` and the output `[1, n, 16]`.
+    fn from_shapes(shapes: &[Vec<usize>]) -> Result<Self, FaceModelError> {
+        let find = |n: usize, last: usize| {
+            shapes
+                .iter()
+                .position(|s| s.as_slice() == [1, n, last])
+                .ok_or_else(|| FaceModelError::Model(format!("no output of shape [1, {n}, {last}] among {shapes:?}")))
+        };
+        let mut layout = OutputLayout { scores: [0; 2], regressors: [0; 2] };
+        for (i, map) in BLAZEFACE_MAPS.iter().enumerate() {
+            layout.scores[i] = find(map.anchor_count(), 1)?;
+            layout.regressors[i] = find(map.anchor_count(), REGRESSOR_VALUES)?;
+        }
+        Ok(layout)
+    }
 }
 
 /// A loaded BlazeFace detector.
@@ -115,6 +166,9 @@ pub struct BlazeFace {
     plan: std::sync::Arc<TypedRunnableModel>,
     variant: BlazeFaceVariant,
     input: Vec<f32>,
+    layout: OutputLayout,
+    anchors: Vec<Anchor>,
+    min_score: f32,
 }
 
 impl std::fmt::Debug for BlazeFace {
@@ -139,35 +193,28 @@ impl BlazeFace {
         self.variant
     }
 
-    /// Letterboxes the frame to a square (padding right and bottom with black), resizes it
-    /// to the model size (nearest sample of the area centre) and scales RGB to [-1, 1].
-    fn prepare(&mut self, frame: &Frame<'_>) {
-        let size = self.variant.size();
-        let side = frame.width().max(frame.height()) as usize;
-        let (w, h, stride, data) = (frame.width() as usize, frame.height() as usize, frame.stride(), frame.data());
-        for y in 0..size {
-            let sy = (2 * y + 1) * side / (2 * size);
-            for x in 0..size {
-                let sx = (2 * x + 1) * side / (2 * size);
-                let out = &mut self.input[(y * size + x) * 3..][..3];
-                if sx < w && sy < h {
-                    let px = &data[sy * stride + sx * 4..][..3];
-                    for (value, &channel) in out.iter_mut().zip(px) {
-                        *value = channel as f32 / 127.5 - 1.0;
-                    }
-                } else {
-                    out.fill(-1.0);
-                }
-            }
+    /// Minimum face score of [`BlazeFace::detect`] (default [`DEFAULT_MIN_SCORE`]).
+    pub fn min_score(&self) -> f32 {
+        self.min_score
+    }
+
+    /// Sets the minimum face score of [`BlazeFace::detect`] (clamped to [0, 1]; NaN keeps the current value).
+    pub fn set_min_score(&mut self, min_score: f32) {
+        if !min_score.is_nan() {
+            self.min_score = min_score.clamp(0.0, 1.0);
         }
+    }
+
+    fn infer(&mut self, frame: &Frame<'_>) -> Result<TVec<TValue>, FaceModelError> {
+        let size = self.variant.size();
+        letterbox::letterbox_into(frame, size, &mut self.input);
+        let input = Tensor::from_shape(&[1, size, size, 3], &self.input)?;
+        Ok(self.plan.run(tvec!(input.into()))?)
     }
 
     /// Runs the model on a frame and returns every output tensor.
     pub fn run(&mut self, frame: &Frame<'_>) -> Result<RawOutputs, FaceModelError> {
-        self.prepare(frame);
-        let size = self.variant.size();
-        let input = Tensor::from_shape(&[1, size, size, 3], &self.input)?;
-        let outputs = self.plan.run(tvec!(input.into()))?;
+        let outputs = self.infer(frame)?;
         outputs
             .iter()
             .map(|t| {
@@ -176,6 +223,39 @@ impl BlazeFace {
             })
             .collect::<TractResult<_>>()
             .map_err(Into::into)
+    }
+
+    /// Detects faces: decoded boxes and keypoints in frame pixels, merged by weighted NMS,
+    /// best first, each with a score of at least [`BlazeFace::min_score`]. Detections whose
+    /// centre lies in the letterbox padding are dropped.
+    pub fn detect(&mut self, frame: &Frame<'_>) -> Result<Vec<Detection>, FaceModelError> {
+        let outputs = self.infer(frame)?;
+        let size = self.variant.size() as f32;
+        let mut candidates = Vec::new();
+        let mut offset = 0;
+        for (i, map) in BLAZEFACE_MAPS.iter().enumerate() {
+            let n = map.anchor_count();
+            let (Some(scores), Some(regs)) =
+                (outputs.get(self.layout.scores[i]), outputs.get(self.layout.regressors[i]))
+            else {
+                return Err(FaceModelError::Model("the model returned fewer outputs than at load".into()));
+            };
+            let scores = scores.try_as_plain_ram()?.as_slice::<f32>()?;
+            let regs = regs.try_as_plain_ram()?.as_slice::<f32>()?;
+            let anchors = self.anchors.get(offset..offset + n).unwrap_or_default();
+            candidates.extend(decode(scores, regs, anchors, size, self.min_score));
+            offset += n;
+        }
+        let side = letterbox::square_side(frame) as f32;
+        let (w, h) = (frame.width() as f32, frame.height() as f32);
+        Ok(weighted_nms(candidates, NMS_IOU)
+            .into_iter()
+            .map(|d| d.scaled(side))
+            .filter(|d| {
+                let c = d.bbox.centre();
+                (0.0..w).contains(&c.x) && (0.0..h).contains(&c.y)
+            })
+            .collect())
     }
 
     /// The strongest face score in the frame (sigmoid of the best anchor's logit), in [0, 1].

@@ -92,6 +92,17 @@ const PACKAGES: &[ModelPackage] = &[
             sha256: "55533b28a95800a551ba546ba62fe69625c7e95a7061c338adffead08719da30",
         }],
     },
+    ModelPackage {
+        // Test image for the face-match tests: scikit-image's `astronaut.png` (NASA portrait of
+        // Eileen Collins, public domain). The CPython 3.11 manylinux x86_64 wheel.
+        source: Source::PyPi("scikit-image==0.24.0"),
+        archive_sha256: "fa27b3a0dbad807b966b8db2d78da734cb812ca4787f7fbb143764800ce2fa9c",
+        files: &[ModelFile {
+            member: "skimage/data/astronaut.png",
+            name: "astronaut.png",
+            sha256: "88431cd9653ccd539741b555fb0a46b61558b301d4110412b5bc28b5e3ea6cb5",
+        }],
+    },
 ];
 
 /// The model cache (see `trustcap_vision::model_cache`).
