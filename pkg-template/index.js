@@ -523,3 +523,4 @@ export async function createCapture({
     autoCaptureFrames: autoCaptureFrames || 0,
   });
 }
+export { verifyWebhook, WebhookSignatureError } from './webhook.js';

@@ -5,19 +5,23 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand};
+use hmac::Mac as _;
 use trustcap_protocol::TokenKey;
 
 use crate::domain::random_bytes;
 
 /// The TrustCap verifier.
+///
+/// Every option can also be set by its environment variable or in a configuration file
+/// of `TRUSTCAP_NAME = value` lines named by `--config FILE` or `TRUSTCAP_CONFIG`.
 #[derive(Debug, Parser)]
 #[command(name = "trustcap-verifier", version, about)]
 pub struct Cli {
-    /// Database URL (SQLite for now).
+    /// Database URL: `sqlite://file.db` or `postgres://user@host/db`.
     #[arg(long, global = true, env = "TRUSTCAP_DATABASE_URL", default_value = "sqlite://trustcap.db")]
     pub database: String,
-    /// File holding the 32-byte secret that authenticates client tokens; created (mode 0600)
-    /// if missing.
+    /// File holding the 32-byte service secret (client tokens; the key that encrypts
+    /// webhook secrets is derived from it); created (mode 0600) if missing.
     #[arg(long, global = true, env = "TRUSTCAP_SECRET_FILE", default_value = "trustcap-secret.key")]
     pub secret_file: PathBuf,
     /// What to do.
@@ -64,6 +68,29 @@ pub struct ServeArgs {
     /// Longest time one request may take, body upload included, in seconds (408 after).
     #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub request_timeout_secs: u64,
+    /// Where image bytes go: `file:///dir`, `s3://bucket/prefix` (credentials from `AWS_*`)
+    /// or `database`. Default: a directory beside a SQLite file, else the database.
+    #[arg(long, env = "TRUSTCAP_IMAGE_STORE")]
+    pub image_store: Option<String>,
+    /// Pipeline workers in this process (0: accept uploads only, another process decides).
+    #[arg(long, env = "TRUSTCAP_WORKERS", default_value_t = 2, value_parser = clap::value_parser!(u64).range(0..=64))]
+    pub workers: u64,
+    /// How often idle workers look for jobs and webhook deliveries, in milliseconds.
+    #[arg(long, env = "TRUSTCAP_POLL_MS", default_value_t = 250, value_parser = clap::value_parser!(u64).range(10..=60_000))]
+    pub poll_ms: u64,
+    /// How long a claimed job stays reserved for its worker, in seconds (a crashed worker's
+    /// jobs are taken over after this).
+    #[arg(long, env = "TRUSTCAP_JOB_LEASE_SECS", default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub job_lease_secs: u64,
+    /// Longest time one webhook attempt may take, in seconds.
+    #[arg(long, env = "TRUSTCAP_WEBHOOK_TIMEOUT_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=120))]
+    pub webhook_timeout_secs: u64,
+    /// How long the previous webhook secret keeps signing after a rotation, in seconds.
+    #[arg(long, env = "TRUSTCAP_WEBHOOK_ROTATION_SECS", default_value_t = 86_400, value_parser = clap::value_parser!(u64).range(0..=30 * 86_400))]
+    pub webhook_rotation_secs: u64,
+    /// Serve Prometheus metrics at `/metrics`.
+    #[arg(long, env = "TRUSTCAP_METRICS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub metrics: bool,
 }
 
 impl Default for ServeArgs {
@@ -74,13 +101,52 @@ impl Default for ServeArgs {
             nonce_ttl_secs: 600,
             max_body_bytes: 20 * 1024 * 1024,
             request_timeout_secs: 60,
+            image_store: None,
+            workers: 2,
+            poll_ms: 250,
+            job_lease_secs: 120,
+            webhook_timeout_secs: 10,
+            webhook_rotation_secs: 86_400,
+            metrics: true,
         }
+    }
+}
+
+/// The service secret: 32 random bytes from the secret file. Client tokens are
+/// authenticated with it directly; the key that encrypts webhook secrets at rest is
+/// derived from it (HMAC-SHA256 with a fixed label), so one file holds all key material.
+#[derive(Clone)]
+pub struct ServiceSecret([u8; 32]);
+
+impl std::fmt::Debug for ServiceSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ServiceSecret(..)")
+    }
+}
+
+impl ServiceSecret {
+    /// Wraps 32 secret bytes.
+    pub fn new(bytes: [u8; 32]) -> Self {
+        Self(bytes)
+    }
+
+    /// The client-token key.
+    pub fn token_key(&self) -> TokenKey {
+        TokenKey::new(self.0)
+    }
+
+    /// The key that encrypts webhook secrets.
+    pub fn webhook_encryption_key(&self) -> [u8; 32] {
+        let mut mac = <hmac::Hmac<sha2::Sha256> as hmac::KeyInit>::new_from_slice(&self.0)
+            .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+        mac.update(b"trustcap/webhook-secret-encryption/v1");
+        mac.finalize().into_bytes().into()
     }
 }
 
 /// Reads the token secret from `path`, creating it with 32 fresh random bytes and mode
 /// 0600 if it does not exist. A file of any other length is an error.
-pub fn load_or_create_secret(path: &Path) -> io::Result<TokenKey> {
+pub fn load_or_create_secret(path: &Path) -> io::Result<ServiceSecret> {
     match create_secret(path) {
         Ok(key) => Ok(key),
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => read_secret(path),
@@ -88,7 +154,7 @@ pub fn load_or_create_secret(path: &Path) -> io::Result<TokenKey> {
     }
 }
 
-fn create_secret(path: &Path) -> io::Result<TokenKey> {
+fn create_secret(path: &Path) -> io::Result<ServiceSecret> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -100,11 +166,11 @@ fn create_secret(path: &Path) -> io::Result<TokenKey> {
     let secret: [u8; 32] = random_bytes();
     file.write_all(&secret)?;
     file.sync_all()?;
-    tracing::info!(path = %path.display(), "created a new token secret");
-    Ok(TokenKey::new(secret))
+    tracing::info!(path = %path.display(), "created a new service secret");
+    Ok(ServiceSecret(secret))
 }
 
-fn read_secret(path: &Path) -> io::Result<TokenKey> {
+fn read_secret(path: &Path) -> io::Result<ServiceSecret> {
     let file = std::fs::File::open(path)?;
     #[cfg(unix)]
     {
@@ -119,7 +185,7 @@ fn read_secret(path: &Path) -> io::Result<TokenKey> {
     let secret: [u8; 32] = bytes.as_slice().try_into().map_err(|_| {
         io::Error::new(io::ErrorKind::InvalidData, format!("{} must hold exactly 32 bytes", path.display()))
     })?;
-    Ok(TokenKey::new(secret))
+    Ok(ServiceSecret(secret))
 }
 
 #[cfg(test)]
@@ -160,5 +226,112 @@ mod tests {
         std::fs::write(&path, b"short").unwrap();
         assert!(load_or_create_secret(&path).is_err());
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
+
+/// The environment variable that names a configuration file (also `--config FILE`).
+pub const CONFIG_ENV: &str = "TRUSTCAP_CONFIG";
+
+/// Parses a configuration file: `TRUSTCAP_NAME = value` lines (the names of the
+/// environment variables the options read), `#` comments and blank lines.
+pub fn parse_config_file(text: &str) -> Result<Vec<(String, String)>, String> {
+    let mut out = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (key, value) = line.split_once('=').ok_or_else(|| format!("line {}: expected NAME = value", n + 1))?;
+        let (key, value) = (key.trim(), value.trim().trim_matches('"'));
+        if !key.starts_with("TRUSTCAP_")
+            || !key.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+        {
+            return Err(format!("line {}: {key:?} is not a TRUSTCAP_ option name", n + 1));
+        }
+        out.push((key.to_owned(), value.to_owned()));
+    }
+    Ok(out)
+}
+
+/// Sets the default of every argument of `cmd` (not of its subcommands) whose
+/// environment variable appears in `values`; records the names used in `known`.
+fn file_defaults(cmd: clap::Command, values: &[(String, String)], known: &mut Vec<String>) -> clap::Command {
+    let ids: Vec<(String, String)> =
+        cmd.get_arguments().filter_map(|a| Some((a.get_id().to_string(), a.get_env()?.to_str()?.to_owned()))).collect();
+    let mut cmd = cmd;
+    for (id, env) in ids {
+        if let Some((_, value)) = values.iter().find(|(k, _)| *k == env) {
+            known.push(env.clone());
+            // Leaked once per option at start-up: clap keeps defaults for the process.
+            let value: &'static str = Box::leak(value.clone().into_boxed_str());
+            cmd = cmd.mut_arg(id, |a| a.default_value(value));
+        }
+    }
+    cmd
+}
+
+fn with_file_defaults(cmd: clap::Command, values: &[(String, String)]) -> Result<clap::Command, String> {
+    let mut known = Vec::new();
+    let mut cmd = file_defaults(cmd, values, &mut known);
+    let subcommands: Vec<String> = cmd.get_subcommands().map(|s| s.get_name().to_owned()).collect();
+    for name in subcommands {
+        cmd = cmd.mut_subcommand(name, |sub| file_defaults(sub, values, &mut known));
+    }
+    if let Some((unknown, _)) = values.iter().find(|(k, _)| !known.contains(k)) {
+        return Err(format!("unknown option {unknown} in the configuration file"));
+    }
+    Ok(cmd)
+}
+
+impl Cli {
+    /// Parses the command line, with defaults from the configuration file named by
+    /// `--config FILE` or `TRUSTCAP_CONFIG`. Precedence: flags, then environment, then the
+    /// file, then built-in defaults.
+    pub fn parse_with_config() -> Result<Self, String> {
+        use clap::{CommandFactory as _, FromArgMatches as _};
+        let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+        let mut path = std::env::var_os(CONFIG_ENV).map(PathBuf::from);
+        if let Some(i) = args.iter().position(|a| a == "--config") {
+            if i + 1 >= args.len() {
+                return Err("--config needs a file".into());
+            }
+            path = Some(PathBuf::from(args.remove(i + 1)));
+            args.remove(i);
+        }
+        let mut cmd = Cli::command();
+        if let Some(path) = path {
+            let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let values = parse_config_file(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+            cmd = with_file_defaults(cmd, &values)?;
+        }
+        // Help, version and usage errors print and exit as clap does.
+        let matches = cmd.try_get_matches_from(args).unwrap_or_else(|e| e.exit());
+        Cli::from_arg_matches(&matches).map_err(|e| e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod file_tests {
+    use super::*;
+    use clap::{CommandFactory as _, FromArgMatches as _};
+
+    #[test]
+    fn file_values_are_defaults_under_flags() {
+        let values = parse_config_file(
+            "# verifier\nTRUSTCAP_DATABASE_URL = \"sqlite://file.db\"\n\nTRUSTCAP_WORKERS=5\nTRUSTCAP_POLL_MS = 40\n",
+        )
+        .unwrap();
+        let cmd = with_file_defaults(Cli::command(), &values).unwrap();
+        let m = cmd.clone().try_get_matches_from(["x", "serve", "--poll-ms", "70"]).unwrap();
+        let cli = Cli::from_arg_matches(&m).unwrap();
+        assert_eq!(cli.database, "sqlite://file.db");
+        match cli.command {
+            Command::Serve(args) => assert_eq!((args.workers, args.poll_ms), (5, 70)),
+            other => panic!("{other:?}"),
+        }
+        assert!(parse_config_file("nonsense").is_err());
+        assert!(parse_config_file("PATH=/bin").is_err());
+        let unknown = parse_config_file("TRUSTCAP_NOPE=1").unwrap();
+        assert!(with_file_defaults(Cli::command(), &unknown).is_err());
     }
 }

@@ -4,34 +4,119 @@
 //! parameters, no `INSERT OR ...`, no SQLite date functions, timestamps as Unix seconds
 //! in `BIGINT`), so a PostgreSQL backend can be added behind the same functions.
 
-use std::str::FromStr as _;
 use std::time::Duration;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Row as _, SqlitePool};
+use sqlx::AnyConnection;
+use sqlx::any::AnyPoolOptions;
+use sqlx::{AnyPool, Executor as _, Row as _};
 use trustcap_protocol::{NonceStatus, Step};
 
 use crate::domain::{ApiKey, CaptureId, Nonce, SessionId, SessionStatus, TenantId};
 use crate::error::AppError;
+use crate::{outbox, queue};
 
-/// The database handle shared by all requests.
-pub type Db = SqlitePool;
-
-/// Opens (creating if missing) the database at `url` with WAL, foreign keys and a busy
-/// timeout, without running migrations.
-pub async fn connect(url: &str) -> Result<Db, sqlx::Error> {
-    let options = SqliteConnectOptions::from_str(url)?
-        .create_if_missing(true)
-        .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Normal)
-        .foreign_keys(true)
-        .busy_timeout(Duration::from_secs(5));
-    SqlitePoolOptions::new().max_connections(8).acquire_timeout(Duration::from_secs(10)).connect_with(options).await
+/// Which database engine a [`Db`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite (one process; the default).
+    Sqlite,
+    /// PostgreSQL (many processes; the queue uses `FOR UPDATE SKIP LOCKED`).
+    Postgres,
 }
 
-/// Applies pending migrations from `crates/verifier/migrations`.
+/// The database handle shared by all requests and workers: one pool over SQLite or
+/// PostgreSQL, and which one it is (for the few statements whose dialects differ).
+#[derive(Debug, Clone)]
+pub struct Db {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Db {
+    /// The connection pool.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// The engine behind the pool.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The row-locking suffix of a queue claim: `FOR UPDATE SKIP LOCKED` on PostgreSQL,
+    /// nothing on SQLite (whose writers are serialised anyway).
+    pub fn skip_locked(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+        }
+    }
+
+    /// Closes every connection.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// The engine a database URL names, if supported.
+pub fn backend_of(url: &str) -> Option<Backend> {
+    if url.starts_with("sqlite:") {
+        Some(Backend::Sqlite)
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Some(Backend::Postgres)
+    } else {
+        None
+    }
+}
+
+/// Opens the database at `url` without running migrations. SQLite files are created if
+/// missing and run with WAL, foreign keys and a busy timeout; PostgreSQL URLs
+/// (`postgres://...`) connect to an existing database.
+pub async fn connect(url: &str) -> Result<Db, sqlx::Error> {
+    sqlx::any::install_default_drivers();
+    let backend = backend_of(url)
+        .ok_or_else(|| sqlx::Error::Configuration("the database URL must start with sqlite: or postgres://".into()))?;
+    let db = match backend {
+        Backend::Sqlite => {
+            let url = if url.contains("mode=") {
+                url.to_owned()
+            } else if url.contains('?') {
+                format!("{url}&mode=rwc")
+            } else {
+                format!("{url}?mode=rwc")
+            };
+            let pool = AnyPoolOptions::new()
+                .max_connections(8)
+                .acquire_timeout(Duration::from_secs(30))
+                .after_connect(|conn, _meta| {
+                    Box::pin(async move {
+                        conn.execute(
+                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                        )
+                        .await?;
+                        Ok(())
+                    })
+                })
+                .connect(&url)
+                .await?;
+            Db { pool, backend }
+        }
+        Backend::Postgres => {
+            let pool =
+                AnyPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(30)).connect(url).await?;
+            Db { pool, backend }
+        }
+    };
+    Ok(db)
+}
+
+/// Applies pending migrations (`migrations/sqlite` or `migrations/postgres`).
 pub async fn migrate(db: &Db) -> Result<(), sqlx::migrate::MigrateError> {
-    sqlx::migrate!("./migrations").run(db).await
+    match db.backend {
+        Backend::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&db.pool).await,
+        Backend::Postgres => sqlx::migrate!("./migrations/postgres").run(&db.pool).await,
+    }
 }
 
 /// Creates a tenant.
@@ -41,14 +126,15 @@ pub async fn create_tenant(db: &Db, name: &str, now: i64) -> Result<TenantId, sq
         .bind(id.as_str())
         .bind(name)
         .bind(now)
-        .execute(db)
+        .execute(db.pool())
         .await?;
     Ok(id)
 }
 
 /// True if the tenant exists.
 pub async fn tenant_exists(db: &Db, tenant: &TenantId) -> Result<bool, sqlx::Error> {
-    let row = sqlx::query("SELECT id FROM tenants WHERE id = $1").bind(tenant.as_str()).fetch_optional(db).await?;
+    let row =
+        sqlx::query("SELECT id FROM tenants WHERE id = $1").bind(tenant.as_str()).fetch_optional(db.pool()).await?;
     Ok(row.is_some())
 }
 
@@ -60,7 +146,7 @@ pub async fn create_api_key(db: &Db, tenant: &TenantId, now: i64) -> Result<ApiK
         .bind(tenant.as_str())
         .bind(key.hash_hex())
         .bind(now)
-        .execute(db)
+        .execute(db.pool())
         .await?;
     Ok(key)
 }
@@ -69,7 +155,7 @@ pub async fn create_api_key(db: &Db, tenant: &TenantId, now: i64) -> Result<ApiK
 pub async fn authenticate_api_key(db: &Db, key: &ApiKey) -> Result<Option<TenantId>, sqlx::Error> {
     let row = sqlx::query("SELECT tenant_id, key_sha256 FROM api_keys WHERE prefix = $1 AND revoked_at IS NULL")
         .bind(key.prefix())
-        .fetch_optional(db)
+        .fetch_optional(db.pool())
         .await?;
     let Some(row) = row else {
         // Same work as a hit, so timing does not reveal which prefixes exist.
@@ -97,8 +183,14 @@ pub struct SessionRecord {
     pub steps: Vec<Step>,
     /// The customer's reference, if any.
     pub reference: Option<String>,
+    /// The applicant data given at creation (JSON text; PII: never logged).
+    pub applicant: Option<String>,
     /// Registered capture public key (base64url), if any.
     pub public_key: Option<String>,
+    /// The verification round: 0, then one more per resubmission request.
+    pub round: i64,
+    /// The steps a resubmission request asks for (round > 0), else `None`.
+    pub requested_steps: Option<Vec<Step>>,
     /// Expiry, Unix seconds.
     pub expires_at: i64,
     /// Creation time, Unix seconds.
@@ -111,6 +203,11 @@ impl SessionRecord {
     /// The status as seen at `now` (open sessions past their expiry are `expired`).
     pub fn status_at(&self, now: i64) -> SessionStatus {
         self.status.at(self.expires_at, now)
+    }
+
+    /// The steps the current round must capture.
+    pub fn round_steps(&self) -> &[Step] {
+        self.requested_steps.as_deref().unwrap_or(&self.steps)
     }
 }
 
@@ -125,59 +222,141 @@ pub struct NewSession<'a> {
     pub steps: &'a [Step],
     /// The customer's reference.
     pub reference: Option<&'a str>,
+    /// Applicant data (JSON text).
+    pub applicant: Option<&'a str>,
     /// Expiry, Unix seconds.
     pub expires_at: i64,
     /// Now, Unix seconds.
     pub now: i64,
 }
 
-fn steps_to_json(steps: &[Step]) -> String {
+/// The JSON text of a list of steps.
+pub fn steps_to_json(steps: &[Step]) -> String {
     serde_json::to_string(steps).unwrap_or_else(|_| "[]".to_owned())
+}
+
+fn steps_from_json(text: &str) -> Result<Vec<Step>, AppError> {
+    serde_json::from_str(text).map_err(|e| AppError::internal(format_args!("stored steps: {e}")))
 }
 
 /// Inserts a new session with status `created`.
 pub async fn insert_session(db: &Db, new: &NewSession<'_>) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO sessions (id, tenant_id, status, steps, reference, expires_at, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
+        "INSERT INTO sessions (id, tenant_id, status, steps, reference, applicant, expires_at, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
     )
     .bind(new.id.as_str())
     .bind(new.tenant_id.as_str())
     .bind(SessionStatus::Created.as_str())
     .bind(steps_to_json(new.steps))
     .bind(new.reference)
+    .bind(new.applicant)
     .bind(new.expires_at)
     .bind(new.now)
-    .execute(db)
+    .execute(db.pool())
     .await?;
     Ok(())
 }
 
-/// Loads a session of `tenant`; `None` if it does not exist or belongs to another tenant.
-pub async fn get_session(db: &Db, id: &SessionId, tenant: &str) -> Result<Option<SessionRecord>, AppError> {
-    let row = sqlx::query(
-        "SELECT status, steps, reference, public_key, expires_at, created_at, updated_at \
-         FROM sessions WHERE id = $1 AND tenant_id = $2",
-    )
-    .bind(id.as_str())
-    .bind(tenant)
-    .fetch_optional(db)
-    .await?;
-    let Some(row) = row else { return Ok(None) };
+const SESSION_COLUMNS: &str = "id, tenant_id, status, steps, reference, applicant, public_key, round, requested_steps, \
+                               expires_at, created_at, updated_at";
+
+fn session_from_row(row: &sqlx::any::AnyRow) -> Result<SessionRecord, AppError> {
+    let id: String = row.try_get("id")?;
     let status: String = row.try_get("status")?;
     let steps: String = row.try_get("steps")?;
-    Ok(Some(SessionRecord {
-        id: id.clone(),
-        tenant_id: tenant.to_owned(),
+    let requested: Option<String> = row.try_get("requested_steps")?;
+    Ok(SessionRecord {
+        id: SessionId::parse(&id).ok_or_else(|| AppError::internal("stored session id is malformed"))?,
+        tenant_id: row.try_get("tenant_id")?,
         status: SessionStatus::parse(&status)
             .ok_or_else(|| AppError::internal(format_args!("unknown stored session status {status:?}")))?,
-        steps: serde_json::from_str(&steps).map_err(|e| AppError::internal(format_args!("stored steps: {e}")))?,
+        steps: steps_from_json(&steps)?,
         reference: row.try_get("reference")?,
+        applicant: row.try_get("applicant")?,
         public_key: row.try_get("public_key")?,
+        round: row.try_get("round")?,
+        requested_steps: requested.as_deref().map(steps_from_json).transpose()?,
         expires_at: row.try_get("expires_at")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
-    }))
+    })
+}
+
+/// Loads a session of `tenant`; `None` if it does not exist or belongs to another tenant.
+pub async fn get_session(db: &Db, id: &SessionId, tenant: &str) -> Result<Option<SessionRecord>, AppError> {
+    let row = sqlx::query(&format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE id = $1 AND tenant_id = $2"))
+        .bind(id.as_str())
+        .bind(tenant)
+        .fetch_optional(db.pool())
+        .await?;
+    row.as_ref().map(session_from_row).transpose()
+}
+
+/// Loads a session whatever its tenant (workers only; never for a caller's request).
+pub async fn load_session(conn: &mut AnyConnection, id: &str) -> Result<Option<SessionRecord>, AppError> {
+    let row = sqlx::query(&format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.as_ref().map(session_from_row).transpose()
+}
+
+/// Moves a session from `from` to `to` (checked against the state machine) and records
+/// the event for webhooks, in the caller's transaction. Returns `false` (and changes
+/// nothing) if the stored state is no longer `from`.
+pub async fn transition(
+    conn: &mut AnyConnection,
+    session: &SessionRecord,
+    from: SessionStatus,
+    to: SessionStatus,
+    data: serde_json::Value,
+    now: i64,
+) -> Result<bool, AppError> {
+    if !from.can_move_to(to) {
+        return Err(AppError::internal(format_args!("illegal session transition {from} -> {to}")));
+    }
+    let moved = sqlx::query("UPDATE sessions SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4")
+        .bind(to.as_str())
+        .bind(now)
+        .bind(session.id.as_str())
+        .bind(from.as_str())
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    if moved != 1 {
+        return Ok(false);
+    }
+    outbox::emit(conn, session, to, data, now).await?;
+    metrics::counter!("trustcap_session_transitions_total", "to" => to.as_str()).increment(1);
+    Ok(true)
+}
+
+/// Marks every open session past its expiry as `expired` (with its event); returns how
+/// many moved.
+pub async fn expire_sessions(db: &Db, now: i64, limit: i64) -> Result<usize, AppError> {
+    let ids: Vec<String> = sqlx::query_scalar(
+        "SELECT id FROM sessions WHERE status IN ('created', 'capturing', 'resubmission_requested') \
+         AND expires_at <= $1 ORDER BY expires_at LIMIT $2",
+    )
+    .bind(now)
+    .bind(limit)
+    .fetch_all(db.pool())
+    .await?;
+    let mut moved = 0;
+    for id in ids {
+        let mut tx = db.pool().begin().await?;
+        // Write first, so the SQLite transaction holds the write lock from the start.
+        sqlx::query("UPDATE sessions SET updated_at = updated_at WHERE id = $1").bind(&id).execute(&mut *tx).await?;
+        let Some(session) = load_session(&mut tx, &id).await? else { continue };
+        if session.status.is_capturable()
+            && transition(&mut tx, &session, session.status, SessionStatus::Expired, serde_json::json!({}), now).await?
+        {
+            moved += 1;
+        }
+        tx.commit().await?;
+    }
+    Ok(moved)
 }
 
 /// What happened when a key was registered.
@@ -206,7 +385,7 @@ pub async fn register_key(
     .bind(key_id)
     .bind(now)
     .bind(session.as_str())
-    .execute(db)
+    .execute(db.pool())
     .await?
     .rows_affected();
     if updated == 1 {
@@ -214,7 +393,7 @@ pub async fn register_key(
     }
     let existing: Option<String> = sqlx::query_scalar("SELECT public_key FROM sessions WHERE id = $1")
         .bind(session.as_str())
-        .fetch_one(db)
+        .fetch_one(db.pool())
         .await?;
     Ok(if existing.as_deref() == Some(public_key) {
         KeyRegistration::AlreadyRegistered
@@ -236,7 +415,7 @@ pub async fn insert_nonce(
         .bind(session.as_str())
         .bind(now)
         .bind(expires_at)
-        .execute(db)
+        .execute(db.pool())
         .await?;
     Ok(())
 }
@@ -256,6 +435,8 @@ pub struct NewImage<'a> {
     pub sha256: &'a str,
     /// The encoded bytes.
     pub data: &'a [u8],
+    /// Where the bytes are in the object store; `None` keeps them in the database.
+    pub object_key: Option<&'a str>,
 }
 
 /// An accepted capture, ready to store.
@@ -290,7 +471,7 @@ pub struct NewCapture<'a> {
 /// Why `nonce` cannot be used for `session` at `now` (or `None` if it can), read-only.
 async fn nonce_state<'e, E>(executor: E, session: &str, nonce: &str, now: i64) -> Result<Option<AppError>, sqlx::Error>
 where
-    E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
     let row = sqlx::query("SELECT session_id, expires_at, used_at FROM nonces WHERE nonce = $1")
         .bind(nonce)
@@ -314,7 +495,7 @@ where
 
 async fn nonce_refusal<'e, E>(executor: E, session: &str, nonce: &str, now: i64) -> Result<AppError, sqlx::Error>
 where
-    E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
     Ok(nonce_state(executor, session, nonce, now)
         .await?
@@ -324,17 +505,28 @@ where
 /// A read-only look at the nonce before the expensive image work, so a replayed or
 /// unknown nonce is refused cheaply. [`store_capture`] still decides atomically.
 pub async fn precheck_nonce(db: &Db, session: &SessionId, nonce: &str, now: i64) -> Result<(), AppError> {
-    match nonce_state(db, session.as_str(), nonce, now).await? {
+    match nonce_state(db.pool(), session.as_str(), nonce, now).await? {
         Some(err) => Err(err),
         None => Ok(()),
     }
 }
 
+/// A capture already stored for this session with the same whole-payload SHA-256 (an
+/// idempotent retry of an accepted upload): its id.
+pub async fn find_duplicate(db: &Db, session: &SessionId, payload_sha256: &str) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT id FROM captures WHERE session_id = $1 AND payload_sha256 = $2")
+        .bind(session.as_str())
+        .bind(payload_sha256)
+        .fetch_optional(db.pool())
+        .await
+}
+
 /// Consumes the nonce and stores the capture and its images in one transaction, then
-/// moves the session to `capturing` or `submitted`. On any error nothing is stored.
+/// moves the session to `capturing` or `submitted` (queueing the verification job and
+/// recording the events in the same transaction). On any error nothing is stored.
 pub async fn store_capture(db: &Db, new: &NewCapture<'_>) -> Result<SessionStatus, AppError> {
     let session_id = new.session.id.as_str();
-    let mut tx = db.begin().await?;
+    let mut tx = db.pool().begin().await?;
     // The first statement writes, so the transaction takes the write lock at once.
     let consumed = sqlx::query(
         "UPDATE nonces SET used_at = $1 WHERE nonce = $2 AND session_id = $3 AND used_at IS NULL AND expires_at > $1",
@@ -351,19 +543,25 @@ pub async fn store_capture(db: &Db, new: &NewCapture<'_>) -> Result<SessionStatu
         return Err(err);
     }
 
-    // Re-read the status inside the transaction: another upload may have completed the
-    // session since the request started.
-    let status: String =
-        sqlx::query_scalar("SELECT status FROM sessions WHERE id = $1").bind(session_id).fetch_one(&mut *tx).await?;
-    let status = SessionStatus::parse(&status).unwrap_or(SessionStatus::Expired).at(new.session.expires_at, new.now);
+    // Re-read the session inside the transaction: another upload may have completed it
+    // since the request started.
+    let session = load_session(&mut tx, session_id).await?.ok_or(AppError::NotFound("session not found"))?;
+    let status = session.status_at(new.now);
     if !status.is_capturable() {
         tx.rollback().await?;
         return Err(AppError::SessionNotCapturable(status.as_str()));
     }
+    if !session.round_steps().contains(&new.step) {
+        tx.rollback().await?;
+        return Err(AppError::protocol(
+            trustcap_protocol::ErrorCode::StepNotAllowed,
+            "this step is not requested in the current round",
+        ));
+    }
 
     sqlx::query(
         "INSERT INTO captures (id, session_id, step, nonce, key_id, manifest, signature, payload_sha256, \
-         client_quality, server_quality, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+         client_quality, server_quality, received_at, round) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
     )
     .bind(new.id.as_str())
     .bind(session_id)
@@ -376,12 +574,14 @@ pub async fn store_capture(db: &Db, new: &NewCapture<'_>) -> Result<SessionStatu
     .bind(new.client_quality)
     .bind(new.server_quality)
     .bind(new.now)
+    .bind(session.round)
     .execute(&mut *tx)
     .await?;
     for (position, image) in new.images.iter().enumerate() {
+        let data: &[u8] = if image.object_key.is_some() { &[] } else { image.data };
         sqlx::query(
             "INSERT INTO capture_images (capture_id, position, name, content_type, width, height, byte_len, sha256, \
-             data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+             data, object_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(new.id.as_str())
         .bind(i64::try_from(position).unwrap_or(i64::MAX))
@@ -391,23 +591,36 @@ pub async fn store_capture(db: &Db, new: &NewCapture<'_>) -> Result<SessionStatu
         .bind(i64::from(image.height))
         .bind(i64::try_from(image.data.len()).unwrap_or(i64::MAX))
         .bind(image.sha256)
-        .bind(image.data)
+        .bind(data)
+        .bind(image.object_key)
         .execute(&mut *tx)
         .await?;
     }
 
-    let captured: Vec<String> = sqlx::query_scalar("SELECT DISTINCT step FROM captures WHERE session_id = $1")
-        .bind(session_id)
-        .fetch_all(&mut *tx)
-        .await?;
-    let complete = new.session.steps.iter().all(|s| captured.iter().any(|c| c == s.as_str()));
+    let captured: Vec<String> =
+        sqlx::query_scalar("SELECT DISTINCT step FROM captures WHERE session_id = $1 AND round = $2")
+            .bind(session_id)
+            .bind(session.round)
+            .fetch_all(&mut *tx)
+            .await?;
+    let complete = session.round_steps().iter().all(|s| captured.iter().any(|c| c == s.as_str()));
     let next = if complete { SessionStatus::Submitted } else { SessionStatus::Capturing };
-    sqlx::query("UPDATE sessions SET status = $1, updated_at = $2 WHERE id = $3")
-        .bind(next.as_str())
-        .bind(new.now)
-        .bind(session_id)
-        .execute(&mut *tx)
-        .await?;
+    if next == session.status {
+        sqlx::query("UPDATE sessions SET updated_at = $1 WHERE id = $2")
+            .bind(new.now)
+            .bind(session_id)
+            .execute(&mut *tx)
+            .await?;
+    } else {
+        let data = serde_json::json!({"round": session.round});
+        if !transition(&mut tx, &session, session.status, next, data, new.now).await? {
+            tx.rollback().await?;
+            return Err(AppError::internal("the session changed during the upload"));
+        }
+    }
+    if next == SessionStatus::Submitted {
+        queue::enqueue(&mut tx, queue::JobKind::Verify, session_id, new.now).await?;
+    }
     tx.commit().await?;
     Ok(next)
 }
@@ -434,6 +647,8 @@ pub struct ImageMeta {
 pub struct CaptureRecord {
     /// Capture id.
     pub id: String,
+    /// The verification round it belongs to.
+    pub round: i64,
     /// Step.
     pub step: String,
     /// Receipt time, Unix seconds.
@@ -451,16 +666,17 @@ pub struct CaptureRecord {
 /// Every capture of a session, oldest first, with image metadata.
 pub async fn list_captures(db: &Db, session: &SessionId) -> Result<Vec<CaptureRecord>, sqlx::Error> {
     let rows = sqlx::query(
-        "SELECT id, step, received_at, key_id, client_quality, server_quality FROM captures \
+        "SELECT id, round, step, received_at, key_id, client_quality, server_quality FROM captures \
          WHERE session_id = $1 ORDER BY received_at, id",
     )
     .bind(session.as_str())
-    .fetch_all(db)
+    .fetch_all(db.pool())
     .await?;
     let mut captures = Vec::with_capacity(rows.len());
     for row in rows {
         captures.push(CaptureRecord {
             id: row.try_get("id")?,
+            round: row.try_get("round")?,
             step: row.try_get("step")?,
             received_at: row.try_get("received_at")?,
             key_id: row.try_get("key_id")?,
@@ -475,7 +691,7 @@ pub async fn list_captures(db: &Db, session: &SessionId) -> Result<Vec<CaptureRe
          ORDER BY i.capture_id, i.position",
     )
     .bind(session.as_str())
-    .fetch_all(db)
+    .fetch_all(db.pool())
     .await?;
     for row in images {
         let capture_id: String = row.try_get("capture_id")?;
@@ -497,6 +713,6 @@ pub async fn list_captures(db: &Db, session: &SessionId) -> Result<Vec<CaptureRe
 pub async fn captured_steps(db: &Db, session: &SessionId) -> Result<Vec<String>, sqlx::Error> {
     sqlx::query_scalar("SELECT DISTINCT step FROM captures WHERE session_id = $1 ORDER BY step")
         .bind(session.as_str())
-        .fetch_all(db)
+        .fetch_all(db.pool())
         .await
 }

@@ -97,6 +97,21 @@ prefixed_id!(
     "cap_"
 );
 prefixed_id!(
+    /// A pipeline job: `job_` and 26 random base32 characters.
+    JobId,
+    "job_"
+);
+prefixed_id!(
+    /// A webhook event (also its idempotency key): `evt_` and 26 random base32 characters.
+    EventId,
+    "evt_"
+);
+prefixed_id!(
+    /// One delivery of an event to a webhook endpoint: `dlv_` and 26 random base32 characters.
+    DeliveryId,
+    "dlv_"
+);
+prefixed_id!(
     /// The unique id of a client token (`jti`): `tok_` and 26 random base32 characters.
     TokenId,
     "tok_"
@@ -178,46 +193,111 @@ impl ApiKey {
     }
 }
 
-/// Where a session is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Where a session is in its life: the pipeline's explicit state machine.
+///
+/// ```text
+/// created ─► capturing ─► submitted ─► processing ─► approved | declined | review
+///    │           │            ▲            │
+///    │           │            │            └─► resubmission_requested ─► capturing | submitted
+///    └───────────┴────────────┴─► expired (open sessions past their expiry)
+/// ```
+///
+/// [`SessionStatus::can_move_to`] is the only authority on which moves are legal; every
+/// stored change goes through it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SessionStatus {
     /// Created; nothing captured yet.
     Created,
     /// At least one capture accepted, some steps still missing.
     Capturing,
-    /// Every step has a capture.
+    /// Every step has a capture; a verification job is queued.
     Submitted,
+    /// The pipeline is running the checks.
+    Processing,
+    /// Every check passed the tenant's rules.
+    Approved,
+    /// A check failed the tenant's rules.
+    Declined,
+    /// A person must look: a check could not run, or the evidence is inconclusive.
+    Review,
+    /// The applicant is asked to capture some steps again (a step-up rule fired).
+    ResubmissionRequested,
     /// The session (and its client token) expired before it was submitted.
     Expired,
 }
 
 impl SessionStatus {
+    /// Every state.
+    pub const ALL: [Self; 9] = [
+        Self::Created,
+        Self::Capturing,
+        Self::Submitted,
+        Self::Processing,
+        Self::Approved,
+        Self::Declined,
+        Self::Review,
+        Self::ResubmissionRequested,
+        Self::Expired,
+    ];
+
     /// The stable string form stored and returned by the API.
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::Created => "created",
             Self::Capturing => "capturing",
             Self::Submitted => "submitted",
+            Self::Processing => "processing",
+            Self::Approved => "approved",
+            Self::Declined => "declined",
+            Self::Review => "review",
+            Self::ResubmissionRequested => "resubmission_requested",
             Self::Expired => "expired",
         }
     }
 
     /// Parses the stored form.
     pub fn parse(text: &str) -> Option<Self> {
-        [Self::Created, Self::Capturing, Self::Submitted, Self::Expired].into_iter().find(|s| s.as_str() == text)
+        Self::ALL.into_iter().find(|s| s.as_str() == text)
     }
 
-    /// The status as seen at `now`: a session still open past its expiry is `expired`.
+    /// The status as seen at `now`: a session still open for captures past its expiry is
+    /// `expired`.
     pub fn at(self, expires_at: i64, now: i64) -> Self {
-        match self {
-            Self::Created | Self::Capturing if now >= expires_at => Self::Expired,
-            other => other,
-        }
+        if self.is_capturable() && now >= expires_at { Self::Expired } else { self }
     }
 
     /// True when the SDK may still register a key, fetch nonces and upload.
     pub const fn is_capturable(self) -> bool {
-        matches!(self, Self::Created | Self::Capturing)
+        matches!(self, Self::Created | Self::Capturing | Self::ResubmissionRequested)
+    }
+
+    /// True for the states the pipeline never leaves on its own.
+    pub const fn is_final(self) -> bool {
+        matches!(self, Self::Approved | Self::Declined | Self::Review | Self::Expired)
+    }
+
+    /// True if the state machine allows `self → next`.
+    pub const fn can_move_to(self, next: Self) -> bool {
+        use SessionStatus::*;
+        matches!(
+            (self, next),
+            (Created | Capturing | ResubmissionRequested, Capturing | Submitted | Expired)
+                | (Submitted, Processing)
+                | (Processing, Approved | Declined | Review | ResubmissionRequested)
+                | (Review, Approved | Declined)
+        )
+    }
+
+    /// The capture-phase status of the walking skeleton's `status` field, kept for
+    /// compatibility: `created`, `capturing`, `submitted` (for every state after it) or
+    /// `expired`. The full state is the API's `state` field.
+    pub const fn capture_status(self) -> Self {
+        match self {
+            Self::Created => Self::Created,
+            Self::Capturing | Self::ResubmissionRequested => Self::Capturing,
+            Self::Expired => Self::Expired,
+            _ => Self::Submitted,
+        }
     }
 }
 
@@ -265,11 +345,49 @@ mod tests {
 
     #[test]
     fn statuses() {
-        for s in ["created", "capturing", "submitted", "expired"] {
-            assert_eq!(SessionStatus::parse(s).unwrap().as_str(), s);
+        for s in SessionStatus::ALL {
+            assert_eq!(SessionStatus::parse(s.as_str()), Some(s));
         }
+        assert_eq!(SessionStatus::parse("approved?"), None);
         assert_eq!(SessionStatus::Created.at(10, 10), SessionStatus::Expired);
         assert_eq!(SessionStatus::Capturing.at(10, 9), SessionStatus::Capturing);
         assert_eq!(SessionStatus::Submitted.at(10, 11), SessionStatus::Submitted);
+        assert_eq!(SessionStatus::ResubmissionRequested.at(10, 11), SessionStatus::Expired);
+    }
+
+    #[test]
+    fn state_machine() {
+        use SessionStatus::*;
+        let legal = [
+            (Created, Capturing),
+            (Created, Submitted),
+            (Capturing, Submitted),
+            (Submitted, Processing),
+            (Processing, Approved),
+            (Processing, Declined),
+            (Processing, Review),
+            (Processing, ResubmissionRequested),
+            (ResubmissionRequested, Submitted),
+            (Capturing, Expired),
+            (Review, Approved),
+        ];
+        for (a, b) in legal {
+            assert!(a.can_move_to(b), "{a} -> {b}");
+        }
+        // Nothing is ever approved without processing, and final states stay final.
+        for s in SessionStatus::ALL {
+            if s != Processing && s != Review {
+                assert!(!s.can_move_to(Approved), "{s} -> approved");
+            }
+            for t in SessionStatus::ALL {
+                if matches!(s, Approved | Declined | Expired) {
+                    assert!(!s.can_move_to(t), "{s} -> {t}");
+                }
+            }
+        }
+        assert_eq!(Processing.capture_status(), Submitted);
+        assert_eq!(Approved.capture_status(), Submitted);
+        assert_eq!(ResubmissionRequested.capture_status(), Capturing);
+        assert!(ResubmissionRequested.is_capturable());
     }
 }

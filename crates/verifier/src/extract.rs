@@ -12,7 +12,6 @@ use crate::db::{self, SessionRecord};
 use crate::domain::{ApiKey, SessionId, TenantId};
 use crate::error::AppError;
 use crate::startup::AppState;
-use crate::time::now_secs;
 
 /// Largest JSON request body accepted by the JSON endpoints.
 pub const MAX_JSON_BYTES: usize = 64 * 1024;
@@ -55,7 +54,7 @@ impl FromRequestParts<AppState> for ClientAuth {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let token = bearer(&parts.headers)
             .ok_or_else(|| AppError::protocol(ErrorCode::TokenMalformed, "missing client token"))?;
-        let now = u64::try_from(now_secs()).unwrap_or(0);
+        let now = u64::try_from(state.now()).unwrap_or(0);
         let claims = state.token_key.verify(token, now)?;
         let session_id = SessionId::parse(&claims.sid).ok_or(AppError::NotFound("session not found"))?;
         tracing::Span::current().record("session_id", session_id.as_str());

@@ -5,14 +5,19 @@
 use std::io::Write as _;
 use std::process::ExitCode;
 
-use clap::Parser as _;
 use trustcap_verifier::domain::TenantId;
 use trustcap_verifier::time::now_secs;
 use trustcap_verifier::{Application, Cli, Command, db, init_tracing, load_or_create_secret};
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::parse_with_config() {
+        Ok(cli) => cli,
+        Err(message) => {
+            eprintln!("{message}");
+            return ExitCode::from(2);
+        }
+    };
     init_tracing();
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
@@ -49,7 +54,12 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         }
         Command::Serve(args) => {
             let key = load_or_create_secret(&cli.secret_file)
-                .map_err(|e| format!("token secret {}: {e}", cli.secret_file.display()))?;
+                .map_err(|e| format!("service secret {}: {e}", cli.secret_file.display()))?;
+            let mut args = args;
+            if args.image_store.is_none() {
+                // Images of a SQLite deployment live in a directory beside its file.
+                args.image_store = default_image_dir(&cli.database).map(|dir| format!("file://{dir}"));
+            }
             let app = Application::build(pool.clone(), key, args).await?;
             let mut stdout = std::io::stdout().lock();
             writeln!(stdout, "listening on http://{}", app.local_addr())?;
@@ -61,4 +71,16 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     Ok(())
+}
+
+/// The absolute directory beside a SQLite database file that holds its images.
+fn default_image_dir(url: &str) -> Option<String> {
+    let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = path.split('?').next().unwrap_or(path);
+    if path.is_empty() || path.contains(":memory:") {
+        return None;
+    }
+    let dir = std::path::PathBuf::from(format!("{path}.images"));
+    let dir = if dir.is_absolute() { dir } else { std::env::current_dir().ok()?.join(dir) };
+    Some(dir.display().to_string())
 }

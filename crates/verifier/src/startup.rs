@@ -13,17 +13,23 @@ use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{get, post};
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, watch};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use trustcap_protocol::{ErrorCode, TokenKey};
 
-use crate::config::ServeArgs;
-use crate::db::Db;
+use crate::checks::CheckRegistry;
+use crate::clock::{SharedClock, SystemClock};
+use crate::config::{ServeArgs, ServiceSecret};
+use crate::db::{Backend, Db};
 use crate::error::{AppError, error_response};
+use crate::pipeline::{Pipeline, PipelineConfig};
 use crate::routes;
+use crate::storage::ImageStore;
+use crate::webhook::deliver::{Deliverer, DelivererConfig};
+use crate::webhook::secret::SecretBox;
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -32,22 +38,39 @@ pub struct AppState {
     pub db: Db,
     /// The client-token secret.
     pub token_key: Arc<TokenKey>,
+    /// Encrypts webhook secrets at rest.
+    pub secrets: SecretBox,
     /// Service settings (TTLs, limits).
     pub settings: Arc<ServeArgs>,
     /// Bounds how many images are decoded at once (decoding is CPU- and memory-heavy).
     pub decode_permits: Arc<Semaphore>,
+    /// The service's clock.
+    pub clock: SharedClock,
+    /// Where image bytes go.
+    pub store: ImageStore,
+    /// Wakes this process's pipeline workers when a job is queued.
+    pub wake: Arc<tokio::sync::Notify>,
 }
 
 impl AppState {
     /// Builds the state; image decoding is limited to one task per CPU.
-    pub fn new(db: Db, token_key: TokenKey, settings: ServeArgs) -> Self {
+    pub fn new(db: Db, secret: &ServiceSecret, settings: ServeArgs, clock: SharedClock, store: ImageStore) -> Self {
         let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
         Self {
             db,
-            token_key: Arc::new(token_key),
+            token_key: Arc::new(secret.token_key()),
+            secrets: SecretBox::new(secret.webhook_encryption_key()),
             settings: Arc::new(settings),
             decode_permits: Arc::new(Semaphore::new(cpus)),
+            clock,
+            store,
+            wake: Arc::new(tokio::sync::Notify::new()),
         }
+    }
+
+    /// The current time of the service's clock.
+    pub fn now(&self) -> i64 {
+        self.clock.now()
     }
 }
 
@@ -117,8 +140,16 @@ pub fn router(state: AppState) -> Router {
 
     Router::new()
         .route("/healthz", get(routes::healthz))
+        .route("/readyz", get(routes::readyz))
+        .route("/metrics", get(routes::metrics))
+        .route("/openapi.json", get(routes::openapi_json))
         .route("/v1/sessions", post(routes::sessions::create_session))
         .route("/v1/sessions/{id}", get(routes::sessions::get_session))
+        .route("/v1/sessions/{id}/events", get(routes::webhooks::session_events))
+        .route("/v1/events/{id}/redeliver", post(routes::webhooks::redeliver))
+        .route("/v1/rules", get(routes::rules::get_rules).put(routes::rules::put_rules))
+        .route("/v1/webhook", get(routes::webhooks::get_endpoint).put(routes::webhooks::put_endpoint))
+        .route("/v1/webhook/rotate", post(routes::webhooks::rotate_secret))
         .method_not_allowed_fallback(method_not_allowed)
         .nest("/v1/client", client)
         .fallback(not_found)
@@ -143,21 +174,60 @@ pub fn router(state: AppState) -> Router {
         }))
 }
 
-/// A bound, ready-to-run server.
+/// A bound, ready-to-run server with its background workers.
 pub struct Application {
     listener: TcpListener,
     local_addr: SocketAddr,
     router: Router,
+    pipeline: Pipeline,
+    deliverer: Deliverer,
+    workers: u64,
 }
 
 impl Application {
-    /// Binds `settings.bind` (port 0 picks a free port) and builds the router over an
-    /// already migrated database.
-    pub async fn build(db: Db, token_key: TokenKey, settings: ServeArgs) -> std::io::Result<Self> {
+    /// Binds `settings.bind` (port 0 picks a free port) and builds the router and workers
+    /// over an already migrated database, with the system clock and the built-in checks.
+    /// Images go to `settings.image_store`, or the database when unset.
+    pub async fn build(db: Db, secret: ServiceSecret, settings: ServeArgs) -> std::io::Result<Self> {
+        Self::build_with(db, secret, settings, Arc::new(SystemClock), CheckRegistry::builtin()).await
+    }
+
+    /// [`Application::build`] with an explicit clock and check registry.
+    pub async fn build_with(
+        db: Db,
+        secret: ServiceSecret,
+        settings: ServeArgs,
+        clock: SharedClock,
+        registry: CheckRegistry,
+    ) -> std::io::Result<Self> {
+        let store = match &settings.image_store {
+            Some(url) => ImageStore::from_url(url).map_err(std::io::Error::other)?,
+            None => ImageStore::in_database(),
+        };
         let listener = TcpListener::bind(settings.bind).await?;
         let local_addr = listener.local_addr()?;
-        let router = router(AppState::new(db, token_key, settings));
-        Ok(Self { listener, local_addr, router })
+        if settings.metrics {
+            // Installed before any work, so no early measurement is lost.
+            let _ = routes::prometheus();
+        }
+        let poll = Duration::from_millis(settings.poll_ms);
+        let workers = settings.workers;
+        let pipeline_config = PipelineConfig {
+            lease_secs: i64::try_from(settings.job_lease_secs).unwrap_or(120),
+            poll,
+            ..PipelineConfig::default()
+        };
+        let deliverer_config =
+            DelivererConfig { timeout: Duration::from_secs(settings.webhook_timeout_secs), poll, batch: 32 };
+        let state = AppState::new(db.clone(), &secret, settings, clock.clone(), store.clone());
+        let mut pipeline = Pipeline::new(db.clone(), clock.clone(), store, registry, pipeline_config);
+        pipeline.wake = state.wake.clone();
+        let deliverer = Deliverer::new(db.clone(), clock, state.secrets.clone(), deliverer_config);
+        if db.backend() == Backend::Sqlite {
+            tracing::debug!("queue on SQLite: one writer at a time");
+        }
+        let router = router(state);
+        Ok(Self { listener, local_addr, router, pipeline, deliverer, workers })
     }
 
     /// The address actually bound.
@@ -165,14 +235,32 @@ impl Application {
         self.local_addr
     }
 
-    /// Serves until Ctrl-C or SIGTERM, then finishes in-flight requests.
+    /// Serves until Ctrl-C or SIGTERM, then finishes in-flight requests and jobs.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.run_with_shutdown(shutdown_signal()).await
     }
 
-    /// Serves until `signal` completes, then finishes in-flight requests.
+    /// Serves until `signal` completes, then stops accepting requests, finishes the
+    /// in-flight ones, and lets the workers finish their current job.
     pub async fn run_with_shutdown(self, signal: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router).with_graceful_shutdown(signal).await
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let mut tasks = tokio::task::JoinSet::new();
+        let worker_base = format!("{}-{}", std::process::id(), crate::domain::JobId::generate());
+        for n in 0..self.workers {
+            let pipeline = self.pipeline.clone();
+            let rx = stop_rx.clone();
+            let name = format!("{worker_base}-{n}");
+            tasks.spawn(async move { pipeline.run(name, rx).await });
+        }
+        if self.workers > 0 {
+            let deliverer = self.deliverer.clone();
+            let rx = stop_rx.clone();
+            tasks.spawn(async move { deliverer.run(rx).await });
+        }
+        let served = axum::serve(self.listener, self.router).with_graceful_shutdown(signal).await;
+        let _ = stop_tx.send(true);
+        while tasks.join_next().await.is_some() {}
+        served
     }
 }
 
@@ -201,9 +289,16 @@ async fn shutdown_signal() {
 }
 
 /// Logs to stderr; `RUST_LOG` overrides the default filter (`info`, `sqlx=warn`).
+///
+/// With `TRUSTCAP_LOG_FORMAT=json` every line is one JSON object (structured logs).
+/// Log fields carry ids, codes and states only, never applicant data, tokens or keys.
 pub fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    if std::env::var("TRUSTCAP_LOG_FORMAT").is_ok_and(|f| f == "json") {
+        let _ = tracing_subscriber::fmt().json().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+        return;
+    }
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let _ = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(std::io::stderr).try_init();
 }

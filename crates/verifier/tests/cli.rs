@@ -69,3 +69,31 @@ async fn migrate_create_and_serve() {
 
     child.kill().await.unwrap();
 }
+
+#[test]
+fn configuration_file_sets_defaults_and_flags_win() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("verifier.conf");
+    std::fs::write(
+        &config,
+        format!(
+            "# TrustCap verifier\nTRUSTCAP_DATABASE_URL = sqlite://{}\nTRUSTCAP_SECRET_FILE = {}\n",
+            dir.path().join("from-file.db").display(),
+            dir.path().join("secret.key").display()
+        ),
+    )
+    .unwrap();
+    let out = Command::new(BIN)
+        .args(["--config"])
+        .arg(&config)
+        .arg("migrate")
+        .env_remove("TRUSTCAP_DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(dir.path().join("from-file.db").exists());
+    std::fs::write(&config, "TRUSTCAP_NOT_AN_OPTION = 1\n").unwrap();
+    let out = Command::new(BIN).env("TRUSTCAP_CONFIG", &config).arg("migrate").output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("TRUSTCAP_NOT_AN_OPTION"));
+}

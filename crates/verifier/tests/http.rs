@@ -14,6 +14,14 @@ async fn healthz_and_unknown_routes_are_json() {
     let resp = app.client.get(app.url("/healthz")).send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
     assert_eq!(resp.json::<Value>().await.unwrap(), json!({"status": "ok"}));
+    let resp = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let doc: Value = app.client.get(app.url("/openapi.json")).send().await.unwrap().json().await.unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+    assert!(doc["paths"]["/v1/webhook"]["put"].is_object());
+    let metrics = app.client.get(app.url("/metrics")).send().await.unwrap();
+    assert_eq!(metrics.status(), StatusCode::OK);
+    assert!(metrics.text().await.unwrap().contains("trustcap_jobs_pending"));
 
     assert_error(app.client.get(app.url("/nope")).send().await.unwrap(), 404, "not_found").await;
     assert_error(app.client.get(app.url("/v1/client/nope")).send().await.unwrap(), 404, "not_found").await;
@@ -78,7 +86,7 @@ async fn full_capture_path() {
     assert_eq!(status["captured_steps"], json!(["document_front"]));
 
     // The stored image is the uploaded bytes.
-    let stored: Vec<u8> = sqlx::query_scalar("SELECT data FROM capture_images").fetch_one(&app.db).await.unwrap();
+    let stored: Vec<u8> = sqlx::query_scalar("SELECT data FROM capture_images").fetch_one(app.db.pool()).await.unwrap();
     assert!(payload.windows(stored.len()).any(|w| w == stored.as_slice()));
 
     // A submitted session issues no more nonces.
@@ -121,7 +129,9 @@ async fn tampered_and_replayed_payloads_store_nothing() {
     let session = app.ready_session(&api_key, &key).await;
     let nonce = app.nonce(&session.token).await;
     let payload = sealed_jpeg(&session.id, &nonce, &key);
-    assert_eq!(app.upload(&session.token, payload.clone()).await.status(), StatusCode::CREATED);
+    let resp = app.upload(&session.token, payload.clone()).await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let first: Value = resp.json().await.unwrap();
     let captures = app.count("captures").await;
     let images = app.count("capture_images").await;
 
@@ -131,8 +141,17 @@ async fn tampered_and_replayed_payloads_store_nothing() {
     tampered[last] ^= 0x01;
     assert_error(app.upload(&session.token, tampered).await, 400, "payload_tampered").await;
 
-    // The accepted payload, untouched, a second time.
-    assert_error(app.upload(&session.token, payload).await, 409, "nonce_replayed").await;
+    // The accepted payload, untouched, a second time: an idempotent retry, answered with
+    // the original capture and nothing new stored.
+    let resp = app.upload(&session.token, payload).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let again: Value = resp.json().await.unwrap();
+    assert_eq!(again["duplicate"], true);
+    assert_eq!(again["capture_id"], first["capture_id"]);
+
+    // A different payload (another image) under the used nonce is a replay.
+    let other = sealed(&session.id, &nonce, &key, &png(WIDTH, HEIGHT), "image/png", WIDTH, HEIGHT);
+    assert_error(app.upload(&session.token, other).await, 409, "nonce_replayed").await;
 
     assert_eq!(app.count("captures").await, captures);
     assert_eq!(app.count("capture_images").await, images);
@@ -509,5 +528,68 @@ async fn a_client_that_never_finishes_its_upload_gets_408_and_nothing_is_stored(
     let text = String::from_utf8_lossy(&response);
     assert!(text.starts_with("HTTP/1.1 408"), "{text}");
     assert!(text.contains("\"request_timeout\""), "{text}");
+    assert_eq!(app.count("captures").await, 0);
+}
+
+/// Peak resident memory of this process so far, in bytes (Linux).
+fn peak_rss() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or(0, |kb| kb * 1024)
+}
+
+#[tokio::test]
+async fn hostile_input_gets_stable_codes_with_bounded_memory() {
+    let app = spawn_app().await;
+    let (_, api_key) = app.tenant("Acme").await;
+    let key = signing_key(12);
+    let session = app.ready_session(&api_key, &key).await;
+    let nonce = app.nonce(&session.token).await;
+
+    // A real decompression bomb: a 50-megapixel all-black PNG that compresses to ~50 kB.
+    let side = 7072u32;
+    let bomb = {
+        let gray = image::GrayImage::new(side, side);
+        let mut out = Vec::new();
+        gray.write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png).unwrap();
+        out
+    };
+    assert!(bomb.len() < 1_000_000, "{}", bomb.len());
+    // The signed manifest cannot claim more than the limit; it names 640x360, the header 50 MP.
+    let bomb_payload = sealed(&session.id, &nonce, &key, &bomb, "image/png", WIDTH, HEIGHT);
+    let full = jpeg(WIDTH, HEIGHT);
+    let truncated = sealed(&session.id, &nonce, &key, &full[..full.len() * 2 / 3], "image/jpeg", WIDTH, HEIGHT);
+    let before = peak_rss();
+    for _ in 0..3 {
+        assert_error(app.upload(&session.token, bomb_payload.clone()).await, 422, "image_too_large").await;
+        assert_error(app.upload(&session.token, truncated.clone()).await, 422, "image_corrupt").await;
+    }
+    let grown = peak_rss().saturating_sub(before);
+    assert!(grown < 64 * 1024 * 1024, "decoding bombs must not allocate their claimed size: +{grown} bytes");
+
+    // A wrong content type, and JSON that is not UTF-8.
+    let resp = app
+        .client
+        .post(app.url("/v1/client/captures"))
+        .bearer_auth(&session.token)
+        .header("content-type", "image/png")
+        .body(bomb.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_error(resp, 415, "unsupported_media_type").await;
+    let resp = app
+        .client
+        .post(app.url("/v1/sessions"))
+        .bearer_auth(&api_key)
+        .header("content-type", "application/json")
+        .body(vec![b'{', b'"', 0xC0, 0xAF, b'"', b'}'])
+        .send()
+        .await
+        .unwrap();
+    assert_error(resp, 400, "invalid_json").await;
     assert_eq!(app.count("captures").await, 0);
 }

@@ -124,3 +124,60 @@ fn node_tools() -> Result<(), String> {
     exec(Command::new("npm").args(["ci", "--no-audit", "--no-fund", "--loglevel=error"]).current_dir(&dir))?;
     std::fs::write(&marker, lock_hash).map_err(|e| e.to_string())
 }
+
+/// A throwaway PostgreSQL for the verifier's integration tests: Debian's `postgresql`
+/// (installed if missing), a cluster in `target/postgres-test` listening on 127.0.0.1
+/// only, trust authentication, run as the `postgres` user when we are root. Idempotent:
+/// an initialised cluster is reused and a running server is left running. Returns the
+/// URL for `TRUSTCAP_TEST_POSTGRES_URL`.
+pub fn postgres() -> Result<String, String> {
+    const PORT: &str = "55432";
+    let bin_dir = || -> Option<std::path::PathBuf> {
+        let mut versions: Vec<_> = std::fs::read_dir("/usr/lib/postgresql")
+            .ok()?
+            .filter_map(|e| e.ok().map(|e| e.path().join("bin")))
+            .filter(|p| p.join("initdb").exists())
+            .collect();
+        versions.sort();
+        versions.pop()
+    };
+    if bin_dir().is_none() {
+        println!("  installing Debian's postgresql");
+        apt_install(&["postgresql"])?;
+    }
+    let bin = bin_dir().ok_or("postgresql is installed but initdb was not found")?;
+    let root = output(Command::new("id").arg("-u")).map(|s| s.trim() == "0").unwrap_or(false);
+    let as_owner = |program: &str| -> Command {
+        if root {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(bin.join(program));
+            c
+        } else {
+            Command::new(bin.join(program))
+        }
+    };
+    let data = util::target_dir().join("postgres-test");
+    let url = format!("postgres://postgres@127.0.0.1:{PORT}/postgres");
+    if !data.join("PG_VERSION").exists() {
+        std::fs::create_dir_all(&data).map_err(|e| format!("{}: {e}", data.display()))?;
+        if root {
+            exec(Command::new("chown").args(["-R", "postgres:postgres"]).arg(&data))?;
+        }
+        exec(as_owner("initdb").args(["-D"]).arg(&data).args(["-U", "postgres", "--auth=trust", "-E", "UTF8"]))?;
+    }
+    let running = as_owner("pg_ctl").args(["-D"]).arg(&data).arg("status").output().is_ok_and(|o| o.status.success());
+    if running {
+        println!("  postgresql (test cluster on 127.0.0.1:{PORT}): running");
+    } else {
+        let options = format!("-p {PORT} -c listen_addresses=127.0.0.1 -k {} -c max_connections=300", data.display());
+        exec(
+            as_owner("pg_ctl")
+                .args(["-D"])
+                .arg(&data)
+                .args(["-l"])
+                .arg(data.join("server.log"))
+                .args(["-o", &options, "-w", "-t", "60", "start"]),
+        )?;
+    }
+    Ok(url)
+}

@@ -43,8 +43,14 @@ pub fn run(args: &[String]) -> Result<(), String> {
     }
 
     step("unit and integration tests (native, with the real models)");
-    counts +=
-        run_tests(util::cargo().args(["test", "--workspace", "--all-features"]).env("TRUSTCAP_MODEL_DIR", &model_dir))?;
+    // The verifier's PostgreSQL tests run against a throwaway local cluster.
+    let postgres_url = setup::postgres()?;
+    counts += run_tests(
+        util::cargo()
+            .args(["test", "--workspace", "--all-features"])
+            .env("TRUSTCAP_MODEL_DIR", &model_dir)
+            .env("TRUSTCAP_TEST_POSTGRES_URL", &postgres_url),
+    )?;
 
     step("wasm-tests in headless Chromium");
     counts += run_tests(

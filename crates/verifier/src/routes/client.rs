@@ -16,7 +16,7 @@ use crate::error::AppError;
 use crate::extract::{ApiJson, ClientAuth, read_body};
 use crate::intake;
 use crate::startup::AppState;
-use crate::time::now_secs;
+use crate::storage::ImageStore;
 
 /// Body of `POST /v1/client/key`.
 #[derive(Debug, Deserialize)]
@@ -41,7 +41,7 @@ pub async fn register_key(
         Some(_) => return Err(AppError::protocol(ErrorCode::KeyAlreadyRegistered, "a different key is registered")),
         None => {}
     }
-    let now = now_secs();
+    let now = state.now();
     let status = auth.session.status_at(now);
     if !status.is_capturable() {
         return Err(AppError::SessionNotCapturable(status.as_str()));
@@ -63,7 +63,7 @@ pub async fn issue_nonce(
     State(state): State<AppState>,
     auth: ClientAuth,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
-    let now = now_secs();
+    let now = state.now();
     let status = auth.session.status_at(now);
     if !status.is_capturable() {
         return Err(AppError::SessionNotCapturable(status.as_str()));
@@ -81,7 +81,9 @@ pub async fn session_status(State(state): State<AppState>, auth: ClientAuth) -> 
     let captured: Vec<Step> = Step::ALL.into_iter().filter(|s| captured.iter().any(|c| c == s.as_str())).collect();
     Ok(Json(json!({
         "session_id": auth.session.id.as_str(),
-        "status": auth.session.status_at(now_secs()).as_str(),
+        "status": auth.session.status_at(state.now()).capture_status().as_str(),
+        "state": auth.session.status_at(state.now()).as_str(),
+        "requested_steps": auth.session.requested_steps,
         "steps": auth.session.steps,
         "captured_steps": captured,
     })))
@@ -112,9 +114,13 @@ async fn decode_and_analyze(
 /// `POST /v1/client/captures`: accepts one signed capture upload.
 ///
 /// Check order: token and session (extractor) → content type → size → key registered →
-/// [`verify_capture`] → image headers → nonce state (cheap pre-check, so replays cost no
-/// decoding) → image decoding and quality → one transaction that consumes the nonce and
-/// stores the capture. Any refusal stores nothing.
+/// [`verify_capture`] → idempotent retry (an identical, already stored payload answers
+/// `200` with `"duplicate": true` and the original capture id) → image headers → nonce
+/// state (cheap pre-check, so replays cost no decoding) → image decoding and quality →
+/// images to the object store → one transaction that consumes the nonce, stores the
+/// capture, moves the session and queues its verification. Any refusal stores nothing in
+/// the database (an object-store write before a refusal leaves an unreferenced,
+/// content-addressed blob at most).
 pub async fn upload_capture(
     State(state): State<AppState>,
     auth: ClientAuth,
@@ -147,6 +153,10 @@ pub async fn upload_capture(
         },
     )?;
     let manifest = &verified.manifest;
+    let payload_sha256 = hex::encode(verified.payload_sha256);
+    if let Some(existing) = db::find_duplicate(&state.db, &auth.session.id, &payload_sha256).await? {
+        return duplicate(&state, &auth, existing).await;
+    }
 
     let mut images = Vec::with_capacity(manifest.images.len());
     for (entry, part) in manifest.images.iter().zip(&verified.images) {
@@ -154,8 +164,14 @@ pub async fn upload_capture(
         images.push((entry.clone(), bytes.slice_ref(part), format));
     }
 
-    db::precheck_nonce(&state.db, &auth.session.id, &manifest.nonce, now_secs()).await?;
+    db::precheck_nonce(&state.db, &auth.session.id, &manifest.nonce, state.now()).await?;
     let server_quality = decode_and_analyze(&state, images).await?;
+
+    let mut object_keys = Vec::with_capacity(manifest.images.len());
+    for (entry, data) in manifest.images.iter().zip(&verified.images) {
+        let key = ImageStore::key_for(auth.session.id.as_str(), &entry.sha256);
+        object_keys.push(state.store.put(&key, data).await.map_err(AppError::internal)?);
+    }
 
     let capture_id = CaptureId::generate();
     let manifest_text = std::str::from_utf8(verified.manifest_bytes)
@@ -164,18 +180,20 @@ pub async fn upload_capture(
         .images
         .iter()
         .zip(&verified.images)
-        .map(|(entry, data)| NewImage {
+        .zip(&object_keys)
+        .map(|((entry, data), key)| NewImage {
             name: &entry.name,
             content_type: &entry.content_type,
             width: entry.width,
             height: entry.height,
             sha256: &entry.sha256,
             data,
+            object_key: key.as_deref(),
         })
         .collect();
     let client_quality = serde_json::to_string(&manifest.quality).map_err(AppError::internal)?;
     let server_quality = serde_json::to_string(&server_quality).map_err(AppError::internal)?;
-    let status = db::store_capture(
+    let stored = db::store_capture(
         &state.db,
         &NewCapture {
             id: &capture_id,
@@ -185,14 +203,59 @@ pub async fn upload_capture(
             key_id: &manifest.key_id,
             manifest: manifest_text,
             signature: &URL_SAFE_NO_PAD.encode(verified.signature),
-            payload_sha256: &hex::encode(verified.payload_sha256),
+            payload_sha256: &payload_sha256,
             client_quality: &client_quality,
             server_quality: &server_quality,
             images: &new_images,
-            now: now_secs(),
+            now: state.now(),
         },
     )
-    .await?;
+    .await;
+    let status = match stored {
+        Ok(status) => status,
+        // A concurrent identical retry won the race for the nonce.
+        Err(AppError::Protocol(e)) if e.code == ErrorCode::NonceReplayed => {
+            match db::find_duplicate(&state.db, &auth.session.id, &payload_sha256).await? {
+                Some(existing) => return duplicate(&state, &auth, existing).await,
+                None => return Err(AppError::Protocol(e)),
+            }
+        }
+        Err(e) => return Err(e),
+    };
+    if status == crate::domain::SessionStatus::Submitted {
+        state.wake.notify_one();
+    }
+    metrics::counter!("trustcap_captures_accepted_total").increment(1);
     tracing::info!(session_id = %auth.session.id, capture_id = %capture_id, status = %status, "capture accepted");
-    Ok((StatusCode::CREATED, Json(json!({"capture_id": capture_id.as_str(), "status": status.as_str()}))))
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({
+            "capture_id": capture_id.as_str(),
+            "status": status.capture_status().as_str(),
+            "state": status.as_str(),
+            "duplicate": false,
+        })),
+    ))
+}
+
+/// The answer to an idempotent retry: the original capture, the session's current state.
+async fn duplicate(
+    state: &AppState,
+    auth: &ClientAuth,
+    capture_id: String,
+) -> Result<(StatusCode, Json<Value>), AppError> {
+    let session = db::get_session(&state.db, &auth.session.id, &auth.session.tenant_id)
+        .await?
+        .ok_or(AppError::NotFound("session not found"))?;
+    let status = session.status_at(state.now());
+    tracing::info!(session_id = %auth.session.id, capture_id = %capture_id, "identical upload retried");
+    Ok((
+        StatusCode::OK,
+        Json(json!({
+            "capture_id": capture_id,
+            "status": status.capture_status().as_str(),
+            "state": status.as_str(),
+            "duplicate": true,
+        })),
+    ))
 }

@@ -1,7 +1,10 @@
-//! Shared helpers: a real server on 127.0.0.1:0 over a temporary SQLite file, and real
-//! sealed uploads.
+//! Shared helpers: a real server on 127.0.0.1:0 over a temporary SQLite file (or a fresh
+//! PostgreSQL database), real sealed uploads, and a real webhook receiver.
 
 #![allow(dead_code)]
+
+pub mod receiver;
+pub mod scenarios;
 
 use std::collections::BTreeMap;
 use std::io::Cursor;
@@ -11,6 +14,8 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 use trustcap_protocol::{CaptureSigningKey, DeviceInfo, ImagePart, ManifestDraft, SdkInfo, Step, TokenKey, seal};
+use trustcap_verifier::checks::CheckRegistry;
+use trustcap_verifier::clock::{ManualClock, SharedClock, SystemClock};
 use trustcap_verifier::db::{self, Db};
 use trustcap_verifier::time::now_secs;
 use trustcap_verifier::{Application, ServeArgs, load_or_create_secret};
@@ -22,9 +27,56 @@ pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     pub db: Db,
+    pub db_url: String,
     pub secret: [u8; 32],
     pub dir: tempfile::TempDir,
+    pub clock: Option<ManualClock>,
     _shutdown: oneshot::Sender<()>,
+}
+
+/// Which database a test runs against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DbKind {
+    Sqlite,
+    Postgres,
+}
+
+/// The PostgreSQL server for tests, from `TRUSTCAP_TEST_POSTGRES_URL` (`cargo xtask test`
+/// starts one and sets it). `None`: PostgreSQL tests say they are skipped.
+pub fn postgres_base_url() -> Option<String> {
+    std::env::var("TRUSTCAP_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty())
+}
+
+/// A fresh, empty database of `kind`: a file in `dir`, or a new PostgreSQL database.
+pub async fn fresh_database_url(kind: DbKind, dir: &std::path::Path) -> String {
+    match kind {
+        DbKind::Sqlite => format!("sqlite://{}", dir.join("test.db").display()),
+        DbKind::Postgres => {
+            use sqlx::Connection as _;
+            let base = postgres_base_url().expect("TRUSTCAP_TEST_POSTGRES_URL");
+            sqlx::any::install_default_drivers();
+            let name =
+                format!("tc_{}", trustcap_verifier::domain::JobId::generate().as_str().trim_start_matches("job_"));
+            let mut conn = sqlx::AnyConnection::connect(&base).await.unwrap();
+            sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.unwrap();
+            let (prefix, _) = base.rsplit_once('/').unwrap();
+            let query = base.split_once('?').map(|(_, q)| format!("?{q}")).unwrap_or_default();
+            format!("{prefix}/{name}{query}")
+        }
+    }
+}
+
+/// Options of [`spawn`].
+pub struct Spawn {
+    pub kind: DbKind,
+    pub manual_clock: bool,
+    pub registry: CheckRegistry,
+}
+
+impl Default for Spawn {
+    fn default() -> Self {
+        Self { kind: DbKind::Sqlite, manual_clock: false, registry: CheckRegistry::builtin() }
+    }
 }
 
 pub struct Session {
@@ -37,22 +89,31 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(tweak: impl FnOnce(&mut ServeArgs)) -> TestApp {
+    spawn(Spawn::default(), tweak).await
+}
+
+pub async fn spawn(options: Spawn, tweak: impl FnOnce(&mut ServeArgs)) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("test.db").display());
+    let url = fresh_database_url(options.kind, dir.path()).await;
     let db = db::connect(&url).await.unwrap();
     db::migrate(&db).await.unwrap();
     let secret_path = dir.path().join("secret.key");
     let key = load_or_create_secret(&secret_path).unwrap();
     let secret: [u8; 32] = std::fs::read(&secret_path).unwrap().try_into().unwrap();
-    let mut settings = ServeArgs { bind: "127.0.0.1:0".parse().unwrap(), ..ServeArgs::default() };
+    let mut settings = ServeArgs { bind: "127.0.0.1:0".parse().unwrap(), poll_ms: 20, ..ServeArgs::default() };
     tweak(&mut settings);
-    let app = Application::build(db.clone(), key, settings).await.unwrap();
+    let manual = options.manual_clock.then(ManualClock::new);
+    let clock: SharedClock = match &manual {
+        Some(c) => std::sync::Arc::new(c.clone()),
+        None => std::sync::Arc::new(SystemClock),
+    };
+    let app = Application::build_with(db.clone(), key, settings, clock, options.registry).await.unwrap();
     let base = format!("http://{}", app.local_addr());
     let (tx, rx) = oneshot::channel::<()>();
     tokio::spawn(app.run_with_shutdown(async {
         let _ = rx.await;
     }));
-    TestApp { base, client: reqwest::Client::new(), db, secret, dir, _shutdown: tx }
+    TestApp { base, client: reqwest::Client::new(), db, db_url: url, secret, dir, clock: manual, _shutdown: tx }
 }
 
 impl TestApp {
@@ -119,7 +180,7 @@ impl TestApp {
     }
 
     pub async fn count(&self, table: &str) -> i64 {
-        sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}")).fetch_one(&self.db).await.unwrap()
+        sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}")).fetch_one(self.db.pool()).await.unwrap()
     }
 
     /// A session with a registered key, ready to upload.
@@ -128,6 +189,85 @@ impl TestApp {
         assert_eq!(self.register_key(&session.token, key).await.status(), StatusCode::CREATED);
         session
     }
+}
+
+impl TestApp {
+    /// Fetches a nonce, seals one image for `step` and uploads it.
+    pub async fn capture(
+        &self,
+        session: &Session,
+        key: &CaptureSigningKey,
+        step: Step,
+        image: &[u8],
+    ) -> reqwest::Response {
+        let nonce = self.nonce(&session.token).await;
+        let part =
+            ImagePart { name: step.as_str(), content_type: "image/jpeg", width: WIDTH, height: HEIGHT, bytes: image };
+        let payload = seal(draft(&session.id, &nonce, step), &[part], key).unwrap();
+        self.upload(&session.token, payload).await
+    }
+
+    /// Polls `GET /v1/sessions/{id}` (with `If-None-Match`) until `state` is final or
+    /// `resubmission_requested`, for at most `secs`; returns the body.
+    pub async fn wait_decided(&self, api_key: &str, id: &str, secs: u64) -> Value {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+        let mut etag: Option<String> = None;
+        let mut last = Value::Null;
+        loop {
+            let mut req = self.client.get(self.url(&format!("/v1/sessions/{id}"))).bearer_auth(api_key);
+            if let Some(tag) = &etag {
+                req = req.header("if-none-match", tag);
+            }
+            let resp = req.send().await.unwrap();
+            if resp.status() == StatusCode::OK {
+                etag = resp.headers().get("etag").map(|v| v.to_str().unwrap().to_owned());
+                last = resp.json().await.unwrap();
+                let state = last["state"].as_str().unwrap_or("");
+                if matches!(state, "approved" | "declined" | "review" | "resubmission_requested" | "expired") {
+                    return last;
+                }
+            } else {
+                assert_eq!(resp.status(), StatusCode::NOT_MODIFIED);
+            }
+            assert!(std::time::Instant::now() < deadline, "session {id} not decided in {secs}s: {last}");
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+    }
+
+    /// Sets the tenant's webhook endpoint; returns the secret.
+    pub async fn set_webhook(&self, api_key: &str, url: &str) -> String {
+        let resp = self
+            .client
+            .put(self.url("/v1/webhook"))
+            .bearer_auth(api_key)
+            .json(&json!({"url": url}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
+        resp.json::<Value>().await.unwrap()["secret"].as_str().unwrap().to_owned()
+    }
+}
+
+/// A JPEG of a synthetic, sharp, well-lit document that passes the quality checks.
+pub fn good_document() -> Vec<u8> {
+    let mut rgba = trustcap_vision::synth::document_scene(WIDTH, HEIGHT, 11);
+    trustcap_vision::synth::add_noise_rgba(&mut rgba, 501, 2);
+    rgba_jpeg(&rgba)
+}
+
+/// The same document, heavily blurred: fails the quality checks.
+pub fn blurred_document() -> Vec<u8> {
+    let mut rgba = trustcap_vision::synth::document_scene(WIDTH, HEIGHT, 11);
+    trustcap_vision::synth::gaussian_blur_rgba(&mut rgba, WIDTH, HEIGHT, 6.0);
+    rgba_jpeg(&rgba)
+}
+
+fn rgba_jpeg(rgba: &[u8]) -> Vec<u8> {
+    let image = image::RgbaImage::from_raw(WIDTH, HEIGHT, rgba.to_vec()).unwrap();
+    let mut out = Cursor::new(Vec::new());
+    image::DynamicImage::ImageRgba8(image).to_rgb8().write_to(&mut out, ImageFormat::Jpeg).unwrap();
+    out.into_inner()
 }
 
 /// Asserts a JSON error with this status and stable code (never a 500).

@@ -1,0 +1,9 @@
+//! Results delivery by webhook: signing and its verification helper ([`signature`]),
+//! secrets encrypted at rest ([`secret`]), and the delivery worker over the persisted
+//! outbox ([`deliver`]; the SQL is in [`crate::outbox`]).
+
+pub mod deliver;
+pub mod secret;
+pub mod signature;
+
+pub use signature::{SignatureError, sign, signature_header, verify};
