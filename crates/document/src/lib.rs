@@ -1,2 +1,15 @@
-//! Document verification: MRZ (ICAO 9303) parsing and check digits, OCR, authenticity and
-//! consistency checks, and ID-number validators. (Being built: see issue 8.)
+//! Document verification: MRZ (ICAO 9303) parsing and check digits, OCR of document photos
+//! (PP-OCR through tract, feature `ocr`), authenticity and consistency checks, ID-number
+//! validators with a registry connector, and proof of address.
+//!
+//! The [`mrz`] module has no I/O and compiles for `wasm32-unknown-unknown` without default
+//! features.
+#![warn(missing_docs)]
+
+pub mod checks;
+pub mod idnum;
+pub mod mrz;
+#[cfg(feature = "ocr")]
+pub mod ocr;
+#[cfg(feature = "ocr")]
+pub mod signals;

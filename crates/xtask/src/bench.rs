@@ -96,7 +96,7 @@ fn quality() -> Result<(), String> {
 }
 
 /// Criterion's mean estimate of every benchmark under `dir`, in milliseconds.
-fn criterion_means(dir: &Path) -> Result<Vec<(String, f64)>, String> {
+pub(crate) fn criterion_means(dir: &Path) -> Result<Vec<(String, f64)>, String> {
     let mut found = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(current) = stack.pop() {

@@ -30,9 +30,9 @@ pub struct Area {
 pub const AREAS: &[Area] = &[
     Area { name: "docs", package: "trustcap-vision", features: "", ready: false },
     Area { name: "liveness", package: "trustcap-vision", features: "face", ready: false },
-    Area { name: "mrz", package: "trustcap-document", features: "", ready: false },
-    Area { name: "faces", package: "trustcap-face", features: "", ready: false },
-    Area { name: "screening", package: "trustcap-screening", features: "", ready: false },
+    Area { name: "mrz", package: "trustcap-document", features: "", ready: true },
+    Area { name: "faces", package: "trustcap-face", features: "", ready: true },
+    Area { name: "screening", package: "trustcap-screening", features: "", ready: true },
 ];
 
 /// The default data folder: `../shared/data` next to the workspace.
