@@ -353,9 +353,17 @@ impl BoundaryDetector {
         self.purity.resize(self.acc.len(), 0);
         for t in 0..THETA_BINS {
             let twin_t = (t + THETA_BINS / 2) % THETA_BINS;
+            // Votes are also smoothed across ρ with [1 2 1] / 2, so a line whose votes straddle two ρ bins
+            // (a slightly curved edge, JPEG jitter) keeps most of its strength.
+            let smooth = |acc: &[u16], t: usize, r: usize| -> u16 {
+                let row = &acc[t * rho_bins..(t + 1) * rho_bins];
+                let left = if r > 0 { u32::from(row[r - 1]) } else { 0 };
+                let right = row.get(r + 1).map_or(0, |&v| u32::from(v));
+                ((left + 2 * u32::from(row[r]) + right) / 2).min(u32::from(u16::MAX)) as u16
+            };
             for r in 0..rho_bins {
-                let twin = self.acc[twin_t * rho_bins + (rho_bins - 1 - r)];
-                self.purity[t * rho_bins + r] = self.acc[t * rho_bins + r].saturating_sub(twin / 2);
+                let twin = smooth(&self.acc, twin_t, rho_bins - 1 - r);
+                self.purity[t * rho_bins + r] = smooth(&self.acc, t, r).saturating_sub(twin / 2);
             }
         }
         std::mem::swap(&mut self.acc, &mut self.purity);
@@ -510,7 +518,7 @@ impl BoundaryDetector {
                     continue;
                 }
                 let dist = line.signed_distance(centre).abs();
-                if dist <= current_dist + 1.0 || dist - current_dist > 0.3 * span {
+                if dist <= current_dist + 1.0 || dist - current_dist > 0.6 * span {
                     continue;
                 }
                 let mut lines = best.lines;

@@ -28,6 +28,9 @@ use crate::quality::{QualityReport, QualityThresholds};
 use crate::region::RowSpans;
 use crate::sharpness;
 
+/// Sharpness is measured with the document's longer side at no fewer than this many pixels.
+pub const DETAIL_SIDE: u32 = 640;
+
 /// Framing and stability limits of a document capture (quality limits are in [`QualityThresholds`]).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct DocumentConfig {
@@ -55,7 +58,7 @@ impl Default for DocumentConfig {
         DocumentConfig {
             quality: QualityThresholds::default(),
             min_confidence: 0.45,
-            min_fill: 0.20,
+            min_fill: 0.12,
             max_fill: 0.90,
             max_tilt: 0.25,
             max_zone_glare: 0.05,
@@ -186,6 +189,8 @@ pub struct DocumentAnalyzer {
     previous_quad: Option<Quad>,
     detector: BoundaryDetector,
     region: RowSpans,
+    detail: WorkingImage,
+    detail_region: RowSpans,
     glare_scratch: GlareScratch,
     noise_blocks: Vec<u32>,
     histogram: [u32; 256],
@@ -213,6 +218,8 @@ impl DocumentAnalyzer {
             previous_quad: None,
             detector: BoundaryDetector::new(),
             region: RowSpans::new(),
+            detail: WorkingImage::new(),
+            detail_region: RowSpans::new(),
             glare_scratch: GlareScratch::new(),
             noise_blocks: Vec::new(),
             histogram: [0; 256],
@@ -275,7 +282,10 @@ impl DocumentAnalyzer {
             }
         }
         let exposure: ExposureReport = exposure::from_histogram(&self.histogram);
-        let sharp = sharpness::measure_region(&self.current, &self.region, &mut self.noise_blocks);
+        let sharp = match &boundary {
+            Some(b) => self.detail_sharpness(frame, &b.quad),
+            None => sharpness::measure_region(&self.current, &self.region, &mut self.noise_blocks),
+        };
         let glare = glare::measure_region(&self.current, &self.region, to_document.as_ref(), &mut self.glare_scratch);
         let motion = if self.has_previous { motion::mean_abs_diff(&self.current, &self.previous) } else { None };
         let diag = f64::from(frame.width()).hypot(f64::from(frame.height()));
@@ -327,12 +337,39 @@ impl DocumentAnalyzer {
         DocumentReport { quality, boundary, glare, corner_motion, reasons, guidance, acceptable: reasons.is_empty() }
     }
 
+    /// Sharpness of the document at a resolution tied to the document, not the frame: the document's
+    /// bounding box is cropped from the full-resolution frame and averaged down by the largest whole
+    /// factor that keeps its longer side at least [`DETAIL_SIDE`] pixels. A card filling a 720p frame and
+    /// the same card in a 4K photo are then judged on the same detail, and fine blur (σ ≈ 1 px) that the
+    /// 640-pixel working image would average away is still seen.
+    fn detail_sharpness(&mut self, frame: &Frame<'_>, quad: &Quad) -> sharpness::SharpnessReport {
+        let (fw, fh) = (f64::from(frame.width()), f64::from(frame.height()));
+        let x0 = quad.corners.iter().map(|c| c.x).fold(f64::INFINITY, f64::min).floor().clamp(0.0, fw) as u32;
+        let y0 = quad.corners.iter().map(|c| c.y).fold(f64::INFINITY, f64::min).floor().clamp(0.0, fh) as u32;
+        let x1 = quad.corners.iter().map(|c| c.x).fold(f64::NEG_INFINITY, f64::max).ceil().clamp(0.0, fw) as u32;
+        let y1 = quad.corners.iter().map(|c| c.y).fold(f64::NEG_INFINITY, f64::max).ceil().clamp(0.0, fh) as u32;
+        let Some(crop) = frame.crop(x0, y0, x1.saturating_sub(x0), y1.saturating_sub(y0)) else {
+            return sharpness::SharpnessReport::default();
+        };
+        let sides = quad.side_lengths();
+        let longest = sides.iter().copied().fold(0.0, f64::max);
+        let factor = ((longest / f64::from(DETAIL_SIDE)).floor() as u32).max(1);
+        self.detail.fill_from_frame(&crop, factor);
+        let k = 1.0 / f64::from(factor);
+        let local =
+            Quad { corners: quad.corners.map(|c| Point::new((c.x - f64::from(x0)) * k, (c.y - f64::from(y0)) * k)) };
+        self.detail_region.fill_from_quad(&inset(&local, 0.04), self.detail.width(), self.detail.height());
+        sharpness::measure_region(&self.detail, &self.detail_region, &mut self.noise_blocks)
+    }
+
     /// Capacities of every internal buffer (for allocation tests).
     pub fn capacities(&self) -> Vec<usize> {
         let mut v = self.current.capacities().to_vec();
         v.extend(self.previous.capacities());
         v.extend(self.detector.capacities());
         v.push(self.region.capacity());
+        v.extend(self.detail.capacities());
+        v.push(self.detail_region.capacity());
         v.extend(self.glare_scratch.capacities());
         v.extend(self.glare_scratch.sum_capacities());
         v.push(self.noise_blocks.capacity());
