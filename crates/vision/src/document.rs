@@ -68,41 +68,34 @@ impl Default for DocumentConfig {
     }
 }
 
-/// Every failing check of a frame, in priority order (a small set; no allocation).
+/// Every failing check of a frame, most important first (at most one of each; no allocation).
+///
+/// The order is fixed: `more_light`, `too_bright`, `no_document`, `move_away`, `move_closer`, `align`,
+/// `low_contrast`, `reduce_glare`, `too_blurry`, `hold_still` — with one exception: when no document is
+/// found in a frame that is itself too blurred (and not flat), `too_blurry` comes before `no_document`,
+/// because a blurred document cannot be found and the user has to fix the focus first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct GuidanceList {
-    bits: u16,
+    items: [Option<Guidance>; 10],
+    len: usize,
 }
 
 impl GuidanceList {
-    /// Priority order: the first failing entry is the primary guidance.
-    pub const PRIORITY: [Guidance; 10] = [
-        Guidance::MoreLight,
-        Guidance::TooBright,
-        Guidance::NoDocument,
-        Guidance::MoveAway,
-        Guidance::MoveCloser,
-        Guidance::Align,
-        Guidance::LowContrast,
-        Guidance::ReduceGlare,
-        Guidance::TooBlurry,
-        Guidance::HoldStill,
-    ];
-
-    fn insert(&mut self, g: Guidance) {
-        if let Some(i) = Self::PRIORITY.iter().position(|&p| p == g) {
-            self.bits |= 1 << i;
+    fn push(&mut self, g: Guidance) {
+        if self.len < self.items.len() && !self.contains(g) {
+            self.items[self.len] = Some(g);
+            self.len += 1;
         }
     }
 
     /// True if `g` is in the list.
     pub fn contains(&self, g: Guidance) -> bool {
-        Self::PRIORITY.iter().position(|&p| p == g).is_some_and(|i| self.bits & (1 << i) != 0)
+        self.items[..self.len].contains(&Some(g))
     }
 
-    /// The failing checks, highest priority first.
+    /// The failing checks, most important first.
     pub fn iter(&self) -> impl Iterator<Item = Guidance> + '_ {
-        Self::PRIORITY.iter().enumerate().filter(|(i, _)| self.bits & (1 << i) != 0).map(|(_, &g)| g)
+        self.items[..self.len].iter().flatten().copied()
     }
 
     /// The primary guidance: the first failing check, or `ready`.
@@ -112,7 +105,7 @@ impl GuidanceList {
 
     /// True when nothing fails.
     pub fn is_empty(&self) -> bool {
-        self.bits == 0
+        self.len == 0
     }
 }
 
@@ -283,7 +276,7 @@ impl DocumentAnalyzer {
         }
         let exposure: ExposureReport = exposure::from_histogram(&self.histogram);
         let sharp = match &boundary {
-            Some(b) => self.detail_sharpness(frame, &b.quad),
+            Some(b) => self.document_sharpness(frame, &b.quad),
             None => sharpness::measure_region(&self.current, &self.region, &mut self.noise_blocks),
         };
         let glare = glare::measure_region(&self.current, &self.region, to_document.as_ref(), &mut self.glare_scratch);
@@ -298,40 +291,52 @@ impl DocumentAnalyzer {
         self.previous_quad = boundary.map(|b| b.quad);
 
         let quality = QualityReport::from_metrics(sharp, glare, exposure, motion.unwrap_or(0.0), &cfg.quality);
-        let mut reasons = GuidanceList::default();
         let t = &cfg.quality;
-        if exposure.mean < t.min_mean {
-            reasons.insert(Guidance::MoreLight);
+        let dark = exposure.mean < t.min_mean;
+        let bright = exposure.mean > t.max_mean;
+        let flat = exposure.contrast < t.min_contrast;
+        let blurry = sharp.score < t.min_sharpness;
+        let zones = glare.zones;
+        let glary =
+            glare.area_share > t.max_glare || zones.portrait > cfg.max_zone_glare || zones.mrz > cfg.max_zone_glare;
+        let moving = motion.unwrap_or(0.0) > t.max_motion || corner_motion > cfg.max_corner_motion;
+        let mut reasons = GuidanceList::default();
+        if dark {
+            reasons.push(Guidance::MoreLight);
         }
-        if exposure.mean > t.max_mean {
-            reasons.insert(Guidance::TooBright);
+        if bright {
+            reasons.push(Guidance::TooBright);
         }
         match &boundary {
-            None => reasons.insert(Guidance::NoDocument),
+            None => {
+                if blurry && !flat {
+                    reasons.push(Guidance::TooBlurry);
+                }
+                reasons.push(Guidance::NoDocument);
+            }
             Some(b) => {
                 if b.touches_border || b.fill > cfg.max_fill {
-                    reasons.insert(Guidance::MoveAway);
+                    reasons.push(Guidance::MoveAway);
                 }
                 if b.fill < cfg.min_fill {
-                    reasons.insert(Guidance::MoveCloser);
+                    reasons.push(Guidance::MoveCloser);
                 }
                 if b.tilt > cfg.max_tilt {
-                    reasons.insert(Guidance::Align);
+                    reasons.push(Guidance::Align);
                 }
             }
         }
-        if exposure.contrast < t.min_contrast {
-            reasons.insert(Guidance::LowContrast);
+        if flat {
+            reasons.push(Guidance::LowContrast);
         }
-        let zones = glare.zones;
-        if glare.area_share > t.max_glare || zones.portrait > cfg.max_zone_glare || zones.mrz > cfg.max_zone_glare {
-            reasons.insert(Guidance::ReduceGlare);
+        if glary {
+            reasons.push(Guidance::ReduceGlare);
         }
-        if sharp.score < t.min_sharpness {
-            reasons.insert(Guidance::TooBlurry);
+        if blurry {
+            reasons.push(Guidance::TooBlurry);
         }
-        if motion.unwrap_or(0.0) > t.max_motion || corner_motion > cfg.max_corner_motion {
-            reasons.insert(Guidance::HoldStill);
+        if moving {
+            reasons.push(Guidance::HoldStill);
         }
         let guidance = reasons.primary();
         DocumentReport { quality, boundary, glare, corner_motion, reasons, guidance, acceptable: reasons.is_empty() }
@@ -342,7 +347,7 @@ impl DocumentAnalyzer {
     /// factor that keeps its longer side at least [`DETAIL_SIDE`] pixels. A card filling a 720p frame and
     /// the same card in a 4K photo are then judged on the same detail, and fine blur (σ ≈ 1 px) that the
     /// 640-pixel working image would average away is still seen.
-    fn detail_sharpness(&mut self, frame: &Frame<'_>, quad: &Quad) -> sharpness::SharpnessReport {
+    pub fn document_sharpness(&mut self, frame: &Frame<'_>, quad: &Quad) -> sharpness::SharpnessReport {
         let (fw, fh) = (f64::from(frame.width()), f64::from(frame.height()));
         let x0 = quad.corners.iter().map(|c| c.x).fold(f64::INFINITY, f64::min).floor().clamp(0.0, fw) as u32;
         let y0 = quad.corners.iter().map(|c| c.y).fold(f64::INFINITY, f64::min).floor().clamp(0.0, fh) as u32;
@@ -508,6 +513,19 @@ mod tests {
         let noisy = analyze(&dark, w, h);
         assert!(noisy.quality.sharpness.score <= clean, "{} vs {clean}", noisy.quality.sharpness.score);
         assert!(noisy.quality.sharpness.noise > 2.0);
+    }
+
+    #[test]
+    fn a_blurred_frame_without_a_document_asks_for_focus_first() {
+        let (w, h) = (640, 360);
+        let mut img = synth::document_scene(w, h, 42);
+        synth::gaussian_blur_rgba(&mut img, w, h, 6.0);
+        let r = analyze(&img, w, h);
+        if r.boundary.is_none() {
+            let reasons: Vec<Guidance> = r.reasons.iter().collect();
+            assert_eq!(reasons[..2], [Guidance::TooBlurry, Guidance::NoDocument]);
+        }
+        assert_eq!(r.guidance, Guidance::TooBlurry);
     }
 
     #[test]
