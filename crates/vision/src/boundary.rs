@@ -42,8 +42,6 @@ const VOTE_SPREAD: i32 = 2;
 const MAX_LINES: usize = 20;
 /// Lines kept per direction (see [`BoundaryDetector::detect`]).
 const MAX_PER_DIRECTION: usize = 5;
-/// Samples per side when scoring a candidate.
-const SIDE_SAMPLES: usize = 40;
 /// Minimum gradient magnitude (|gx| + |gy| of the Sobel operator, gain 4) for an edge.
 const EDGE_FLOOR: u32 = 36;
 
@@ -152,6 +150,8 @@ pub struct BoundaryDetector {
     peaks: Vec<Peak>,
     lines: Vec<Line>,
     pairs: Vec<(usize, usize)>,
+    profiles: Vec<u16>,
+    profile_len: usize,
 }
 
 impl Default for BoundaryDetector {
@@ -183,6 +183,8 @@ impl BoundaryDetector {
             peaks: Vec::new(),
             lines: Vec::new(),
             pairs: Vec::new(),
+            profiles: Vec::new(),
+            profile_len: 0,
         }
     }
 
@@ -199,6 +201,7 @@ impl BoundaryDetector {
             self.peaks.capacity(),
             self.lines.capacity(),
             self.pairs.capacity(),
+            self.profiles.capacity(),
         ]
     }
 
@@ -218,7 +221,8 @@ impl BoundaryDetector {
         if self.lines.len() < 4 {
             return None;
         }
-        let best = self.best_candidate(w, h, level)?;
+        self.build_profiles(w, h, level);
+        let best = self.best_candidate(w, h)?;
         let mut lines = best.lines.map(|i| self.lines[i]);
         for line in &mut lines {
             if let Some(refined) = self.refine(line) {
@@ -436,7 +440,7 @@ impl BoundaryDetector {
     }
 
     /// The best-scoring quadrilateral candidate.
-    fn best_candidate(&mut self, w: usize, h: usize, level: u32) -> Option<Candidate> {
+    fn best_candidate(&mut self, w: usize, h: usize) -> Option<Candidate> {
         let min_side = w.min(h) as f64;
         let n = self.lines.len();
         self.pairs.clear();
@@ -486,21 +490,21 @@ impl BoundaryDetector {
                 if sides.iter().any(|&s| s < 0.08 * min_side) {
                     continue;
                 }
-                let Some(c) = self.score(&quad, lines, w, h, level, frame_area) else { continue };
+                let Some(c) = self.score(&quad, lines, frame_area) else { continue };
                 if best.is_none_or(|b| c.score > b.score) {
                     best = Some(c);
                 }
             }
         }
         let mut best = best.filter(|b| b.score >= 0.30)?;
-        self.expand_outward(&mut best, w, h, level, frame_area);
+        self.expand_outward(&mut best, frame_area);
         Some(best)
     }
 
     /// Moves each side of the winner outwards to a parallel line of the same polarity when that line also
     /// bounds a good quadrilateral: the document's outline is the outermost consistent boundary, so the
     /// edge of a header band or an MRZ zone inside the card never wins over the card's own edge.
-    fn expand_outward(&self, best: &mut Candidate, w: usize, h: usize, level: u32, frame_area: f64) {
+    fn expand_outward(&self, best: &mut Candidate, frame_area: f64) {
         for side in 0..4 {
             let Some(quad) = quad_from_lines(&best.lines.map(|i| self.lines[i])) else { return };
             let centre = Point::new(
@@ -527,7 +531,7 @@ impl BoundaryDetector {
                 if !q.is_convex() {
                     continue;
                 }
-                let Some(c) = self.score(&q, lines, w, h, level, frame_area) else { continue };
+                let Some(c) = self.score(&q, lines, frame_area) else { continue };
                 if c.score >= 0.85 * best.score && replacement.as_ref().is_none_or(|(d, _)| dist > *d) {
                     replacement = Some((dist, c));
                 }
@@ -538,20 +542,87 @@ impl BoundaryDetector {
         }
     }
 
-    /// Scores a candidate quadrilateral (see the module documentation).
-    fn score(
-        &self,
-        quad: &Quad,
-        lines: [usize; 4],
-        w: usize,
-        h: usize,
-        level: u32,
-        frame_area: f64,
-    ) -> Option<Candidate> {
+    /// Samples every candidate line once, one position per pixel along its whole length, and keeps
+    /// prefix counts of the positions where an edge of each polarity supports it (a strong gradient within
+    /// a pixel of the line, aligned with its normal). Scoring a side is then two subtractions, however many
+    /// candidate quadrilaterals share the line.
+    fn build_profiles(&mut self, w: usize, h: usize, level: u32) {
         // Scoring accepts weaker gradients than edge voting did: half the edge level (never below the floor),
         // so the low-contrast stretch of a side still counts once the side itself has been proposed.
         let support_level = f64::from((level / 2).max(EDGE_FLOOR));
         let level_sq = support_level * support_level;
+        let half = ((w * w + h * h) as f64).sqrt().ceil() as usize + 1;
+        self.profile_len = 2 * half + 2;
+        let len = self.profile_len;
+        self.profiles.clear();
+        self.profiles.resize(self.lines.len() * 2 * len, 0);
+        for (li, line) in self.lines.iter().enumerate() {
+            let (nx, ny) = (line.nx, line.ny);
+            let (fx, fy) = (line.rho * nx, line.rho * ny);
+            let (dx, dy) = (-ny, nx);
+            let base = li * 2 * len;
+            let (mut pos, mut neg) = (0u16, 0u16);
+            for k in 0..len - 1 {
+                let t = k as f64 - half as f64;
+                let (px, py) = (fx + dx * t, fy + dy * t);
+                if px >= 1.0 && py >= 1.0 && px < (w - 1) as f64 && py < (h - 1) as f64 {
+                    let mut best = 0.0f64;
+                    let mut sign = 0i32;
+                    for off in [-1.0, 0.0, 1.0] {
+                        let (sx, sy) = ((px + nx * off) as usize, (py + ny * off) as usize);
+                        if sx >= w || sy >= h {
+                            continue;
+                        }
+                        let i = sy * w + sx;
+                        let (gx, gy) = (f64::from(self.gx[i]), f64::from(self.gy[i]));
+                        let g2 = gx * gx + gy * gy;
+                        let dot = gx * nx + gy * ny;
+                        if g2 >= level_sq && dot * dot >= 0.75 * g2 && g2 > best {
+                            best = g2;
+                            sign = if dot > 0.0 { 1 } else { -1 };
+                        }
+                    }
+                    if sign > 0 {
+                        pos = pos.saturating_add(1);
+                    } else if sign < 0 {
+                        neg = neg.saturating_add(1);
+                    }
+                }
+                // Prefix entry k + 1 counts positions 0..=k.
+                self.profiles[base + k + 1] = pos;
+                self.profiles[base + len + k + 1] = neg;
+            }
+        }
+    }
+
+    /// Support of line `li` between the points `a` and `b` (ends trimmed by 8%: rounded corners and the
+    /// fingers holding a card live there): the share of positions supported by edges of the majority
+    /// polarity, and the signed count (positive: edges along the line's normal).
+    fn side_support(&self, li: usize, a: Point, b: Point) -> (f64, i32) {
+        let line = &self.lines[li];
+        let (dx, dy) = (-line.ny, line.nx);
+        let (fx, fy) = (line.rho * line.nx, line.rho * line.ny);
+        let half = ((self.profile_len - 2) / 2) as f64;
+        let ta = (a.x - fx) * dx + (a.y - fy) * dy;
+        let tb = (b.x - fx) * dx + (b.y - fy) * dy;
+        let (t0, t1) = if ta <= tb { (ta, tb) } else { (tb, ta) };
+        let trim = 0.08 * (t1 - t0);
+        let max_k = (self.profile_len - 2) as f64;
+        let k0 = (t0 + trim + half).ceil().clamp(0.0, max_k) as usize;
+        let k1 = (t1 - trim + half).floor().clamp(0.0, max_k) as usize;
+        let total = ((t1 - trim) - (t0 + trim)).max(1.0);
+        if k1 < k0 {
+            return (0.0, 0);
+        }
+        let base = li * 2 * self.profile_len;
+        let pos = i32::from(self.profiles[base + k1 + 1]) - i32::from(self.profiles[base + k0]);
+        let neg = i32::from(self.profiles[base + self.profile_len + k1 + 1])
+            - i32::from(self.profiles[base + self.profile_len + k0]);
+        ((f64::from(pos.max(neg)) / total).min(1.0), pos - neg)
+    }
+
+    /// Scores a candidate quadrilateral (see the module documentation). `lines` are in cyclic order.
+    fn score(&self, quad: &Quad, lines: [usize; 4], frame_area: f64) -> Option<Candidate> {
         let centre = Point::new(
             quad.corners.iter().map(|c| c.x).sum::<f64>() / 4.0,
             quad.corners.iter().map(|c| c.y).sum::<f64>() / 4.0,
@@ -560,51 +631,20 @@ impl BoundaryDetector {
         let mut polarity = [0i32; 4];
         for s in 0..4 {
             let (a, b) = (quad.corners[s], quad.corners[(s + 1) % 4]);
-            let (dx, dy) = (b.x - a.x, b.y - a.y);
-            let len = (dx * dx + dy * dy).sqrt();
-            let (mut nx, mut ny) = (-dy / len, dx / len);
-            // Outward normal.
-            if (a.x - centre.x) * nx + (a.y - centre.y) * ny < 0.0 {
-                nx = -nx;
-                ny = -ny;
-            }
-            let (mut hits_out, mut hits_in) = (0usize, 0usize);
-            let mut inside = 0usize;
-            for k in 0..SIDE_SAMPLES {
-                // The ends are left out: rounded corners and fingers holding the card live there.
-                let t = 0.08 + 0.84 * (k as f64 + 0.5) / SIDE_SAMPLES as f64;
-                let (px, py) = (a.x + dx * t, a.y + dy * t);
-                if px < 1.0 || py < 1.0 || px >= (w - 1) as f64 || py >= (h - 1) as f64 {
-                    continue;
-                }
-                inside += 1;
-                let mut best = 0.0f64;
-                let mut best_sign = 0i32;
-                for off in [-1.0, 0.0, 1.0] {
-                    let (sx, sy) = ((px + nx * off) as usize, (py + ny * off) as usize);
-                    if sx >= w || sy >= h {
-                        continue;
-                    }
-                    let i = sy * w + sx;
-                    let (gx, gy) = (f64::from(self.gx[i]), f64::from(self.gy[i]));
-                    let g2 = gx * gx + gy * gy;
-                    let dot = gx * nx + gy * ny;
-                    if g2 >= level_sq && dot * dot >= 0.75 * g2 && g2 > best {
-                        best = g2;
-                        best_sign = if dot > 0.0 { 1 } else { -1 };
-                    }
-                }
-                if best_sign > 0 {
-                    hits_out += 1;
-                } else if best_sign < 0 {
-                    hits_in += 1;
-                }
-            }
-            // A side's support counts only edges of its majority polarity: a document edge keeps one
-            // polarity along its length, a line of a checkerboard or a tiled floor flips at every tile.
-            // Samples outside the frame count as unsupported (the document is cut off there).
-            polarity[s] = hits_out as i32 - hits_in as i32;
-            support[s] = if inside == 0 { 0.0 } else { hits_out.max(hits_in) as f64 / SIDE_SAMPLES as f64 };
+            // The line this side lies on (both corners on it).
+            let Some(&li) = lines.iter().min_by(|&&x, &&y| {
+                let d = |i: usize| self.lines[i].signed_distance(a).abs() + self.lines[i].signed_distance(b).abs();
+                d(x).total_cmp(&d(y))
+            }) else {
+                return None;
+            };
+            let (share, signed) = self.side_support(li, a, b);
+            // Polarity relative to the outward normal: a side whose line normal points away from the centre
+            // counts its positive edges as "outward".
+            let line = &self.lines[li];
+            let outward = (a.x - centre.x) * line.nx + (a.y - centre.y) * line.ny > 0.0;
+            polarity[s] = if outward { signed } else { -signed };
+            support[s] = share;
         }
         let mean = support.iter().sum::<f64>() / 4.0;
         let weakest = support.iter().copied().fold(1.0, f64::min);

@@ -11,7 +11,7 @@
 
 use serde::Serialize;
 
-use crate::geometry::{Homography, Point};
+use crate::geometry::{Homography, Point, Quad};
 use crate::luma::WorkingImage;
 use crate::region::RowSpans;
 
@@ -158,28 +158,33 @@ pub fn measure_region(
     scratch.sum_x.clear();
     scratch.sum_y.clear();
 
+    // Zone areas in working pixels: each zone rectangle of the document mapped into the image.
     let mut zone_hits = [0u64; 3];
-    let mut zone_total = [0u64; 3];
+    let mut zone_area = [0.0f64; 3];
+    if let Some(to_image) = to_document.and_then(Homography::inverse) {
+        for (k, &(zx0, zy0, zx1, zy1)) in GlareZones::RECTS.iter().enumerate() {
+            let corners =
+                [(zx0, zy0), (zx1, zy0), (zx1, zy1), (zx0, zy1)].map(|(x, y)| to_image.apply(Point::new(x, y)));
+            if let [Some(a), Some(b), Some(c), Some(d)] = corners {
+                zone_area[k] = Quad { corners: [a, b, c, d] }.area();
+            }
+        }
+    }
     let mut pixels = 0u32;
     for (y, (row_l, row_s)) in luma.chunks_exact(w).zip(spread.chunks_exact(w)).enumerate() {
         let (x0, x1) = region.row(y);
         let (x0, x1) = (x0.min(w), x1.min(w));
         scratch.cur_labels.fill(0);
         for x in x0..x1 {
-            let glare = is_glare(row_l[x], row_s[x]);
-            if let Some(h) = to_document {
-                // Zone membership of every region pixel (for coverage shares).
-                if let Some(p) = h.apply(Point::new(x as f64 + 0.5, y as f64 + 0.5)) {
-                    for (k, &(zx0, zy0, zx1, zy1)) in GlareZones::RECTS.iter().enumerate() {
-                        if p.x >= zx0 && p.x < zx1 && p.y >= zy0 && p.y < zy1 {
-                            zone_total[k] += 1;
-                            zone_hits[k] += u64::from(glare);
-                        }
+            if !is_glare(row_l[x], row_s[x]) {
+                continue;
+            }
+            if let Some(p) = to_document.and_then(|h| h.apply(Point::new(x as f64 + 0.5, y as f64 + 0.5))) {
+                for (k, &(zx0, zy0, zx1, zy1)) in GlareZones::RECTS.iter().enumerate() {
+                    if p.x >= zx0 && p.x < zx1 && p.y >= zy0 && p.y < zy1 {
+                        zone_hits[k] += 1;
                     }
                 }
-            }
-            if !glare {
-                continue;
             }
             pixels += 1;
             let left = if x > 0 { scratch.cur_labels[x - 1] } else { 0 };
@@ -233,7 +238,7 @@ pub fn measure_region(
         let at = to_document.and_then(|h| h.apply(centre)).unwrap_or(centre);
         *blob = GlareBlob { share: (f64::from(size) / nf) as f32, x: at.x as f32, y: at.y as f32 };
     }
-    let zone = |k: usize| if zone_total[k] == 0 { 0.0 } else { (zone_hits[k] as f64 / zone_total[k] as f64) as f32 };
+    let zone = |k: usize| if zone_area[k] < 1.0 { 0.0 } else { (zone_hits[k] as f64 / zone_area[k]).min(1.0) as f32 };
     GlareReport {
         area_share: (f64::from(pixels) / nf) as f32,
         pixels,

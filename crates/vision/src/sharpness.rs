@@ -85,7 +85,9 @@ pub fn measure_region(img: &WorkingImage, region: &RowSpans, blocks: &mut Vec<u3
             sum_sq += u64::from(l) * u64::from(l);
         }
         n += (x1.min(w) - x0.min(x1.min(w))) as u64;
-        if y == 0 || y + 1 >= h {
+        // Gradient energy on every other row: a mean over the region, it needs a sample, not every row
+        // (each sampled row still uses its full-resolution neighbours, so vertical detail is kept).
+        if y == 0 || y + 1 >= h || y % 2 == 0 {
             continue;
         }
         let r0 = &luma[(y - 1) * w..y * w];
