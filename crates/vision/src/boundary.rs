@@ -366,6 +366,10 @@ impl BoundaryDetector {
                 ((left + 2 * u32::from(row[r]) + right) / 2).min(u32::from(u16::MAX)) as u16
             };
             for r in 0..rho_bins {
+                // A cell without votes of its own is never a peak (its voted neighbours are larger).
+                if self.acc[t * rho_bins + r] == 0 {
+                    continue;
+                }
                 let twin = smooth(&self.acc, twin_t, rho_bins - 1 - r);
                 self.purity[t * rho_bins + r] = smooth(&self.acc, t, r).saturating_sub(twin / 2);
             }
@@ -474,6 +478,25 @@ impl BoundaryDetector {
                     continue;
                 }
                 let lines = [a1, b1, a2, b2];
+                // Cheap bound first: the four corners (cyclic order) and the support of each side between
+                // them, two subtractions each; most candidates stop here.
+                let corner = |i: usize, j: usize| self.lines[i].intersect(&self.lines[j]);
+                let (Some(c0), Some(c1), Some(c2), Some(c3)) =
+                    (corner(a1, b1), corner(b1, a2), corner(a2, b2), corner(b2, a1))
+                else {
+                    continue;
+                };
+                let shares = [
+                    self.side_support(b1, c0, c1).0,
+                    self.side_support(a2, c1, c2).0,
+                    self.side_support(b2, c2, c3).0,
+                    self.side_support(a1, c3, c0).0,
+                ];
+                let weakest = shares.iter().copied().fold(1.0, f64::min);
+                let bound = 0.7 * shares.iter().sum::<f64>() / 4.0 + 0.3 * weakest;
+                if weakest < 0.12 || best.is_some_and(|b| bound <= b.score) {
+                    continue;
+                }
                 let Some(quad) = quad_from_lines(&lines.map(|i| self.lines[i])) else { continue };
                 let margin_x = 0.15 * w as f64;
                 let margin_y = 0.15 * h as f64;
@@ -632,12 +655,10 @@ impl BoundaryDetector {
         for s in 0..4 {
             let (a, b) = (quad.corners[s], quad.corners[(s + 1) % 4]);
             // The line this side lies on (both corners on it).
-            let Some(&li) = lines.iter().min_by(|&&x, &&y| {
+            let &li = lines.iter().min_by(|&&x, &&y| {
                 let d = |i: usize| self.lines[i].signed_distance(a).abs() + self.lines[i].signed_distance(b).abs();
                 d(x).total_cmp(&d(y))
-            }) else {
-                return None;
-            };
+            })?;
             let (share, signed) = self.side_support(li, a, b);
             // Polarity relative to the outward normal: a side whose line normal points away from the centre
             // counts its positive edges as "outward".

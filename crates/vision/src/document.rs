@@ -359,7 +359,11 @@ impl DocumentAnalyzer {
         let sides = quad.side_lengths();
         let longest = sides.iter().copied().fold(0.0, f64::max);
         let factor = ((longest / f64::from(DETAIL_SIDE)).floor() as u32).max(1);
-        self.detail.fill_from_frame(&crop, factor);
+        if factor == 1 {
+            self.detail.fill_luma_full_resolution(&crop);
+        } else {
+            self.detail.fill_from_frame(&crop, factor);
+        }
         let k = 1.0 / f64::from(factor);
         let local =
             Quad { corners: quad.corners.map(|c| Point::new((c.x - f64::from(x0)) * k, (c.y - f64::from(y0)) * k)) };

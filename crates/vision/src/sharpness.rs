@@ -96,16 +96,20 @@ pub fn measure_region(img: &WorkingImage, region: &RowSpans, blocks: &mut Vec<u3
         let (xa, xb) = (x0.max(1), x1.min(w - 1));
         let mut row_x = 0u64;
         let mut row_y = 0u64;
-        for x in xa..xb {
-            let p = |r: &[u8], i: usize| i32::from(r[i]);
-            let left = p(r0, x - 1) + 2 * p(r1, x - 1) + p(r2, x - 1);
-            let right = p(r0, x + 1) + 2 * p(r1, x + 1) + p(r2, x + 1);
-            let top = p(r0, x - 1) + 2 * p(r0, x) + p(r0, x + 1);
-            let bottom = p(r2, x - 1) + 2 * p(r2, x) + p(r2, x + 1);
-            let gx = right - left;
-            let gy = bottom - top;
-            row_x += (gx * gx) as u64;
-            row_y += (gy * gy) as u64;
+        if xb > xa {
+            // Windows of three pixels centred on xa..xb in the three rows (no bounds checks inside).
+            let (w0, w1, w2) = (&r0[xa - 1..xb + 1], &r1[xa - 1..xb + 1], &r2[xa - 1..xb + 1]);
+            for ((a, b), c) in w0.windows(3).zip(w1.windows(3)).zip(w2.windows(3)) {
+                let p = |v: u8| i32::from(v);
+                let left = p(a[0]) + 2 * p(b[0]) + p(c[0]);
+                let right = p(a[2]) + 2 * p(b[2]) + p(c[2]);
+                let top = p(a[0]) + 2 * p(a[1]) + p(a[2]);
+                let bottom = p(c[0]) + 2 * p(c[1]) + p(c[2]);
+                let gx = right - left;
+                let gy = bottom - top;
+                row_x += (gx * gx) as u64;
+                row_y += (gy * gy) as u64;
+            }
         }
         inner += xb.saturating_sub(xa) as u64;
         ex += row_x;
@@ -152,14 +156,17 @@ pub fn noise_sigma(img: &WorkingImage, region: &RowSpans, blocks: &mut Vec<u32>)
         while bx + NOISE_BLOCK <= hi {
             let mut acc = 0u32;
             for y in by..by + NOISE_BLOCK {
-                let (r0, r1, r2) = (&luma[(y - 1) * w..], &luma[y * w..], &luma[(y + 1) * w..]);
-                for x in bx..bx + NOISE_BLOCK {
-                    let p = |r: &[u8], i: usize| i32::from(r[i]);
-                    let v = p(r0, x - 1) - 2 * p(r0, x) + p(r0, x + 1) - 2 * p(r1, x - 1) + 4 * p(r1, x)
-                        - 2 * p(r1, x + 1)
-                        + p(r2, x - 1)
-                        - 2 * p(r2, x)
-                        + p(r2, x + 1);
+                let span = bx - 1..bx + NOISE_BLOCK + 1;
+                let (r0, r1, r2) = (
+                    &luma[(y - 1) * w..y * w][span.clone()],
+                    &luma[y * w..(y + 1) * w][span.clone()],
+                    &luma[(y + 1) * w..(y + 2) * w][span],
+                );
+                for ((a, b), c) in r0.windows(3).zip(r1.windows(3)).zip(r2.windows(3)) {
+                    let p = |v: u8| i32::from(v);
+                    let v = p(a[0]) - 2 * p(a[1]) + p(a[2]) - 2 * p(b[0]) + 4 * p(b[1]) - 2 * p(b[2]) + p(c[0])
+                        - 2 * p(c[1])
+                        + p(c[2]);
                     acc += v.unsigned_abs();
                 }
             }

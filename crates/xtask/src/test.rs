@@ -127,7 +127,10 @@ pub fn write_e2e_assets(dir: Option<&str>) -> Result<(), String> {
             frame
         })
         .collect();
-    write_atomic(&dir.join("document_angled.y4m"), &synth::write_y4m(&frames, aw, ah, 30).map_err(|e| format!("{e:?}"))?)?;
+    write_atomic(
+        &dir.join("document_angled.y4m"),
+        &synth::write_y4m(&frames, aw, ah, 30).map_err(|e| format!("{e:?}"))?,
+    )?;
     let (tw, th) = DocumentFormat::Id1.rectified_size();
     let (texture, _, _) = synth::card_texture(DocumentFormat::Id1, tw, ANGLED_CARD_SEED);
     write_atomic(&dir.join("document_angled_texture.rgba"), &texture)?;
