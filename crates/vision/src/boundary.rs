@@ -5,19 +5,26 @@
 //! 1. **Edges.** Sobel gradients; a pixel is an edge when its gradient is a local maximum across the edge
 //!    (non-maximum suppression in four directions) and above an adaptive level (a percentile of the
 //!    frame's gradient magnitudes, never below an absolute floor, so low-contrast cards still count).
-//! 2. **Lines.** An *oriented* Hough transform: each edge votes only for line angles within ±2° of its own
-//!    gradient direction, so a textured background spreads its votes thinly while the long straight sides
-//!    of a document pile up. The strongest, mutually distinct peaks become candidate lines.
+//! 2. **Lines.** An *oriented* Hough transform over 360°: each edge votes only for line angles within ±2° of
+//!    its own gradient direction, so a textured background spreads its votes thinly while the long straight
+//!    sides of a document pile up, and the two polarities of a line (dark-to-light, light-to-dark) vote
+//!    apart. Each line loses half the votes of its opposite-polarity twin, so tile seams and checkerboards
+//!    (whose polarity flips along the line) fade while a document side keeps its votes. The strongest,
+//!    mutually distinct peaks become candidate lines, at most five per direction (a striped background
+//!    cannot crowd out the document).
 //! 3. **Quadrilaterals.** Lines are paired into roughly parallel opposite sides (perspective allows up to
 //!    25° of disagreement), and two pairs at a clear angle form a candidate. Its corners are the line
 //!    intersections, so a corner hidden under a thumb is still placed where the sides meet.
-//! 4. **Scoring.** Each side is sampled along its length: a sample supports the side when a strong
-//!    gradient, aligned with the side's normal, lies within a pixel of it. The score mixes the mean and the
+//! 4. **Scoring.** Each candidate line is sampled once along its whole length (one position per pixel): a
+//!    position supports the line when a strong gradient, aligned with its normal, lies within a pixel of it;
+//!    prefix sums per polarity then give any side's support in two subtractions. The score mixes the mean and the
 //!    weakest side support, the consistency of the edge polarity around the document, how close the
 //!    aspect ratio is to ID-1 or ID-3, and the area (a document is the main subject of the frame). The best
 //!    candidate's score is its confidence.
-//! 5. **Refinement.** Each winning side is re-fitted by total least squares to the edge points along it,
-//!    and the corners are re-intersected (sub-pixel corners).
+//! 5. **Refinement.** Each side of the winner moves outwards to a parallel line of the same polarity if that
+//!    line still bounds a good quadrilateral (the outline is the outermost consistent boundary, not the edge
+//!    of a header band or MRZ zone inside the card); then each side is re-fitted by total least squares to
+//!    the edge points along it and the corners are re-intersected (sub-pixel corners).
 //!
 //! All buffers live in [`BoundaryDetector`] and are reused, so a stream of same-sized frames allocates
 //! nothing after the first. Only basic floating-point operations are used (see [`crate::geometry`]), so
