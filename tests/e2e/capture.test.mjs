@@ -41,7 +41,7 @@ async function openDemo(clip) {
   return { browser, page, seen };
 }
 
-test('a sharp document is auto-captured, signed, uploaded and verified; tampered and replayed copies are refused', async () => {
+test('a sharp document is auto-captured, signed, uploaded and verified; a tampered copy is refused and a retried one is idempotent', async () => {
   const { browser, page, seen } = await openDemo('document_sharp.y4m');
   try {
     await page.waitForSelector('#status[data-status="submitted"]', { timeout: 60_000 });
@@ -80,10 +80,14 @@ test('a sharp document is auto-captured, signed, uploaded and verified; tampered
     assert.equal(res.status, 400);
     assert.equal((await res.json()).error.code, 'payload_tampered');
 
-    // The untouched payload again → refused as a replay.
+    // The untouched payload again (a retried upload) → answered idempotently: the stored capture, marked as
+    // a duplicate, and nothing new stored.
     res = await send(original);
-    assert.equal(res.status, 409);
-    assert.equal((await res.json()).error.code, 'nonce_replayed');
+    assert.equal(res.status, 200);
+    const again = await res.json();
+    assert.equal(again.duplicate, true);
+    assert.equal(again.capture_id, capture.capture_id);
+    // (A different payload under a used nonce is still `409 nonce_replayed`: the verifier's HTTP tests.)
 
     // Nothing was stored for either.
     const after = await stack.session(seen.sessionId);
