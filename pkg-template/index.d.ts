@@ -32,12 +32,32 @@ export type ErrorCode = string;
 /** Quality metrics of a frame by name: `sharpness`, `glare`, `exposure.mean`, ... */
 export type Metrics = Record<string, number>;
 
+/** The document outline found in a frame (document steps). */
+export interface DetectedDocument {
+  /** Corners in frame pixels: `[x0, y0, x1, y1, x2, y2, x3, y3]`, top-left, top-right, bottom-right, bottom-left. */
+  corners: number[];
+  /** Detection confidence, 0 to 1. */
+  confidence: number;
+  /** `id1` (ID card) or `id3` (passport page): the format the document is rectified to. */
+  format: 'id1' | 'id3';
+  /** The document stands upright in the frame. */
+  portrait: boolean;
+  /** Share of the frame the document covers, 0 to 1. */
+  fill: number;
+  /** Perspective tilt (opposite-side length ratio − 1). */
+  tilt: number;
+}
+
 /** `detail` of the `guidance` event, emitted for every analysed frame. */
 export interface GuidanceDetail {
   /** What the user should do now (`"ready"` when the frame is good). */
   code: GuidanceCode;
   /** The English message for `code`. */
   message: string;
+  /** Every failing check of this frame, most important first (`code` is the first, or `ready`). */
+  reasons: GuidanceCode[];
+  /** The detected document outline, or `null` (none found, or a selfie step). */
+  document: DetectedDocument | null;
   /** The frame's quality metrics. */
   metrics: Metrics;
   /** How many consecutive good frames have been seen. */
@@ -56,6 +76,8 @@ export interface CapturedDetail {
   bytes: number;
   /** The JPEG itself, e.g. to show the applicant what was captured (`URL.createObjectURL`). */
   image: Blob;
+  /** True when the image is the document rectified to its format's fixed size (1012×638 for ID-1, 1200×845 for ID-3). */
+  rectified: boolean;
 }
 
 /** `detail` of the `uploaded` event. */
@@ -150,6 +172,8 @@ export interface CaptureOptions {
    * triggered. Default: wait for auto-capture.
    */
   autoCaptureFrames?: number;
+  /** `id1` (ID card, driving licence) or `id3` (passport page) when your flow knows it; default: guessed from the aspect ratio. */
+  documentFormat?: 'id1' | 'id3';
 }
 
 /** Prepares a capture of one step. Nothing happens until `capture.start()`. */

@@ -4,7 +4,7 @@
 // auto-capture decisions, hashing, the manifest and the signature all happen in the
 // WebAssembly module (crates/wasm over trustcap-vision and trustcap-protocol).
 
-import init, { CaptureKey, FrameAnalyzer, version as wasmVersion } from './wasm/trustcap_wasm.js';
+import init, { CaptureKey, FrameAnalyzer, rectifyDocument, version as wasmVersion } from './wasm/trustcap_wasm.js';
 
 /** The package version (kept equal to the wasm crate version by the build). */
 export const VERSION = '0.1.0';
@@ -119,7 +119,7 @@ export class Capture extends EventTarget {
   #frameCtx = null;
   #bestCanvas = null;
   #bestCtx = null;
-  #best = null; // { width, height, metrics, at }
+  #best = null; // { width, height, metrics, acceptable, document, at }
   #loopHandle = null;
   #loopKind = null;
   #abort = new AbortController();
@@ -160,7 +160,7 @@ export class Capture extends EventTarget {
       }
       await this.#openCamera();
       this.#checkStopped();
-      this.#analyzer = new FrameAnalyzer();
+      this.#analyzer = new FrameAnalyzer(this.#analyzerKind());
       this.#state = 'capturing';
       this.#scheduleFrame();
     } catch (err) {
@@ -368,22 +368,37 @@ export class Capture extends EventTarget {
     const sharper = !best || (!best.acceptable && result.metrics.sharpness > best.metrics.sharpness);
     if (result.isNewBest || sharper) {
       this.#bestCtx.putImageData(image, 0, 0);
-      this.#best = { width, height, metrics: result.metrics, acceptable: result.isNewBest, at: Date.now() };
+      this.#best = {
+        width,
+        height,
+        metrics: result.metrics,
+        acceptable: result.isNewBest,
+        document: result.document,
+        at: Date.now(),
+      };
     }
     this.#emit('guidance', {
       code: result.guidance,
       message: result.message,
+      reasons: result.reasons,
+      document: result.document,
       metrics: result.metrics,
       steadyCount: result.steadyCount,
       acceptable: result.acceptable,
       framesAnalyzed: result.framesAnalyzed,
     });
-    this.#drawOverlay(width, height, result.guidance);
+    this.#drawOverlay(width, height, result.guidance, result.document);
     const limit = this.#opts.autoCaptureFrames;
     return result.capture || (limit > 0 && result.framesAnalyzed >= limit);
   }
 
-  #drawOverlay(width, height, code) {
+  /** The wasm analyzer for this step: document boundary + quality, or whole-frame quality for selfies. */
+  #analyzerKind() {
+    if (this.#opts.step === 'selfie') return 'frame';
+    return this.#opts.documentFormat ? `document:${this.#opts.documentFormat}` : 'document';
+  }
+
+  #drawOverlay(width, height, code, document) {
     const canvas = this.#opts.canvas;
     if (!canvas) return;
     if (canvas.width !== width || canvas.height !== height) {
@@ -399,6 +414,14 @@ export class Capture extends EventTarget {
     if (this.#opts.step === 'selfie') {
       ctx.beginPath();
       ctx.ellipse(width / 2, height / 2, height * 0.3, height * 0.4, 0, 0, 2 * Math.PI);
+      ctx.stroke();
+    } else if (document) {
+      // The detected document outline.
+      const c = document.corners;
+      ctx.beginPath();
+      ctx.moveTo(c[0], c[1]);
+      for (let i = 2; i < 8; i += 2) ctx.lineTo(c[i], c[i + 1]);
+      ctx.closePath();
       ctx.stroke();
     } else {
       let w = width * 0.8;
@@ -419,10 +442,13 @@ export class Capture extends EventTarget {
     this.#state = 'uploading';
     this.#stopCamera();
     try {
-      const blob = await encodeJpeg(this.#bestCanvas);
+      // A document step uploads the document itself, rectified to its format's fixed size; without
+      // a detected outline (manual capture before one was found) it uploads the whole frame.
+      const { canvas, width, height, rectified } = this.#imageToUpload(best);
+      const blob = await encodeJpeg(canvas);
       const bytes = new Uint8Array(await blob.arrayBuffer());
       this.#checkStopped();
-      this.#emit('captured', { width: best.width, height: best.height, bytes: bytes.byteLength, image: blob });
+      this.#emit('captured', { width, height, bytes: bytes.byteLength, image: blob, rectified });
       this.#emit('uploading', {});
       const { nonce } = await this.#api('POST', '/v1/client/nonce');
       let envelope;
@@ -441,8 +467,8 @@ export class Capture extends EventTarget {
           },
           bytes,
           'image/jpeg',
-          best.width,
-          best.height,
+          width,
+          height,
         );
       } catch (err) {
         throw fromWasmError(err, 'seal_failed');
@@ -455,6 +481,38 @@ export class Capture extends EventTarget {
     } catch (err) {
       if (this.#state === 'stopped') return;
       this.#fail(err instanceof TrustCapError ? err : new TrustCapError('upload_failed', String(err)));
+    }
+  }
+
+  /** The canvas to encode for upload: the rectified document, or the whole best frame. */
+  #imageToUpload(best) {
+    const doc = best.document;
+    if (this.#opts.step === 'selfie' || !doc) {
+      return { canvas: this.#bestCanvas, width: best.width, height: best.height, rectified: false };
+    }
+    const frame = this.#bestCtx.getImageData(0, 0, best.width, best.height);
+    let rect;
+    try {
+      rect = rectifyDocument(
+        frame.data,
+        best.width,
+        best.height,
+        best.width * 4,
+        Float64Array.from(doc.corners),
+        doc.format,
+        doc.portrait,
+      );
+    } catch (err) {
+      throw fromWasmError(err, 'rectify_failed');
+    }
+    try {
+      const { width, height } = rect;
+      const pixels = new Uint8ClampedArray(rect.takeRgba().buffer);
+      const canvas = createCanvas(width, height);
+      canvas.getContext('2d').putImageData(new ImageData(pixels, width, height), 0, 0);
+      return { canvas, width, height, rectified: true };
+    } finally {
+      rect.free();
     }
   }
 
@@ -494,6 +552,8 @@ export class Capture extends EventTarget {
  * @param {MediaTrackConstraints} [options.constraints] extra camera constraints
  * @param {number} [options.autoCaptureFrames] capture the best frame after this many frames
  *   even if auto-capture has not triggered (default: wait for auto-capture)
+ * @param {string} [options.documentFormat] `id1` (ID card, driving licence) or `id3` (passport page)
+ *   when the flow knows it; default: guessed from the document's aspect ratio
  * @returns {Promise<Capture>}
  */
 export async function createCapture({
@@ -504,12 +564,16 @@ export async function createCapture({
   canvas,
   constraints,
   autoCaptureFrames,
+  documentFormat,
 } = {}) {
   if (typeof verifierUrl !== 'string' || !verifierUrl) {
     throw new TrustCapError('invalid_options', 'verifierUrl is required');
   }
   if (typeof token !== 'string' || !token) throw new TrustCapError('invalid_options', 'token is required');
   if (!STEPS.includes(step)) throw new TrustCapError('invalid_options', `step must be one of ${STEPS.join(', ')}`);
+  if (documentFormat !== undefined && documentFormat !== 'id1' && documentFormat !== 'id3') {
+    throw new TrustCapError('invalid_options', 'documentFormat must be id1 or id3');
+  }
   if (autoCaptureFrames !== undefined && !(Number.isInteger(autoCaptureFrames) && autoCaptureFrames > 0)) {
     throw new TrustCapError('invalid_options', 'autoCaptureFrames must be a positive integer');
   }
@@ -521,6 +585,7 @@ export async function createCapture({
     canvas: canvas || null,
     constraints,
     autoCaptureFrames: autoCaptureFrames || 0,
+    documentFormat,
   });
 }
 export { verifyWebhook, WebhookSignatureError } from './webhook.js';

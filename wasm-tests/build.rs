@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 #[path = "src/cases.rs"]
 mod cases;
 
+use trustcap_vision::document::DocumentAnalyzer;
 use trustcap_vision::{Frame, QualityAnalyzer};
 
 fn main() {
@@ -27,15 +28,27 @@ fn main() {
         for (name, value) in report.metrics() {
             write!(metrics, "(\"{name}\", {:#018x}), ", value.to_bits()).unwrap();
         }
+        // The same frame through the document analyser (boundary, in-document quality, guidance).
+        let mut documents = DocumentAnalyzer::new();
+        if let Some(previous) = case.previous {
+            let prev = cases.iter().find(|c| c.name == previous).expect("previous case exists");
+            documents.analyze(&Frame::new(&prev.pixels, prev.width, prev.height, prev.stride).expect("valid frame"));
+        }
+        let doc = documents.analyze(&frame);
+        let mut doc_metrics = String::new();
+        for (name, value) in doc.metrics() {
+            write!(doc_metrics, "(\"{name}\", {:#018x}), ", value.to_bits()).unwrap();
+        }
         writeln!(
             code,
-            "    NativeCase {{ name: \"{name}\", pixels: include_bytes!(concat!(env!(\"OUT_DIR\"), \"/{name}.rgba\")), width: {w}, height: {h}, stride: {s}, previous: {prev:?}, guidance: \"{g}\", metrics: &[{metrics}] }},",
+            "    NativeCase {{ name: \"{name}\", pixels: include_bytes!(concat!(env!(\"OUT_DIR\"), \"/{name}.rgba\")), width: {w}, height: {h}, stride: {s}, previous: {prev:?}, guidance: \"{g}\", metrics: &[{metrics}], document_guidance: \"{dg}\", document_metrics: &[{doc_metrics}] }},",
             name = case.name,
             w = case.width,
             h = case.height,
             s = case.stride,
             prev = case.previous,
             g = report.guidance.as_str(),
+            dg = doc.guidance.as_str(),
         )
         .unwrap();
     }

@@ -1,6 +1,6 @@
 //! The test frames, shared by `build.rs` (native) and the browser tests (wasm).
 
-use trustcap_vision::synth;
+use trustcap_vision::{DocumentFormat, synth};
 
 /// A test frame: packed RGBA pixels laid out with `stride` bytes per row.
 pub struct CaseFrame {
@@ -69,5 +69,19 @@ pub fn render() -> Vec<CaseFrame> {
         pixels: synth::document_scene(bw, bh, 7),
         previous: None,
     });
+    // Cards at an angle on busy backgrounds (checkerboard; clutter with a hand over a corner).
+    for (name, seed, format, occlude) in
+        [("card_checkerboard", 1u64, DocumentFormat::Id1, false), ("card_clutter_hand", 3, DocumentFormat::Id3, true)]
+    {
+        let scene = synth::card_scene(bw, bh, seed, format, occlude);
+        cases.push(CaseFrame {
+            name,
+            width: bw,
+            height: bh,
+            stride: bw as usize * 4,
+            pixels: scene.rgba,
+            previous: None,
+        });
+    }
     cases
 }

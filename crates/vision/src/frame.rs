@@ -124,6 +124,20 @@ impl<'a> Frame<'a> {
         let start = y as usize * self.stride;
         self.data.get(start..start + self.width as usize * BYTES_PER_PIXEL)
     }
+
+    /// A view of the rectangle `width × height` at `(x, y)`, clipped to the frame; `None` when the clipped
+    /// rectangle is empty.
+    pub fn crop(&self, x: u32, y: u32, width: u32, height: u32) -> Option<Frame<'a>> {
+        let (x, y) = (x.min(self.width), y.min(self.height));
+        let width = width.min(self.width - x);
+        let height = height.min(self.height - y);
+        if width == 0 || height == 0 {
+            return None;
+        }
+        let start = y as usize * self.stride + x as usize * BYTES_PER_PIXEL;
+        let data = self.data.get(start..)?;
+        Frame::new(data, width, height, self.stride).ok()
+    }
 }
 
 #[cfg(test)]
@@ -201,5 +215,16 @@ mod tests {
             }
             let _ = Frame::packed(&data, w, h);
         }
+    }
+
+    #[test]
+    fn crop_is_a_clipped_view() {
+        let data: Vec<u8> = (0..8 * 6 * 4).map(|i| i as u8).collect();
+        let f = Frame::packed(&data, 8, 6).unwrap();
+        let c = f.crop(2, 3, 10, 2).unwrap();
+        assert_eq!((c.width(), c.height(), c.stride()), (6, 2, 32));
+        assert_eq!(c.row(0).unwrap()[..4], data[(3 * 8 + 2) * 4..(3 * 8 + 2) * 4 + 4]);
+        assert!(f.crop(8, 0, 1, 1).is_none());
+        assert!(f.crop(0, 0, 0, 5).is_none());
     }
 }

@@ -11,7 +11,9 @@
 
 use serde::Serialize;
 
+use crate::geometry::{Homography, Point, Quad};
 use crate::luma::WorkingImage;
+use crate::region::RowSpans;
 
 /// Minimum luma of a glare pixel.
 pub const GLARE_LUMA: u8 = 250;
@@ -27,6 +29,40 @@ pub struct GlareReport {
     pub pixels: u32,
     /// Share of the working image covered by the largest 4-connected glare blob, in `[0, 1]`.
     pub largest_blob_share: f32,
+    /// The largest blobs (up to three, largest first; unused entries have `share == 0`).
+    pub blobs: [GlareBlob; 3],
+    /// Share of each document zone covered by glare (all zero when no document geometry was given).
+    pub zones: GlareZones,
+}
+
+/// One glare blob.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+pub struct GlareBlob {
+    /// Blob area as a share of the measured region.
+    pub share: f32,
+    /// Centroid, x: in document coordinates (0 = left edge, 1 = right edge) when document geometry was
+    /// given, else in working-image pixels.
+    pub x: f32,
+    /// Centroid, y: in document coordinates (0 = top, 1 = bottom) or working-image pixels.
+    pub y: f32,
+}
+
+/// Glare coverage of the zones of an identity document (ICAO 9303 layouts: the portrait on the left,
+/// the data fields to its right, the machine-readable zone along the bottom).
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+pub struct GlareZones {
+    /// Share of the portrait zone (x 0.02–0.36, y 0.15–0.80 of the document) covered by glare.
+    pub portrait: f32,
+    /// Share of the text zone (x 0.36–0.98, y 0.12–0.70) covered by glare.
+    pub text: f32,
+    /// Share of the machine-readable zone (y 0.70–0.98) covered by glare.
+    pub mrz: f32,
+}
+
+impl GlareZones {
+    /// Zone rectangles in document coordinates: `(x0, y0, x1, y1)` for portrait, text, MRZ.
+    pub const RECTS: [(f64, f64, f64, f64); 3] =
+        [(0.02, 0.15, 0.36, 0.80), (0.36, 0.12, 0.98, 0.70), (0.02, 0.70, 0.98, 0.98)];
 }
 
 /// True if a working-image pixel with this luma and chroma spread counts as glare.
@@ -43,6 +79,8 @@ pub struct GlareScratch {
     cur_labels: Vec<u32>,
     parent: Vec<u32>,
     size: Vec<u32>,
+    sum_x: Vec<u64>,
+    sum_y: Vec<u64>,
 }
 
 impl GlareScratch {
@@ -54,6 +92,11 @@ impl GlareScratch {
     /// Capacities of the internal buffers (for allocation tests).
     pub fn capacities(&self) -> [usize; 4] {
         [self.prev_labels.capacity(), self.cur_labels.capacity(), self.parent.capacity(), self.size.capacity()]
+    }
+
+    /// Capacities of the centroid accumulators (for allocation tests).
+    pub fn sum_capacities(&self) -> [usize; 2] {
+        [self.sum_x.capacity(), self.sum_y.capacity()]
     }
 
     fn find(&mut self, mut i: u32) -> u32 {
@@ -74,6 +117,8 @@ impl GlareScratch {
         let (keep, drop) = if ra < rb { (ra, rb) } else { (rb, ra) };
         self.parent[drop as usize] = keep;
         self.size[keep as usize] += self.size[drop as usize];
+        self.sum_x[keep as usize] += self.sum_x[drop as usize];
+        self.sum_y[keep as usize] += self.sum_y[drop as usize];
     }
 }
 
@@ -82,10 +127,24 @@ pub fn measure(img: &WorkingImage) -> GlareReport {
     measure_with(img, &mut GlareScratch::new())
 }
 
-/// Glare statistics of `img`, reusing `scratch` between frames.
+/// Glare statistics of the whole of `img`, reusing `scratch` between frames.
 pub fn measure_with(img: &WorkingImage, scratch: &mut GlareScratch) -> GlareReport {
-    let n = img.len();
-    if n == 0 {
+    let mut region = RowSpans::new();
+    region.fill_full(img.width(), img.height());
+    measure_region(img, &region, None, scratch)
+}
+
+/// Glare statistics of the pixels of `img` inside `region`. Shares are relative to the region's area.
+/// With `to_document` (working-image pixel centres → document coordinates in `[0, 1]²`), blob centroids
+/// are reported in document coordinates and the coverage of each document zone is measured.
+pub fn measure_region(
+    img: &WorkingImage,
+    region: &RowSpans,
+    to_document: Option<&Homography>,
+    scratch: &mut GlareScratch,
+) -> GlareReport {
+    let n = region.pixels();
+    if img.is_empty() || n == 0 {
         return GlareReport::default();
     }
     let w = img.width() as usize;
@@ -96,13 +155,36 @@ pub fn measure_with(img: &WorkingImage, scratch: &mut GlareScratch) -> GlareRepo
     scratch.cur_labels.resize(w, 0);
     scratch.parent.clear();
     scratch.size.clear();
+    scratch.sum_x.clear();
+    scratch.sum_y.clear();
 
+    // Zone areas in working pixels: each zone rectangle of the document mapped into the image.
+    let mut zone_hits = [0u64; 3];
+    let mut zone_area = [0.0f64; 3];
+    if let Some(to_image) = to_document.and_then(Homography::inverse) {
+        for (k, &(zx0, zy0, zx1, zy1)) in GlareZones::RECTS.iter().enumerate() {
+            let corners =
+                [(zx0, zy0), (zx1, zy0), (zx1, zy1), (zx0, zy1)].map(|(x, y)| to_image.apply(Point::new(x, y)));
+            if let [Some(a), Some(b), Some(c), Some(d)] = corners {
+                zone_area[k] = Quad { corners: [a, b, c, d] }.area();
+            }
+        }
+    }
     let mut pixels = 0u32;
-    for (row_l, row_s) in luma.chunks_exact(w).zip(spread.chunks_exact(w)) {
-        for x in 0..w {
+    for (y, (row_l, row_s)) in luma.chunks_exact(w).zip(spread.chunks_exact(w)).enumerate() {
+        let (x0, x1) = region.row(y);
+        let (x0, x1) = (x0.min(w), x1.min(w));
+        scratch.cur_labels.fill(0);
+        for x in x0..x1 {
             if !is_glare(row_l[x], row_s[x]) {
-                scratch.cur_labels[x] = 0;
                 continue;
+            }
+            if let Some(p) = to_document.and_then(|h| h.apply(Point::new(x as f64 + 0.5, y as f64 + 0.5))) {
+                for (k, &(zx0, zy0, zx1, zy1)) in GlareZones::RECTS.iter().enumerate() {
+                    if p.x >= zx0 && p.x < zx1 && p.y >= zy0 && p.y < zy1 {
+                        zone_hits[k] += 1;
+                    }
+                }
             }
             pixels += 1;
             let left = if x > 0 { scratch.cur_labels[x - 1] } else { 0 };
@@ -112,6 +194,8 @@ pub fn measure_with(img: &WorkingImage, scratch: &mut GlareScratch) -> GlareRepo
                     let id = scratch.parent.len() as u32;
                     scratch.parent.push(id);
                     scratch.size.push(0);
+                    scratch.sum_x.push(0);
+                    scratch.sum_y.push(0);
                     id + 1
                 }
                 (l, 0) => l,
@@ -121,24 +205,46 @@ pub fn measure_with(img: &WorkingImage, scratch: &mut GlareScratch) -> GlareRepo
                     l
                 }
             };
-            let root = scratch.find(label - 1);
-            scratch.size[root as usize] += 1;
+            let root = scratch.find(label - 1) as usize;
+            scratch.size[root] += 1;
+            scratch.sum_x[root] += x as u64;
+            scratch.sum_y[root] += y as u64;
             scratch.cur_labels[x] = label;
         }
         std::mem::swap(&mut scratch.prev_labels, &mut scratch.cur_labels);
     }
 
-    let mut largest = 0u32;
+    // The three largest blobs (ties: the earlier label).
+    let mut top: [(u32, usize); 3] = [(0, 0); 3];
     for i in 0..scratch.parent.len() {
         if scratch.parent[i] == i as u32 {
-            largest = largest.max(scratch.size[i]);
+            let size = scratch.size[i];
+            if let Some(slot) = top.iter().position(|&(s, _)| size > s) {
+                top[slot..].rotate_right(1);
+                top[slot] = (size, i);
+            }
         }
     }
     let nf = n as f64;
+    let mut blobs = [GlareBlob::default(); 3];
+    for (blob, &(size, i)) in blobs.iter_mut().zip(&top) {
+        if size == 0 {
+            continue;
+        }
+        let centre = Point::new(
+            scratch.sum_x[i] as f64 / f64::from(size) + 0.5,
+            scratch.sum_y[i] as f64 / f64::from(size) + 0.5,
+        );
+        let at = to_document.and_then(|h| h.apply(centre)).unwrap_or(centre);
+        *blob = GlareBlob { share: (f64::from(size) / nf) as f32, x: at.x as f32, y: at.y as f32 };
+    }
+    let zone = |k: usize| if zone_area[k] < 1.0 { 0.0 } else { (zone_hits[k] as f64 / zone_area[k]).min(1.0) as f32 };
     GlareReport {
         area_share: (f64::from(pixels) / nf) as f32,
         pixels,
-        largest_blob_share: (f64::from(largest) / nf) as f32,
+        largest_blob_share: blobs[0].share,
+        blobs,
+        zones: GlareZones { portrait: zone(0), text: zone(1), mrz: zone(2) },
     }
 }
 

@@ -173,19 +173,25 @@ impl AutoCapture {
     /// until [`reset`](Self::reset). Among the acceptable frames of the current run it tracks the best one
     /// (highest sharpness score, ties → earlier) and reports `is_new_best`.
     pub fn update(&mut self, report: &QualityReport) -> CaptureStep {
+        self.step(report.acceptable, report.guidance, report.sharpness.score)
+    }
+
+    /// Feed one analysed frame given as its verdict, its guidance and its capture score (higher is
+    /// better; for documents [`DocumentReport::capture_score`](crate::document::DocumentReport::capture_score)).
+    /// Same rules as [`update`](Self::update).
+    pub fn step(&mut self, acceptable: bool, guidance: Guidance, score: f32) -> CaptureStep {
         if self.fired {
-            return self.step(Guidance::Ready, false, false);
+            return self.result(Guidance::Ready, false, false);
         }
-        if !report.acceptable {
+        if !acceptable {
             self.steady_count = 0;
             self.best_score = 0.0;
             self.best_pos = 0;
-            return self.step(report.guidance, false, false);
+            return self.result(guidance, false, false);
         }
         self.steady_count += 1;
         let window = self.config.window_frames.max(self.steady_target());
         let best_expired = self.best_pos == 0 || self.steady_count - self.best_pos >= window;
-        let score = report.sharpness.score;
         let is_new_best = best_expired || score > self.best_score;
         if is_new_best {
             self.best_score = score;
@@ -193,12 +199,12 @@ impl AutoCapture {
         }
         if self.steady_count >= self.steady_target() {
             self.fired = true;
-            return self.step(Guidance::Ready, is_new_best, true);
+            return self.result(Guidance::Ready, is_new_best, true);
         }
-        self.step(Guidance::HoldStill, is_new_best, false)
+        self.result(Guidance::HoldStill, is_new_best, false)
     }
 
-    fn step(&self, guidance: Guidance, is_new_best: bool, capture: bool) -> CaptureStep {
+    fn result(&self, guidance: Guidance, is_new_best: bool, capture: bool) -> CaptureStep {
         CaptureStep { guidance, is_new_best, capture, steady_count: self.steady_count, best_score: self.best_score }
     }
 

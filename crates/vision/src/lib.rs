@@ -21,20 +21,26 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod boundary;
+pub mod document;
 pub mod exposure;
 pub mod frame;
+pub mod geometry;
 pub mod glare;
 pub mod guidance;
 pub mod luma;
 pub mod model_cache;
 pub mod motion;
 pub mod quality;
+pub mod rectify;
+pub mod region;
 pub mod sharpness;
 pub mod synth;
 
 #[cfg(feature = "face")]
 pub mod face;
 
+pub use boundary::{BoundaryDetector, DocumentBoundary, DocumentFormat};
 pub use exposure::ExposureReport;
 pub use frame::{Frame, FrameError};
 pub use glare::GlareReport;

@@ -7,10 +7,16 @@
 //! Luma uses integer Rec.601 weights: `(77 R + 150 G + 29 B) >> 8`. For a downscale block the weighted sums
 //! of all block pixels are divided once (truncating), which equals the `>> 8` formula for factor 1.
 //! Alongside luma the working image stores a *chroma spread* plane: `max(R, G, B) - min(R, G, B)` of the
-//! block-average colour, used by glare detection to tell white specular highlights from bright colours.
+//! block-average colour, used by glare detection to tell white specular highlights from bright colours
+//! (computed only for pixels bright enough to be glare, [`SPREAD_MIN_LUMA`]; 0 elsewhere).
 //! All arithmetic is integer, so results are bit-identical on every target.
 
 use crate::frame::{BYTES_PER_PIXEL, Frame};
+
+/// The chroma spread is computed only for pixels at least this bright (0 elsewhere): its one use is
+/// telling white specular glare (luma ≥ [`GLARE_LUMA`](crate::glare::GLARE_LUMA)) from bright colours,
+/// and skipping it for the other pixels saves three divisions each.
+pub const SPREAD_MIN_LUMA: u8 = crate::glare::GLARE_LUMA;
 
 /// Longest side of the working image.
 pub const WORKING_MAX_SIDE: u32 = 640;
@@ -57,7 +63,8 @@ impl ExactDiv {
 
 /// Adds the R, G, B sums of consecutive `N`-pixel blocks of `row` to `acc` (3 sums per block).
 #[inline]
-fn accumulate_row<const N: usize>(acc: &mut [u32], row: &[u8]) {
+/// `FIRST`: the first source row of an output row stores its sums (no clearing pass needed); later rows add.
+fn accumulate_row<const N: usize, const FIRST: bool>(acc: &mut [u32], row: &[u8]) {
     for (a, block) in acc.chunks_exact_mut(3).zip(row.chunks_exact(N * BYTES_PER_PIXEL)) {
         let (mut r, mut g, mut b) = (0u32, 0u32, 0u32);
         for k in 0..N {
@@ -65,9 +72,13 @@ fn accumulate_row<const N: usize>(acc: &mut [u32], row: &[u8]) {
             g += u32::from(block[k * 4 + 1]);
             b += u32::from(block[k * 4 + 2]);
         }
-        a[0] += r;
-        a[1] += g;
-        a[2] += b;
+        if FIRST {
+            a.copy_from_slice(&[r, g, b]);
+        } else {
+            a[0] += r;
+            a[1] += g;
+            a[2] += b;
+        }
     }
 }
 
@@ -141,9 +152,11 @@ impl WorkingImage {
         &self.luma[..self.len()]
     }
 
-    /// Chroma-spread plane (`max - min` of the average R, G, B), same layout as [`luma`](Self::luma).
+    /// Chroma-spread plane (`max - min` of the average R, G, B where luma ≥ [`SPREAD_MIN_LUMA`], else 0),
+    /// same layout as [`luma`](Self::luma);
+    /// empty after [`fill_luma_full_resolution`](Self::fill_luma_full_resolution).
     pub fn spread(&self) -> &[u8] {
-        &self.spread[..self.len()]
+        self.spread.get(..self.len()).unwrap_or(&[])
     }
 
     /// Capacities of the internal buffers (for allocation tests).
@@ -185,22 +198,54 @@ impl WorkingImage {
         self.acc.clear();
         self.acc.resize(ow * 3, 0);
         for oy in 0..out_h as usize {
-            self.acc.fill(0);
             for y in oy * f..oy * f + bh {
+                let first = y == oy * f;
+                // Rows always exist (y < height), so the first row always stores.
                 let Some(row) = frame.row(y as u32) else { continue };
-                match bw {
-                    2 => accumulate_row::<2>(&mut self.acc, row),
-                    3 => accumulate_row::<3>(&mut self.acc, row),
-                    4 => accumulate_row::<4>(&mut self.acc, row),
-                    _ => accumulate_row_dyn(&mut self.acc, row, bw),
+                match (bw, first) {
+                    (2, true) => accumulate_row::<2, true>(&mut self.acc, row),
+                    (2, false) => accumulate_row::<2, false>(&mut self.acc, row),
+                    (3, true) => accumulate_row::<3, true>(&mut self.acc, row),
+                    (3, false) => accumulate_row::<3, false>(&mut self.acc, row),
+                    (4, true) => accumulate_row::<4, true>(&mut self.acc, row),
+                    (4, false) => accumulate_row::<4, false>(&mut self.acc, row),
+                    (_, first) => {
+                        if first {
+                            self.acc.fill(0);
+                        }
+                        accumulate_row_dyn(&mut self.acc, row, bw)
+                    }
                 }
             }
             let luma = &mut self.luma[oy * ow..(oy + 1) * ow];
             let spread = &mut self.spread[oy * ow..(oy + 1) * ow];
             for ((a, l), s) in self.acc.chunks_exact(3).zip(luma).zip(spread) {
-                *l = luma_div.div(77 * a[0] + 150 * a[1] + 29 * a[2]) as u8;
-                let (r, g, b) = (chan_div.div(a[0]), chan_div.div(a[1]), chan_div.div(a[2]));
-                *s = (r.max(g).max(b) - r.min(g).min(b)) as u8;
+                let y = luma_div.div(77 * a[0] + 150 * a[1] + 29 * a[2]) as u8;
+                *l = y;
+                *s = if y >= SPREAD_MIN_LUMA {
+                    let (r, g, b) = (chan_div.div(a[0]), chan_div.div(a[1]), chan_div.div(a[2]));
+                    (r.max(g).max(b) - r.min(g).min(b)) as u8
+                } else {
+                    0
+                };
+            }
+        }
+    }
+
+    /// Fills only the luma plane from `frame` at full resolution (factor 1); the spread plane is left
+    /// empty. For measures that need luma alone (document sharpness), at half the cost of a full fill.
+    pub fn fill_luma_full_resolution(&mut self, frame: &Frame<'_>) {
+        let (w, h) = (frame.width(), frame.height());
+        self.width = w;
+        self.height = h;
+        self.factor = 1;
+        self.luma.resize(w as usize * h as usize, 0);
+        self.spread.clear();
+        for y in 0..h {
+            let Some(row) = frame.row(y) else { continue };
+            let start = y as usize * w as usize;
+            for (px, l) in row.chunks_exact(BYTES_PER_PIXEL).zip(&mut self.luma[start..start + w as usize]) {
+                *l = rec601_luma(px[0], px[1], px[2]);
             }
         }
     }
@@ -215,7 +260,7 @@ impl WorkingImage {
             for ((px, l), s) in row.chunks_exact(BYTES_PER_PIXEL).zip(luma).zip(spread) {
                 let (r, g, b) = (px[0], px[1], px[2]);
                 *l = rec601_luma(r, g, b);
-                *s = r.max(g).max(b) - r.min(g).min(b);
+                *s = if *l >= SPREAD_MIN_LUMA { r.max(g).max(b) - r.min(g).min(b) } else { 0 };
             }
         }
     }
@@ -302,12 +347,14 @@ mod tests {
         // 2x2 frame with 3 bytes of padding per row.
         let stride = 11;
         let mut data = vec![99u8; stride + 8];
-        data[..8].copy_from_slice(&[200, 100, 50, 255, 10, 10, 10, 255]);
+        data[..8].copy_from_slice(&[200, 100, 50, 255, 255, 255, 230, 255]);
         data[stride..stride + 8].copy_from_slice(&[0, 0, 0, 255, 255, 255, 255, 255]);
         let frame = Frame::new(&data, 2, 2, stride).unwrap();
         let img = working_image(&frame);
-        assert_eq!(img.luma(), &[rec601_luma(200, 100, 50), 10, 0, 255]);
-        assert_eq!(img.spread(), &[150, 0, 0, 0]);
+        assert_eq!(img.luma(), &[rec601_luma(200, 100, 50), rec601_luma(255, 255, 230), 0, 255]);
+        // Spread where the pixel is bright enough to be glare (the cream pixel: 255 - 230), 0 elsewhere.
+        assert!(rec601_luma(255, 255, 230) >= SPREAD_MIN_LUMA && rec601_luma(200, 100, 50) < SPREAD_MIN_LUMA);
+        assert_eq!(img.spread(), &[0, 25, 0, 0]);
     }
 
     #[test]

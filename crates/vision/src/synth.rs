@@ -7,6 +7,9 @@
 //! Buffers are packed RGBA8 (`width * height * 4` bytes). Functions that modify a buffer do nothing if it is
 //! shorter than `width * height * 4` (they never panic).
 
+use crate::boundary::DocumentFormat;
+use crate::geometry::{self, Homography, Point, Quad};
+
 /// SplitMix64: a tiny, fast, well-mixed deterministic generator (not for cryptography).
 #[derive(Debug, Clone)]
 pub struct SplitMix64(u64);
@@ -173,6 +176,14 @@ pub fn document_scene(width: u32, height: u32, seed: u64) -> Vec<u8> {
         cw = ch * 8560 / 5398;
     }
     let (cx0, cy0) = ((w - cw) / 2, (h - ch) / 2);
+    draw_card(&mut px, w, h, (cx0, cy0, cw, ch), seed);
+    px
+}
+
+/// Draws the card of [`document_scene`] into the box `(x0, y0, cw, ch)` of a `w × h` canvas: light body with
+/// a faint guilloche and rounded corners, header band, portrait, seven text lines and two MRZ-like lines.
+fn draw_card(px: &mut [u8], w: i64, h: i64, card: (i64, i64, i64, i64), seed: u64) {
+    let (cx0, cy0, cw, ch) = card;
     let cxp = |permille: i64| cx0 + cw * permille / 1000;
     let cyp = |permille: i64| cy0 + ch * permille / 1000;
     let radius = (cw / 28).max(1);
@@ -196,11 +207,12 @@ pub fn document_scene(width: u32, height: u32, seed: u64) -> Vec<u8> {
             for (c, base) in [222i64, 220, 214].into_iter().enumerate() {
                 px[i + c] = (base + wave + noise) as u8;
             }
+            px[i + 3] = 255;
         }
     }
 
     let mut rng = SplitMix64::new(seed);
-    let mut cv = Canvas { px: &mut px, w, h };
+    let mut cv = Canvas { px, w, h };
     let ink = [34, 36, 48];
     let clip_all = (0, 0, w, h);
 
@@ -237,7 +249,6 @@ pub fn document_scene(width: u32, height: u32, seed: u64) -> Vec<u8> {
             cv.glyph(x, y, gw.max(2), (ch * 62 / 1000).max(3), bits, [20, 20, 24]);
         }
     }
-    px
 }
 
 /// The standard test frame for benches and browser tests: [`document_scene`].
@@ -380,6 +391,209 @@ pub fn scale_brightness_rgba(rgba: &mut [u8], factor_num: u32, factor_den: u32) 
     for px in rgba.chunks_exact_mut(4) {
         for v in &mut px[..3] {
             *v = ((u64::from(*v) * num + den / 2) / den).min(255) as u8;
+        }
+    }
+}
+
+/// The true corners of the card in [`document_scene`] (sharp-corner rectangle, continuous pixel coordinates,
+/// clockwise from the top-left).
+pub fn document_scene_corners(width: u32, height: u32) -> [Point; 4] {
+    let (w, h) = (i64::from(width), i64::from(height));
+    let mut cw = w * 13 / 20;
+    let mut ch = cw * 5398 / 8560;
+    if ch > h * 9 / 10 {
+        ch = h * 9 / 10;
+        cw = ch * 8560 / 5398;
+    }
+    let (x0, y0) = ((w - cw) / 2, (h - ch) / 2);
+    let p = |x: i64, y: i64| Point::new(x as f64, y as f64);
+    [p(x0, y0), p(x0 + cw, y0), p(x0 + cw, y0 + ch), p(x0, y0 + ch)]
+}
+
+/// A rendered card scene and the card's true corners.
+#[derive(Debug, Clone)]
+pub struct CardScene {
+    /// Packed RGBA8 pixels.
+    pub rgba: Vec<u8>,
+    /// True corners of the card (sharp-corner outline), clockwise from the top-left, in continuous pixel
+    /// coordinates.
+    pub corners: [Point; 4],
+}
+
+/// The flat card texture of `format` at `width` pixels (landscape): RGBA with alpha 0 outside the rounded
+/// corners.
+pub fn card_texture(format: DocumentFormat, width: u32, seed: u64) -> (Vec<u8>, u32, u32) {
+    let height = ((f64::from(width) / format.aspect()).round() as u32).max(1);
+    let Some(len) = rgba_len(width, height) else { return (Vec::new(), 0, 0) };
+    let mut px = vec![0u8; len];
+    draw_card(&mut px, i64::from(width), i64::from(height), (0, 0, i64::from(width), i64::from(height)), seed);
+    (px, width, height)
+}
+
+/// A card of `format` seen at an angle on one of five busy backgrounds (chosen by `seed`: wood grain,
+/// checkerboard tiles, a low-contrast light table, clutter of papers and objects, diagonal fabric), with
+/// in-plane rotation up to ±12°, perspective from corners moved by up to 5% of the card width, and, when
+/// `occlude` is set, a hand whose fingers cover one corner. The card covers roughly 20–35% of the frame.
+pub fn card_scene(width: u32, height: u32, seed: u64, format: DocumentFormat, occlude: bool) -> CardScene {
+    let Some(len) = rgba_len(width, height) else {
+        return CardScene { rgba: Vec::new(), corners: [Point::default(); 4] };
+    };
+    let mut rng = SplitMix64::new(seed ^ 0x5CE7E);
+    let mut px = vec![255u8; len];
+    paint_background(&mut px, width, height, seed);
+    let (w, h) = (f64::from(width), f64::from(height));
+    let unit = |rng: &mut SplitMix64| f64::from(rng.below(2001)) / 1000.0 - 1.0; // [-1, 1]
+    let card_w = w * (0.48 + 0.12 * (unit(&mut rng) + 1.0) / 2.0);
+    let card_h = card_w / format.aspect();
+    let (cx, cy) = (w / 2.0 + unit(&mut rng) * 0.08 * w, h / 2.0 + unit(&mut rng) * 0.08 * h);
+    let angle = unit(&mut rng) * 12.0 * geometry::PI / 180.0;
+    let (sa, ca) = geometry::sin_cos(angle);
+    let mut corners = [(-1.0, -1.0), (1.0, -1.0), (1.0, 1.0), (-1.0, 1.0)].map(|(sx, sy)| {
+        let (dx, dy) = (sx * card_w / 2.0, sy * card_h / 2.0);
+        Point::new(cx + dx * ca - dy * sa, cy + dx * sa + dy * ca)
+    });
+    for c in &mut corners {
+        c.x += unit(&mut rng) * 0.05 * card_w;
+        c.y += unit(&mut rng) * 0.05 * card_w;
+    }
+    place_card(&mut px, width, height, format, &corners, seed);
+    if occlude {
+        let corner = corners[rng.below(4) as usize];
+        draw_hand(&mut px, width, height, corner, Point::new(cx, cy), card_w);
+    }
+    CardScene { rgba: px, corners: Quad::from_cyclic(corners).corners }
+}
+
+/// Draws the card texture of `format` (at its rectified size, so a perfect rectification reproduces it)
+/// onto the quadrilateral `corners` (clockwise from the card's top-left) of a packed RGBA frame, with
+/// anti-aliased edges. Does nothing if the buffer is too short or the corners are degenerate.
+pub fn place_card(rgba: &mut [u8], width: u32, height: u32, format: DocumentFormat, corners: &[Point; 4], seed: u64) {
+    if rgba_len(width, height).is_none_or(|len| rgba.len() < len) {
+        return;
+    }
+    let (tex, tw, th) = card_texture(format, format.rectified_size().0, seed);
+    warp_texture(rgba, width, height, &tex, tw, th, corners);
+}
+
+fn paint_background(px: &mut [u8], width: u32, height: u32, seed: u64) {
+    let (w, h) = (i64::from(width), i64::from(height));
+    let kind = seed % 5;
+    let mut rng = SplitMix64::new(seed ^ 0xBAC6);
+    for y in 0..h {
+        for x in 0..w {
+            let noise = (pixel_hash(x as u32, y as u32, seed) % 9) as i64 - 4;
+            let c: [i64; 3] = match kind {
+                0 => {
+                    let t = (y * 9 * 128 / h + x * 2 * 128 / w) % 128;
+                    let g = (t - 64).abs() / 3 - 10;
+                    [120 + g, 96 + g, 70 + g]
+                }
+                1 => {
+                    let tile = (w / 16).max(2);
+                    if (x / tile + y / tile) % 2 == 0 { [70, 72, 78] } else { [150, 150, 146] }
+                }
+                2 => [186, 184, 178],
+                3 => [96, 104, 92],
+                _ => {
+                    let stripe = ((x + y) / (w / 64).max(1)) % 2;
+                    if stripe == 0 { [60, 80, 120] } else { [90, 110, 150] }
+                }
+            };
+            let i = ((y * w + x) * 4) as usize;
+            for k in 0..3 {
+                px[i + k] = (c[k] + noise).clamp(0, 255) as u8;
+            }
+            px[i + 3] = 255;
+        }
+    }
+    if kind == 3 {
+        // Clutter: overlapping rectangles (papers, a phone, a pen).
+        let mut cv = Canvas { px, w, h };
+        for _ in 0..9 {
+            let (x0, y0) = (i64::from(rng.below(width)) - w / 8, i64::from(rng.below(height)) - h / 8);
+            let (rw, rh) = (i64::from(rng.below(width / 4)) + w / 20, i64::from(rng.below(height / 4)) + h / 20);
+            let shade = [rng.below(200) as u8 + 30, rng.below(200) as u8 + 30, rng.below(200) as u8 + 30];
+            cv.rect(x0, y0, x0 + rw, y0 + rh, shade);
+        }
+    }
+}
+
+/// Warps `tex` (alpha 0 = transparent) onto the quadrilateral `corners` of `px` with 2×2 supersampling.
+fn warp_texture(px: &mut [u8], width: u32, height: u32, tex: &[u8], tw: u32, th: u32, corners: &[Point; 4]) {
+    let src = [
+        Point::new(0.0, 0.0),
+        Point::new(f64::from(tw), 0.0),
+        Point::new(f64::from(tw), f64::from(th)),
+        Point::new(0.0, f64::from(th)),
+    ];
+    let Some(to_tex) = Homography::from_points(corners, &src) else { return };
+    let x0 = corners.iter().map(|c| c.x).fold(f64::INFINITY, f64::min).floor().max(0.0) as u32;
+    let x1 = (corners.iter().map(|c| c.x).fold(f64::NEG_INFINITY, f64::max).ceil() as u32).min(width);
+    let y0 = corners.iter().map(|c| c.y).fold(f64::INFINITY, f64::min).floor().max(0.0) as u32;
+    let y1 = (corners.iter().map(|c| c.y).fold(f64::NEG_INFINITY, f64::max).ceil() as u32).min(height);
+    for y in y0..y1 {
+        for x in x0..x1 {
+            let mut acc = [0u32; 3];
+            let mut covered = 0u32;
+            for (sx, sy) in [(0.25, 0.25), (0.75, 0.25), (0.25, 0.75), (0.75, 0.75)] {
+                let Some(t) = to_tex.apply(Point::new(f64::from(x) + sx, f64::from(y) + sy)) else { continue };
+                if t.x < 0.0 || t.y < 0.0 || t.x >= f64::from(tw) || t.y >= f64::from(th) {
+                    continue;
+                }
+                let ti = ((t.y as usize) * tw as usize + t.x as usize) * 4;
+                if tex[ti + 3] == 0 {
+                    continue;
+                }
+                covered += 1;
+                for k in 0..3 {
+                    acc[k] += u32::from(tex[ti + k]);
+                }
+            }
+            if covered == 0 {
+                continue;
+            }
+            let i = (y as usize * width as usize + x as usize) * 4;
+            for k in 0..3 {
+                let bg = u32::from(px[i + k]) * (4 - covered);
+                px[i + k] = ((acc[k] + bg + 2) / 4) as u8;
+            }
+        }
+    }
+}
+
+/// A hand holding the card: a palm outside `corner` (away from `centre`) and three fingers across it.
+fn draw_hand(px: &mut [u8], width: u32, height: u32, corner: Point, centre: Point, card_w: f64) {
+    let (dx, dy) = (corner.x - centre.x, corner.y - centre.y);
+    let len = (dx * dx + dy * dy).sqrt().max(1.0);
+    let (ux, uy) = (dx / len, dy / len);
+    let skin = [204u8, 150, 124];
+    let palm = Point::new(corner.x + ux * 0.16 * card_w, corner.y + uy * 0.16 * card_w);
+    let mut disc = |c: Point, r: f64| {
+        let (x0, x1) = ((c.x - r).floor().max(0.0) as i64, ((c.x + r).ceil() as i64).min(i64::from(width)));
+        let (y0, y1) = ((c.y - r).floor().max(0.0) as i64, ((c.y + r).ceil() as i64).min(i64::from(height)));
+        for y in y0..y1 {
+            for x in x0..x1 {
+                let (ex, ey) = (x as f64 + 0.5 - c.x, y as f64 + 0.5 - c.y);
+                if ex * ex + ey * ey <= r * r {
+                    let i = ((y * i64::from(width) + x) * 4) as usize;
+                    let shade = ((ex * 0.3 + ey * 0.2) as i64).clamp(-20, 20);
+                    for k in 0..3 {
+                        px[i + k] = (i64::from(skin[k]) + shade).clamp(0, 255) as u8;
+                    }
+                }
+            }
+        }
+    };
+    disc(palm, 0.13 * card_w);
+    // Fingers: from the palm towards and past the corner, fanned by ±25°.
+    for (k, spread) in [-0.45f64, 0.0, 0.45].iter().enumerate() {
+        let (s, c) = geometry::sin_cos(*spread);
+        let (fx, fy) = (-(ux * c - uy * s), -(ux * s + uy * c));
+        let reach = (0.26 + 0.03 * k as f64) * card_w;
+        let steps = 24;
+        for i in 0..=steps {
+            let t = reach * f64::from(i) / f64::from(steps);
+            disc(Point::new(palm.x + fx * t, palm.y + fy * t), 0.035 * card_w);
         }
     }
 }

@@ -3,8 +3,8 @@
 //! The WebAssembly core of the `@trustcap/web` browser SDK. This crate only translates
 //! between JavaScript and the Rust crates that hold the logic:
 //!
-//! * [`FrameAnalyzer`] and [`quality_metrics`] wrap `trustcap-vision` (frame quality,
-//!   guidance and auto-capture);
+//! * [`FrameAnalyzer`], [`rectify_document`], [`document_metrics`] and [`quality_metrics`] wrap
+//!   `trustcap-vision` (document boundary, frame quality, guidance, auto-capture, rectification);
 //! * [`CaptureKey`] wraps `trustcap-protocol` (the per-session Ed25519 capture key and the
 //!   sealing of a signed upload envelope).
 //!
@@ -23,7 +23,10 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use trustcap_protocol::{CaptureSigningKey, DeviceInfo, ImagePart, ManifestDraft, SdkInfo, Step, seal};
-use trustcap_vision::{AutoCapture, AutoCaptureConfig, Frame, QualityAnalyzer, QualityReport};
+use trustcap_vision::document::{DocumentAnalyzer, DocumentConfig, DocumentReport};
+use trustcap_vision::geometry::{Point, Quad};
+use trustcap_vision::rectify::{self, RectifiedImage};
+use trustcap_vision::{AutoCapture, AutoCaptureConfig, DocumentFormat, Frame, QualityAnalyzer, QualityReport};
 use wasm_bindgen::prelude::*;
 
 /// The SDK name written into every manifest.
@@ -66,77 +69,149 @@ fn metrics_of(report: &QualityReport) -> BTreeMap<&'static str, f64> {
     report.metrics().into_iter().collect()
 }
 
+/// The document found in a frame, as JavaScript sees it.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DocumentResult {
+    /// Corners `[x0, y0, x1, y1, x2, y2, x3, y3]` in frame pixels: top-left, top-right, bottom-right,
+    /// bottom-left.
+    corners: [f64; 8],
+    confidence: f64,
+    format: &'static str,
+    portrait: bool,
+    fill: f64,
+    tilt: f64,
+}
+
 /// What [`FrameAnalyzer::analyze`] returns to JavaScript.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct FrameResult {
     guidance: &'static str,
     message: &'static str,
+    reasons: Vec<&'static str>,
     acceptable: bool,
     is_new_best: bool,
     capture: bool,
     steady_count: u32,
     best_score: f64,
     frames_analyzed: u32,
+    document: Option<DocumentResult>,
     metrics: BTreeMap<&'static str, f64>,
+}
+
+enum Analyzer {
+    Document(Box<DocumentAnalyzer>),
+    Frame(Box<QualityAnalyzer>),
 }
 
 /// Analyses camera frames one after another and decides when to capture.
 ///
-/// JavaScript: `new FrameAnalyzer()`, then `analyze(imageData.data, width, height,
+/// JavaScript: `new FrameAnalyzer("document")` (boundary, in-document quality and framing guidance;
+/// `"document:id1"` or `"document:id3"` fixes the format) or `new FrameAnalyzer("frame")` (whole-frame
+/// quality only, for selfies until face checks land), then `analyze(imageData.data, width, height,
 /// width * 4)` for every frame.
 #[wasm_bindgen]
 pub struct FrameAnalyzer {
-    analyzer: QualityAnalyzer,
+    analyzer: Analyzer,
     auto: AutoCapture,
     frames: u32,
 }
 
 impl Default for FrameAnalyzer {
     fn default() -> Self {
-        Self::new()
+        Self::from_kind("document").unwrap_or_else(|_| unreachable!("document is a known kind"))
     }
+}
+
+impl FrameAnalyzer {
+    fn from_kind(kind: &str) -> Result<FrameAnalyzer, String> {
+        let analyzer = match kind {
+            "document" => Analyzer::Document(Box::default()),
+            "document:id1" | "document:id3" => {
+                let format = if kind.ends_with("id1") { DocumentFormat::Id1 } else { DocumentFormat::Id3 };
+                Analyzer::Document(Box::new(DocumentAnalyzer::with_config(DocumentConfig {
+                    format: Some(format),
+                    ..DocumentConfig::default()
+                })))
+            }
+            "frame" => Analyzer::Frame(Box::default()),
+            other => {
+                return Err(format!("unknown analyzer kind {other:?} (document, document:id1, document:id3, frame)"));
+            }
+        };
+        Ok(FrameAnalyzer { analyzer, auto: AutoCapture::new(AutoCaptureConfig::default()), frames: 0 })
+    }
+}
+
+fn document_result(report: &DocumentReport) -> Option<DocumentResult> {
+    report.boundary.map(|b| {
+        let c = b.quad.corners;
+        DocumentResult {
+            corners: [c[0].x, c[0].y, c[1].x, c[1].y, c[2].x, c[2].y, c[3].x, c[3].y],
+            confidence: f64::from(b.confidence),
+            format: b.format.as_str(),
+            portrait: b.portrait,
+            fill: f64::from(b.fill),
+            tilt: f64::from(b.tilt),
+        }
+    })
 }
 
 #[wasm_bindgen]
 impl FrameAnalyzer {
-    /// A fresh analyzer with the default auto-capture settings.
+    /// A fresh analyzer of the given kind (default `"document"`) with the default auto-capture
+    /// settings. Throws `"invalid_argument: ..."` for an unknown kind.
     #[wasm_bindgen(constructor)]
-    pub fn new() -> FrameAnalyzer {
-        FrameAnalyzer {
-            analyzer: QualityAnalyzer::new(),
-            auto: AutoCapture::new(AutoCaptureConfig::default()),
-            frames: 0,
-        }
+    pub fn new(kind: Option<String>) -> Result<FrameAnalyzer, JsError> {
+        FrameAnalyzer::from_kind(kind.as_deref().unwrap_or("document")).map_err(|e| js_error("invalid_argument", e))
     }
 
     /// Analyses one RGBA8 frame (as in canvas `ImageData`, `stride` bytes per row) and
-    /// returns `{ guidance, message, acceptable, isNewBest, capture, steadyCount,
-    /// bestScore, framesAnalyzed, metrics }`. `guidance` is a stable code such as
-    /// `"too_blurry"` or `"ready"`, `message` its English text; `isNewBest` says this frame
-    /// is the best so far (keep its pixels), `capture` that the best frame should now be
-    /// taken. Throws `"<frame error code>: ..."` for a malformed frame.
+    /// returns `{ guidance, message, reasons, acceptable, isNewBest, capture, steadyCount,
+    /// bestScore, framesAnalyzed, document, metrics }`. `guidance` is a stable code such as
+    /// `"too_blurry"` or `"ready"`, `message` its English text, `reasons` every failing check
+    /// in priority order; `document` is `null` or `{ corners, confidence, format, portrait,
+    /// fill, tilt }`; `isNewBest` says this frame is the best of the steady run so far (keep
+    /// its pixels and `document.corners`), `capture` that the best frame should now be taken.
+    /// Throws `"<frame error code>: ..."` for a malformed frame.
     pub fn analyze(&mut self, data: &[u8], width: u32, height: u32, stride: u32) -> Result<JsValue, JsError> {
         let frame = frame(data, width, height, stride)?;
-        let report = self.analyzer.analyze(&frame);
-        let step = self.auto.update(&report);
+        let (acceptable, guidance, reasons, score, document, metrics) = match &mut self.analyzer {
+            Analyzer::Document(a) => {
+                let r = a.analyze(&frame);
+                let reasons: Vec<&'static str> = r.reasons.iter().map(|g| g.as_str()).collect();
+                (r.acceptable, r.guidance, reasons, r.capture_score(), document_result(&r), r.metrics().collect())
+            }
+            Analyzer::Frame(a) => {
+                let r = a.analyze(&frame);
+                let reasons = if r.acceptable { Vec::new() } else { vec![r.guidance.as_str()] };
+                (r.acceptable, r.guidance, reasons, r.sharpness.score, None, metrics_of(&r))
+            }
+        };
+        let step = self.auto.step(acceptable, guidance, score);
         self.frames = self.frames.saturating_add(1);
         to_js(&FrameResult {
             guidance: step.guidance.as_str(),
             message: step.guidance.message_en(),
-            acceptable: report.acceptable,
+            reasons,
+            acceptable,
             is_new_best: step.is_new_best,
             capture: step.capture,
             steady_count: step.steady_count,
             best_score: f64::from(step.best_score),
             frames_analyzed: self.frames,
-            metrics: metrics_of(&report),
+            document,
+            metrics,
         })
     }
 
     /// Forgets every frame seen so far (motion history, best frame, steady count).
     pub fn reset(&mut self) {
-        self.analyzer.reset();
+        match &mut self.analyzer {
+            Analyzer::Document(a) => a.reset(),
+            Analyzer::Frame(a) => a.reset(),
+        }
         self.auto.reset();
         self.frames = 0;
     }
@@ -146,6 +221,70 @@ impl FrameAnalyzer {
     pub fn frames_analyzed(&self) -> u32 {
         self.frames
     }
+}
+
+/// A rectified document image: `width`, `height` and the RGBA pixels (taken once).
+#[wasm_bindgen]
+pub struct RectifiedDocument {
+    image: RectifiedImage,
+}
+
+#[wasm_bindgen]
+impl RectifiedDocument {
+    /// Width in pixels.
+    #[wasm_bindgen(getter)]
+    pub fn width(&self) -> u32 {
+        self.image.width
+    }
+
+    /// Height in pixels.
+    #[wasm_bindgen(getter)]
+    pub fn height(&self) -> u32 {
+        self.image.height
+    }
+
+    /// The packed RGBA pixels (a `Uint8Array`, `width * height * 4` bytes); empty after the first call.
+    #[wasm_bindgen(js_name = takeRgba)]
+    pub fn take_rgba(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.image.rgba)
+    }
+}
+
+/// Warps the document quadrilateral of an RGBA8 frame to a flat image of the format's fixed size
+/// (`"id1"`: 1012×638, `"id3"`: 1200×845; swapped when `portrait`). `corners` is the `document.corners`
+/// array [`FrameAnalyzer::analyze`] returned for this frame. Throws `"invalid_argument: ..."` or
+/// `"quad_degenerate: ..."`.
+#[wasm_bindgen(js_name = rectifyDocument)]
+pub fn rectify_document(
+    data: &[u8],
+    width: u32,
+    height: u32,
+    stride: u32,
+    corners: &[f64],
+    format: &str,
+    portrait: bool,
+) -> Result<RectifiedDocument, JsError> {
+    let frame = frame(data, width, height, stride)?;
+    let c: [f64; 8] = corners.try_into().map_err(|_| js_error("invalid_argument", "corners must have 8 numbers"))?;
+    let format = match format {
+        "id1" => DocumentFormat::Id1,
+        "id3" => DocumentFormat::Id3,
+        other => return Err(js_error("invalid_argument", format!("unknown document format {other:?}"))),
+    };
+    let quad = Quad {
+        corners: [Point::new(c[0], c[1]), Point::new(c[2], c[3]), Point::new(c[4], c[5]), Point::new(c[6], c[7])],
+    };
+    let image = rectify::rectify(&frame, &quad, format, portrait).map_err(|e| js_error(e.code(), e))?;
+    Ok(RectifiedDocument { image })
+}
+
+/// One-shot document analysis of a single RGBA8 frame with a fresh analyzer: the metrics object, the
+/// same numbers the native `DocumentReport::metrics` gives for the frame.
+#[wasm_bindgen(js_name = documentMetrics)]
+pub fn document_metrics(data: &[u8], width: u32, height: u32, stride: u32) -> Result<JsValue, JsError> {
+    let frame = frame(data, width, height, stride)?;
+    let report = DocumentAnalyzer::new().analyze(&frame);
+    to_js(&report.metrics().collect::<BTreeMap<_, _>>())
 }
 
 /// One-shot quality analysis of a single RGBA8 frame with a fresh analyzer. Returns the

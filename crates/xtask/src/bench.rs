@@ -1,16 +1,16 @@
 //! `cargo xtask bench <area>`: benchmarks. Each prints a readable report and, as its very
 //! last line, one JSON object with the headline figures.
 //!
-//! - `quality`: per-frame cost of the capture-quality checks on a 1280×720 frame, natively
-//!   (criterion) and as wasm inside headless Chromium (a small browser harness), plus the
-//!   size of the SDK package.
+//! - `quality`: per-frame cost of the document-capture checks on a 1280×720 frame, each check and
+//!   the whole bundle, natively (criterion) and as wasm inside headless Chromium, side by side with
+//!   OpenCV.js computing the same metrics the usual way in the same page; plus the SDK's size.
 //! - `size`: the SDK package's files, raw and gzipped.
 
 use std::path::Path;
 use std::process::Command;
 
 use serde_json::{Value, json};
-use trustcap_vision::synth;
+use trustcap_vision::{DocumentFormat, synth};
 
 use crate::util::{self, exec, output, step};
 
@@ -40,17 +40,19 @@ fn size() -> Result<(), String> {
 fn quality() -> Result<(), String> {
     step("bench quality: native (criterion)");
     exec(util::cargo().args(["bench", "--package", "trustcap-vision", "--bench", "quality", "--", "--noplot"]))?;
-    let native = criterion_means(&util::target_dir().join("criterion"))?;
+    let native = criterion_means(&util::target_dir().join("criterion").join("quality_1280x720"))?;
 
     let sizes = crate::sdk::sizes(&crate::sdk::build()?)?;
     let sdk_gzip: u64 = sizes.iter().map(|s| s.gzip).sum();
     let bench_pkg = crate::sdk::build_bench_variant()?;
 
-    step("bench quality: wasm in headless Chromium");
+    step("bench quality: wasm and OpenCV.js side by side in headless Chromium");
     let dir = util::target_dir().join("bench");
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-    let frame_path = dir.join("frame_1280x720.rgba");
-    std::fs::write(&frame_path, synth::document_scene(1280, 720, 7)).map_err(|e| e.to_string())?;
+    let frame_path = dir.join("card_1280x720.rgba");
+    // The e2e card: ID-1, tilted about 10° with perspective, on a wood-grain table.
+    let scene = synth::card_scene(1280, 720, 50, DocumentFormat::Id1, false);
+    std::fs::write(&frame_path, &scene.rgba).map_err(|e| e.to_string())?;
     let printed = output(
         Command::new("node")
             .arg(util::root().join("wasm-tests/bench/quality.mjs"))
@@ -62,34 +64,59 @@ fn quality() -> Result<(), String> {
         .rev()
         .find_map(|l| serde_json::from_str(l).ok())
         .ok_or("the browser harness printed no JSON result")?;
+    let f = |key: &str| wasm[key].as_f64().unwrap_or(f64::NAN);
 
-    println!("\nPer-frame cost, 1280x720 RGBA frame (synth::document_scene(1280, 720, 7))");
+    println!("\nPer-frame cost, 1280x720 RGBA frame (synth::card_scene(1280, 720, 50, Id1): a tilted card)");
     println!("  native (criterion mean, one core):");
     for (name, ms) in &native {
         println!("    {name:<44} {ms:>8.3} ms");
     }
-    let wasm_ms = wasm["analyze_ms_mean"].as_f64().unwrap_or(f64::NAN);
-    println!("  wasm in headless Chromium (mean of 300 calls; each includes copying the frame into wasm memory");
-    println!("  where it takes one):");
-    for stage in ["luma_downscale", "sharpness", "glare", "exposure"] {
-        println!("    {stage:<44} {:>8.3} ms", wasm[format!("{stage}_ms_mean")].as_f64().unwrap_or(f64::NAN));
+    println!("  wasm in headless Chromium, no SIMD (means of batched calls; stages that take the frame include");
+    println!("  copying it into wasm memory):");
+    for stage in ["luma_downscale", "boundary", "sharpness", "glare", "exposure"] {
+        println!("    {stage:<44} {:>8.3} ms", f(&format!("{stage}_ms_mean")));
     }
-    println!("    {:<44} {wasm_ms:>8.3} ms (p95 {} ms)", "analyze (whole bundle)", wasm["analyze_ms_p95"]);
+    println!(
+        "    {:<44} {:>8.3} ms (p95 {} ms)",
+        "document bundle (FrameAnalyzer.analyze)",
+        f("document_ms_mean"),
+        wasm["document_ms_p95"]
+    );
+    println!("    {:<44} {:>8.3} ms", "whole-frame bundle (no boundary)", f("frame_ms_mean"));
+    println!("  OpenCV.js {} in the same page (the usual way, Mats reused):", wasm["opencv_version"]);
+    for (stage, key) in [
+        ("RGBA to grey (incl. copy in)", "opencv_gray_ms_mean"),
+        ("Laplacian variance", "opencv_laplacian_ms_mean"),
+        ("glare threshold + count", "opencv_glare_ms_mean"),
+        ("mean / std-dev", "opencv_exposure_ms_mean"),
+        ("resize + blur + Canny + contours + approxPolyDP", "opencv_outline_ms_mean"),
+    ] {
+        println!("    {stage:<44} {:>8.3} ms", f(key));
+    }
+    println!("    {:<44} {:>8.3} ms (p95 {} ms)", "bundle", f("opencv_ms_mean"), wasm["opencv_ms_p95"]);
+    let speedup = f("opencv_ms_mean") / f("document_ms_mean");
+    println!(
+        "  document outline found: TrustCap {}, OpenCV.js {}; TrustCap is {speedup:.2}x faster than OpenCV.js",
+        wasm["quad_found"], wasm["opencv_quad_found"]
+    );
     println!("  SDK package gzipped: {sdk_gzip} bytes");
-    let analyze = native.iter().find(|(n, _)| n.ends_with("analyze")).map(|(_, ms)| *ms);
+    let native_of = |n: &str| native.iter().find(|(name, _)| name == n).map(|(_, ms)| *ms);
     let mut figures = json!({
-        "native_analyze_ms": analyze,
-        "wasm_analyze_ms": wasm_ms,
-        "wasm_analyze_p95_ms": wasm["analyze_ms_p95"],
-        "wasm_luma_downscale_ms": wasm["luma_downscale_ms_mean"],
-        "wasm_sharpness_ms": wasm["sharpness_ms_mean"],
-        "wasm_glare_ms": wasm["glare_ms_mean"],
-        "wasm_exposure_ms": wasm["exposure_ms_mean"],
+        "native_document_ms": native_of("document_analyze"),
+        "native_frame_ms": native_of("analyze"),
+        "wasm_document_ms": f("document_ms_mean"),
+        "wasm_document_p95_ms": wasm["document_ms_p95"],
+        "wasm_frame_ms": f("frame_ms_mean"),
+        "opencv_js_ms": f("opencv_ms_mean"),
+        "opencv_js_p95_ms": wasm["opencv_ms_p95"],
+        "speedup_vs_opencv_js": speedup,
+        "quad_found": wasm["quad_found"],
+        "opencv_quad_found": wasm["opencv_quad_found"],
         "sdk_gzip_bytes": sdk_gzip,
     });
-    for (name, ms) in &native {
-        let key = format!("native_{}_ms", name.rsplit('/').next().unwrap_or(name).replace(['-', ' '], "_"));
-        figures[key] = json!(ms);
+    for stage in ["luma_downscale", "boundary", "sharpness", "glare", "exposure"] {
+        figures[format!("wasm_{stage}_ms")] = json!(f(&format!("{stage}_ms_mean")));
+        figures[format!("native_{stage}_ms")] = json!(native_of(stage));
     }
     println!("{figures}");
     Ok(())

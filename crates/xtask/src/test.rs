@@ -8,7 +8,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use trustcap_vision::synth;
+use trustcap_vision::{DocumentFormat, synth};
+
+/// Seed of the angled-card clip (wood-grain background, tilted about 10°, with perspective).
+const ANGLED_CARD_SEED: u64 = 50;
 
 use crate::setup::{self, Needs};
 use crate::util::{self, Counts, exec, run_tests, step};
@@ -61,8 +64,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
             .env("WASM_BINDGEN_TEST_TIMEOUT", "120"),
     )?;
 
-    step("fuzz smoke: every cargo-fuzz target for 15 s from the committed corpus");
-    crate::fuzz::run(&["all".to_owned(), "--seconds".to_owned(), "15".to_owned()])?;
+    step("fuzz smoke: every cargo-fuzz target for 8 s from the committed corpus");
+    crate::fuzz::run(&["all".to_owned(), "--seconds".to_owned(), "8".to_owned()])?;
 
     let data = crate::eval::default_data_dir();
     if data.is_dir() {
@@ -118,6 +121,29 @@ pub fn write_e2e_assets(dir: Option<&str>) -> Result<(), String> {
     clip("document_sharp.y4m", &|_| {})?;
     clip("document_blurred.y4m", &|frame| synth::gaussian_blur_rgba(frame, w, h, 4.0))?;
     println!("  document_sharp.y4m, document_blurred.y4m ({w}x{h}, 8 frames)");
+
+    // An ID-1 card held at an angle, with perspective, on a wood-grain table; and the flat card
+    // texture it was rendered from, at the rectified size, for comparing with what gets uploaded.
+    let (aw, ah) = (960, 540);
+    let scene = synth::card_scene(aw, ah, ANGLED_CARD_SEED, DocumentFormat::Id1, false);
+    let frames: Vec<Vec<u8>> = (0..8)
+        .map(|i| {
+            let mut frame = scene.rgba.clone();
+            synth::add_noise_rgba(&mut frame, 2000 + i, 2);
+            frame
+        })
+        .collect();
+    write_atomic(
+        &dir.join("document_angled.y4m"),
+        &synth::write_y4m(&frames, aw, ah, 30).map_err(|e| format!("{e:?}"))?,
+    )?;
+    let (tw, th) = DocumentFormat::Id1.rectified_size();
+    let (texture, _, _) = synth::card_texture(DocumentFormat::Id1, tw, ANGLED_CARD_SEED);
+    write_atomic(&dir.join("document_angled_texture.rgba"), &texture)?;
+    let corners: Vec<[f64; 2]> = scene.corners.iter().map(|c| [c.x, c.y]).collect();
+    let meta = serde_json::json!({ "width": tw, "height": th, "frame": [aw, ah], "corners": corners });
+    write_atomic(&dir.join("document_angled.json"), meta.to_string().as_bytes())?;
+    println!("  document_angled.y4m ({aw}x{ah}, 8 frames), document_angled_texture.rgba ({tw}x{th})");
     Ok(())
 }
 
