@@ -537,10 +537,7 @@ impl BoundaryDetector {
     fn expand_outward(&self, best: &mut Candidate, frame_area: f64) {
         for side in 0..4 {
             let Some(quad) = quad_from_lines(&best.lines.map(|i| self.lines[i])) else { return };
-            let centre = Point::new(
-                quad.corners.iter().map(|c| c.x).sum::<f64>() / 4.0,
-                quad.corners.iter().map(|c| c.y).sum::<f64>() / 4.0,
-            );
+            let centre = quad.centroid();
             let current = self.lines[best.lines[side]];
             let current_dist = current.signed_distance(centre).abs();
             // Length of the sides adjacent to this one (the room the side may move within).
@@ -653,10 +650,7 @@ impl BoundaryDetector {
 
     /// Scores a candidate quadrilateral (see the module documentation). `lines` are in cyclic order.
     fn score(&self, quad: &Quad, lines: [usize; 4], frame_area: f64) -> Option<Candidate> {
-        let centre = Point::new(
-            quad.corners.iter().map(|c| c.x).sum::<f64>() / 4.0,
-            quad.corners.iter().map(|c| c.y).sum::<f64>() / 4.0,
-        );
+        let centre = quad.centroid();
         let mut support = [0.0f64; 4];
         let mut polarity = [0i32; 4];
         for s in 0..4 {

@@ -186,7 +186,6 @@ pub struct DocumentAnalyzer {
     detail_region: RowSpans,
     glare_scratch: GlareScratch,
     noise_blocks: Vec<u32>,
-    histogram: [u32; 256],
 }
 
 impl Default for DocumentAnalyzer {
@@ -215,7 +214,6 @@ impl DocumentAnalyzer {
             detail_region: RowSpans::new(),
             glare_scratch: GlareScratch::new(),
             noise_blocks: Vec::new(),
-            histogram: [0; 256],
         }
     }
 
@@ -266,15 +264,7 @@ impl DocumentAnalyzer {
             self.region.fill_full(ww, wh);
         }
 
-        self.histogram = [0; 256];
-        let luma = self.current.luma();
-        for y in 0..wh as usize {
-            let (x0, x1) = self.region.row(y);
-            for &l in &luma[y * ww as usize + x0..y * ww as usize + x1] {
-                self.histogram[l as usize] += 1;
-            }
-        }
-        let exposure: ExposureReport = exposure::from_histogram(&self.histogram);
+        let exposure: ExposureReport = exposure::measure_region(&self.current, &self.region);
         let sharp = match &boundary {
             Some(b) => self.document_sharpness(frame, &b.quad),
             None => sharpness::measure_region(&self.current, &self.region, &mut self.noise_blocks),
@@ -388,9 +378,8 @@ impl DocumentAnalyzer {
 
 /// `quad` moved towards its centroid by `fraction` of each corner's distance.
 fn inset(quad: &Quad, fraction: f64) -> Quad {
-    let cx = quad.corners.iter().map(|c| c.x).sum::<f64>() / 4.0;
-    let cy = quad.corners.iter().map(|c| c.y).sum::<f64>() / 4.0;
-    Quad { corners: quad.corners.map(|c| Point::new(c.x + (cx - c.x) * fraction, c.y + (cy - c.y) * fraction)) }
+    let c = quad.centroid();
+    Quad { corners: quad.corners.map(|p| Point::new(p.x + (c.x - p.x) * fraction, p.y + (c.y - p.y) * fraction)) }
 }
 
 #[cfg(test)]

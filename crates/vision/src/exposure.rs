@@ -6,6 +6,7 @@
 use serde::Serialize;
 
 use crate::luma::WorkingImage;
+use crate::region::RowSpans;
 
 /// Luma below this value counts as crushed shadow.
 pub const DARK_LEVEL: u8 = 16;
@@ -41,6 +42,19 @@ pub fn histogram(luma: &[u8]) -> [u32; 256] {
 /// Exposure statistics of `img` (all zeros for an empty image).
 pub fn measure(img: &WorkingImage) -> ExposureReport {
     from_histogram(&histogram(img.luma()))
+}
+
+/// Exposure statistics of the pixels of `img` inside `region` (the histogram lives on the stack).
+pub fn measure_region(img: &WorkingImage, region: &RowSpans) -> ExposureReport {
+    let mut hist = [0u32; 256];
+    let (w, luma) = (img.width() as usize, img.luma());
+    for y in 0..img.height() as usize {
+        let (x0, x1) = region.row(y);
+        for &l in &luma[y * w + x0.min(w)..y * w + x1.min(w)] {
+            hist[l as usize] += 1;
+        }
+    }
+    from_histogram(&hist)
 }
 
 /// Exposure statistics from a histogram.

@@ -128,6 +128,12 @@ impl Quad {
         Quad { corners }
     }
 
+    /// The mean of the four corners.
+    pub fn centroid(&self) -> Point {
+        let c = &self.corners;
+        Point::new((c[0].x + c[1].x + c[2].x + c[3].x) / 4.0, (c[0].y + c[1].y + c[2].y + c[3].y) / 4.0)
+    }
+
     /// Area (absolute value of the shoelace formula).
     pub fn area(&self) -> f64 {
         signed_area(&self.corners).abs()

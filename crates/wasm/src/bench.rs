@@ -81,14 +81,6 @@ impl CheckBench {
 
     /// Stage 5: exposure inside the document.
     pub fn exposure(&self) -> f32 {
-        let mut hist = [0u32; 256];
-        let (w, luma) = (self.work.width() as usize, self.work.luma());
-        for y in 0..self.work.height() as usize {
-            let (x0, x1) = self.region.row(y);
-            for &l in &luma[y * w + x0..y * w + x1] {
-                hist[l as usize] += 1;
-            }
-        }
-        exposure::from_histogram(&hist).mean
+        exposure::measure_region(&self.work, &self.region).mean
     }
 }

@@ -1,5 +1,5 @@
-//! Loads every list found in a folder laid out like `shared/data/screening` (or one holding
-//! the published files directly): OFAC SDN and consolidated legacy CSV, UN XML, BIS DPL, CSL
+//! Loads every list found in a folder with one subfolder per list (`ofac_sdn_2021/`, `un/`, `us_bis_dpl/`, ...;
+//! or one holding the published files directly): OFAC SDN and consolidated legacy CSV, UN XML, BIS DPL, CSL
 //! CSV, FtM JSON lines, Senzing JSON, EU FSF XML, UK OFSI CSV. Missing lists are skipped.
 
 use std::fs::File;
