@@ -126,8 +126,11 @@ fn node_tools() -> Result<(), String> {
 }
 
 /// A throwaway PostgreSQL for the verifier's integration tests: Debian's `postgresql`
-/// (installed if missing), a cluster in `target/postgres-test` listening on 127.0.0.1
-/// only, trust authentication, run as the `postgres` user when we are root. Idempotent:
+/// (installed if missing), a cluster listening on 127.0.0.1 only, trust authentication.
+/// As a normal user the cluster lives in `target/postgres-test`; as root it runs as the
+/// `postgres` user and lives in that user's home (`/var/lib/postgresql/trustcap-test`),
+/// because the build directory may sit under a home the `postgres` user cannot enter
+/// (CI's `/root/.cache`, mode 0700). Idempotent:
 /// an initialised cluster is reused and a running server is left running. Returns the
 /// URL for `TRUSTCAP_TEST_POSTGRES_URL`.
 pub fn postgres() -> Result<String, String> {
@@ -156,7 +159,11 @@ pub fn postgres() -> Result<String, String> {
             Command::new(bin.join(program))
         }
     };
-    let data = util::target_dir().join("postgres-test");
+    let data = if root {
+        std::path::PathBuf::from("/var/lib/postgresql/trustcap-test")
+    } else {
+        util::target_dir().join("postgres-test")
+    };
     let url = format!("postgres://postgres@127.0.0.1:{PORT}/postgres");
     if !data.join("PG_VERSION").exists() {
         std::fs::create_dir_all(&data).map_err(|e| format!("{}: {e}", data.display()))?;
