@@ -132,7 +132,11 @@ async fn main() -> Result<(), String> {
         image_store: Some(format!("file://{}", dir.path().join("images").display())),
         ..ServeArgs::default()
     };
-    let app = Application::build(pool.clone(), secret, settings).await.map_err(|e| e.to_string())?;
+    // The capture checks only: this measures intake, not the model-backed checks.
+    let clock = std::sync::Arc::new(trustcap_verifier::clock::SystemClock);
+    let registry = trustcap_verifier::checks::CheckRegistry::builtin();
+    let app =
+        Application::build_with(pool.clone(), secret, settings, clock, registry).await.map_err(|e| e.to_string())?;
     let base = format!("http://{}", app.local_addr());
     tokio::spawn(app.run_with_shutdown(std::future::pending()));
 

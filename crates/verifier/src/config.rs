@@ -48,6 +48,14 @@ pub enum Command {
         #[arg(long)]
         tenant: String,
     },
+    /// Imports a new version of the screening lists from a folder, records it (running servers
+    /// switch to it before their next screening) and re-screens the approved applicants of
+    /// tenants that opted in to monitoring; prints a JSON summary.
+    UpdateLists {
+        /// The folder of lists (one subfolder per list).
+        #[arg(long)]
+        dir: PathBuf,
+    },
 }
 
 /// Settings of the HTTP service.
@@ -88,9 +96,38 @@ pub struct ServeArgs {
     /// How long the previous webhook secret keeps signing after a rotation, in seconds.
     #[arg(long, env = "TRUSTCAP_WEBHOOK_ROTATION_SECS", default_value_t = 86_400, value_parser = clap::value_parser!(u64).range(0..=30 * 86_400))]
     pub webhook_rotation_secs: u64,
+    /// Accept `http://` webhook endpoints (default: `https://` only).
+    #[arg(long, env = "TRUSTCAP_WEBHOOKS_ALLOW_HTTP", default_value_t = false, action = clap::ArgAction::Set)]
+    pub webhooks_allow_http: bool,
+    /// Let webhooks reach loopback, private, link-local and other reserved addresses (local
+    /// receivers and tests only; default: blocked, which stops SSRF to internal services).
+    #[arg(long, env = "TRUSTCAP_WEBHOOKS_ALLOW_PRIVATE_NETWORKS", default_value_t = false, action = clap::ArgAction::Set)]
+    pub webhooks_allow_private_networks: bool,
     /// Serve Prometheus metrics at `/metrics`.
     #[arg(long, env = "TRUSTCAP_METRICS", default_value_t = true, action = clap::ArgAction::Set)]
     pub metrics: bool,
+    /// Folder of the face and OCR models (default: `trustcap_vision::model_cache::default_model_dir()`,
+    /// i.e. `~/.cache/trustcap/models`). Missing models send the sessions that need them to review.
+    #[arg(long, env = "TRUSTCAP_MODEL_DIR")]
+    pub model_dir: Option<PathBuf>,
+    /// Folder of sanctions and PEP lists (one subfolder per list: `ofac_sdn_2021/`, `un/`,
+    /// `ftm_entities/`, ...). `update-lists` records newer sets; without any, no screening.
+    #[arg(long, env = "TRUSTCAP_SCREENING_LISTS")]
+    pub screening_lists: Option<PathBuf>,
+    /// The checks to run, comma-separated, from `capture_quality`, `capture_integrity`,
+    /// `face_match`, `screening`, `document` (default: all of them).
+    #[arg(long, env = "TRUSTCAP_CHECKS", value_delimiter = ',')]
+    pub checks: Option<Vec<String>>,
+}
+
+impl ServeArgs {
+    /// The webhook URL and address policy these settings choose.
+    pub fn webhook_policy(&self) -> crate::webhook::ssrf::UrlPolicy {
+        crate::webhook::ssrf::UrlPolicy {
+            allow_http: self.webhooks_allow_http,
+            allow_private_networks: self.webhooks_allow_private_networks,
+        }
+    }
 }
 
 impl Default for ServeArgs {
@@ -107,7 +144,12 @@ impl Default for ServeArgs {
             job_lease_secs: 120,
             webhook_timeout_secs: 10,
             webhook_rotation_secs: 86_400,
+            webhooks_allow_http: false,
+            webhooks_allow_private_networks: false,
             metrics: true,
+            model_dir: None,
+            screening_lists: None,
+            checks: None,
         }
     }
 }
@@ -196,12 +238,18 @@ mod tests {
     #[test]
     fn cli_is_consistent() {
         Cli::command().debug_assert();
+        let cli = Cli::try_parse_from(["x", "serve", "--checks", "capture_quality,document"]).unwrap();
+        match cli.command {
+            Command::Serve(args) => assert_eq!(args.checks.unwrap(), ["capture_quality", "document"]),
+            other => panic!("{other:?}"),
+        }
         let cli = Cli::try_parse_from(["x", "serve", "--bind", "127.0.0.1:0"]).unwrap();
         match cli.command {
             Command::Serve(args) => {
                 assert_eq!(args.bind.port(), 0);
                 assert_eq!(args.token_ttl_secs, ServeArgs::default().token_ttl_secs);
                 assert_eq!(args.max_body_bytes, ServeArgs::default().max_body_bytes);
+                assert_eq!(args.checks, None);
             }
             other => panic!("{other:?}"),
         }

@@ -313,6 +313,20 @@ pub async fn transition(
     data: serde_json::Value,
     now: i64,
 ) -> Result<bool, AppError> {
+    transition_with_event(conn, session, from, to, None, data, now).await
+}
+
+/// [`transition`] with an explicit webhook event type (default `session.<state>`), e.g.
+/// `session.monitoring_hit` for `approved → review` after a list update.
+pub async fn transition_with_event(
+    conn: &mut AnyConnection,
+    session: &SessionRecord,
+    from: SessionStatus,
+    to: SessionStatus,
+    event_type: Option<&str>,
+    data: serde_json::Value,
+    now: i64,
+) -> Result<bool, AppError> {
     if !from.can_move_to(to) {
         return Err(AppError::internal(format_args!("illegal session transition {from} -> {to}")));
     }
@@ -327,7 +341,7 @@ pub async fn transition(
     if moved != 1 {
         return Ok(false);
     }
-    outbox::emit(conn, session, to, data, now).await?;
+    outbox::emit_typed(conn, session, to, event_type, data, now).await?;
     metrics::counter!("trustcap_session_transitions_total", "to" => to.as_str()).increment(1);
     Ok(true)
 }

@@ -197,7 +197,9 @@ impl ApiKey {
 ///
 /// ```text
 /// created ─► capturing ─► submitted ─► processing ─► approved | declined | review
-///    │           │            ▲            │
+///    │           │            ▲            │             │                    ▲
+///    │           │            │            │             └── monitoring hit ──┘
+///    │           │            │            │
 ///    │           │            │            └─► resubmission_requested ─► capturing | submitted
 ///    └───────────┴────────────┴─► expired (open sessions past their expiry)
 /// ```
@@ -285,6 +287,8 @@ impl SessionStatus {
                 | (Submitted, Processing)
                 | (Processing, Approved | Declined | Review | ResubmissionRequested)
                 | (Review, Approved | Declined)
+                // Ongoing monitoring: a new or changed sanctions hit reopens an approval.
+                | (Approved, Review)
         )
     }
 
@@ -380,9 +384,17 @@ mod tests {
                 assert!(!s.can_move_to(Approved), "{s} -> approved");
             }
             for t in SessionStatus::ALL {
-                if matches!(s, Approved | Declined | Expired) {
+                // Final states stay final, except the explicit monitoring move approved → review.
+                if matches!(s, Approved | Declined | Expired) && (s, t) != (Approved, Review) {
                     assert!(!s.can_move_to(t), "{s} -> {t}");
                 }
+            }
+        }
+        assert!(Approved.can_move_to(Review), "a monitoring hit reopens an approval for review");
+        assert!(!Review.can_move_to(Review) && !Declined.can_move_to(Review) && !Expired.can_move_to(Review));
+        for s in SessionStatus::ALL {
+            if s != Processing && s != Approved {
+                assert!(!s.can_move_to(Review), "{s} -> review");
             }
         }
         assert_eq!(Processing.capture_status(), Submitted);

@@ -36,6 +36,22 @@ pub enum AppError {
     /// The route exists but not for this method (`method_not_allowed`, 405).
     #[error("method not allowed")]
     MethodNotAllowed,
+    /// Bad input with an endpoint-specific stable code (400), e.g. `name_empty`.
+    #[error("{message}")]
+    Invalid {
+        /// Stable code.
+        code: &'static str,
+        /// Explanation (never echoes the input).
+        message: String,
+    },
+    /// A capability the request needs is not configured (503), e.g. `screening_unavailable`.
+    #[error("{message}")]
+    Unavailable {
+        /// Stable code.
+        code: &'static str,
+        /// Explanation.
+        message: String,
+    },
     /// Something failed on our side (`internal`, 500). The cause is logged, never returned.
     #[error("internal error: {0}")]
     Internal(String),
@@ -62,6 +78,7 @@ impl AppError {
             Self::InvalidRequest(_) => "invalid_request",
             Self::SessionNotCapturable(_) => "session_not_capturable",
             Self::MethodNotAllowed => "method_not_allowed",
+            Self::Invalid { code, .. } | Self::Unavailable { code, .. } => code,
             Self::Internal(_) => "internal",
         }
     }
@@ -72,7 +89,8 @@ impl AppError {
             Self::Protocol(e) => StatusCode::from_u16(e.code.http_status()).unwrap_or(StatusCode::BAD_REQUEST),
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::InvalidJson(_) | Self::InvalidRequest(_) => StatusCode::BAD_REQUEST,
+            Self::InvalidJson(_) | Self::InvalidRequest(_) | Self::Invalid { .. } => StatusCode::BAD_REQUEST,
+            Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::SessionNotCapturable(_) => StatusCode::CONFLICT,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

@@ -34,6 +34,7 @@ pub mod pipeline;
 pub mod queue;
 pub mod routes;
 pub mod rules;
+pub mod screening;
 pub mod startup;
 pub mod storage;
 pub mod time;
@@ -41,4 +42,4 @@ pub mod webhook;
 
 pub use config::{Cli, Command, ServeArgs, ServiceSecret, load_or_create_secret};
 pub use error::AppError;
-pub use startup::{AppState, Application, init_tracing, router};
+pub use startup::{AppState, Application, Services, init_tracing, router};

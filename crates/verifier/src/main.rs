@@ -52,6 +52,10 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             let key = db::create_api_key(&pool, &tenant, now_secs()).await?;
             println!("{}", key.expose_secret());
         }
+        Command::UpdateLists { dir } => {
+            let summary = trustcap_verifier::screening::monitoring::update_lists(&pool, &dir, now_secs()).await?;
+            println!("{}", serde_json::to_string(&summary)?);
+        }
         Command::Serve(args) => {
             let key = load_or_create_secret(&cli.secret_file)
                 .map_err(|e| format!("service secret {}: {e}", cli.secret_file.display()))?;

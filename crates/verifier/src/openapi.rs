@@ -28,13 +28,14 @@ impl Modify for Security {
         routes::sessions::get_session,
         routes::rules::get_rules,
         routes::rules::put_rules,
+        routes::screenings::screen,
         routes::webhooks::put_endpoint,
         routes::webhooks::get_endpoint,
         routes::webhooks::rotate_secret,
         routes::webhooks::session_events,
         routes::webhooks::redeliver,
     ),
-    components(schemas(routes::sessions::CreateSessionRequest, routes::sessions::Applicant, routes::webhooks::PutEndpointRequest)),
+    components(schemas(routes::sessions::CreateSessionRequest, routes::sessions::Applicant, routes::webhooks::PutEndpointRequest, routes::screenings::ScreeningRequest)),
     modifiers(&Security)
 )]
 struct ApiDoc;
@@ -52,6 +53,8 @@ mod tests {
         assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
         assert!(doc["paths"]["/v1/sessions"]["post"].is_object());
         assert!(doc["paths"]["/v1/sessions/{id}"]["get"].is_object());
+        assert!(doc["paths"]["/v1/screenings"]["post"].is_object());
+        assert!(doc["components"]["schemas"]["ScreeningRequest"].is_object());
         assert!(doc["components"]["securitySchemes"]["api_key"].is_object());
     }
 }

@@ -27,13 +27,25 @@ pub async fn emit(
     data: Value,
     now: i64,
 ) -> Result<EventId, AppError> {
+    emit_typed(conn, session, state, None, data, now).await
+}
+
+/// [`emit`] with an explicit event type (`None`: `session.<state>`).
+pub async fn emit_typed(
+    conn: &mut AnyConnection,
+    session: &SessionRecord,
+    state: SessionStatus,
+    event_type: Option<&str>,
+    data: Value,
+    now: i64,
+) -> Result<EventId, AppError> {
     let seq: i64 =
         sqlx::query_scalar("UPDATE sessions SET event_seq = event_seq + 1 WHERE id = $1 RETURNING event_seq")
             .bind(session.id.as_str())
             .fetch_one(&mut *conn)
             .await?;
     let id = EventId::generate();
-    let kind = format!("session.{}", state.as_str());
+    let kind = event_type.map_or_else(|| format!("session.{}", state.as_str()), str::to_owned);
     let mut body_data = json!({
         "state": state.as_str(),
         "status": state.capture_status().as_str(),
@@ -271,6 +283,9 @@ pub struct AttemptResult {
     pub duration_ms: i64,
     /// When the attempt was made.
     pub at: i64,
+    /// The failure cannot heal by waiting (e.g. the endpoint resolves to a blocked
+    /// address): the delivery fails now instead of being retried.
+    pub permanent: bool,
 }
 
 impl AttemptResult {
@@ -292,7 +307,7 @@ pub async fn record_attempt(
     let mut tx = db.pool().begin().await?;
     let (state, delivered_at) = if result.succeeded() {
         ("delivered", Some(result.at))
-    } else if result.at >= delivery.give_up_at {
+    } else if result.permanent || result.at >= delivery.give_up_at {
         ("failed", None)
     } else {
         ("pending", None)

@@ -117,7 +117,8 @@ impl Pipeline {
             _ => return self.finish_without_decision(job, worker).await,
         }
 
-        let ctx = match self.context(&session).await {
+        let (version, rules) = self.rules_for(&session.tenant_id).await?;
+        let ctx = match self.context(&session, &rules).await {
             Ok(ctx) => ctx,
             Err(CheckError::Transient(e)) if job.attempts < self.config.max_attempts => {
                 return self.retry(job, worker, &e).await;
@@ -131,6 +132,7 @@ impl Pipeline {
                     round: session.round,
                     applicant: None,
                     captures: Vec::new(),
+                    rules: rules.clone(),
                 }
             }
         };
@@ -148,13 +150,13 @@ impl Pipeline {
                     tracing::info!(session_id = %session.id, check = check.name(), attempt = job.attempts, "check failed transiently");
                     return self.retry(job, worker, &e).await;
                 }
+                Err(CheckError::NotApplicable(_)) => continue,
                 Err(e) => Err(e),
             };
             let result = self.store_result(&session, check.as_ref(), result, job.attempts).await?;
             results.insert(check.name().to_owned(), result);
         }
 
-        let (version, rules) = self.rules_for(&session.tenant_id).await?;
         let decision = rules::decide(&rules, version, &results, &session.steps, session.round);
         let mut tx = self.db.pool().begin().await?;
         let now = self.clock.now();
@@ -228,6 +230,7 @@ impl Pipeline {
             Ok(o) => o.status.as_str(),
             Err(CheckError::Transient(_)) => "transient_error",
             Err(CheckError::Permanent(_)) => "error",
+            Err(CheckError::NotApplicable(_)) => "not_applicable",
         };
         metrics::histogram!("trustcap_check_seconds", "check" => check.name()).record(started.elapsed().as_secs_f64());
         metrics::counter!("trustcap_checks_total", "check" => check.name(), "outcome" => outcome).increment(1);
@@ -241,10 +244,12 @@ impl Pipeline {
         result: Result<CheckOutcome, CheckError>,
         attempts: i64,
     ) -> Result<CheckResult, AppError> {
+        let mut artifacts = Vec::new();
         let (outcome, score, details, stored) = match result {
             Ok(o) => {
-                let details = json!({"reasons": o.reasons, "details": o.details});
+                let details = json!({"reasons": o.reasons, "details": o.details, "artifacts": o.artifacts});
                 let stored = CheckResult::Ran { status: o.status, score: o.score, reasons: o.reasons };
+                artifacts = o.artifacts;
                 (o.status.as_str(), Some(o.score), details, stored)
             }
             Err(e) => {
@@ -253,6 +258,34 @@ impl Pipeline {
                 ("error", None, details, CheckResult::Error(message))
             }
         };
+        // Object-store writes first (idempotent: same key, same bytes), then the result and
+        // its artifact rows in one transaction.
+        let mut keys = Vec::with_capacity(artifacts.len());
+        for artifact in &artifacts {
+            let key = artifact_key(session.id.as_str(), session.round, check.name(), &artifact.name);
+            keys.push(self.store.put(&key, &artifact.bytes).await.map_err(AppError::internal)?);
+        }
+        let now = self.clock.now();
+        let mut tx = self.db.pool().begin().await?;
+        for (artifact, key) in artifacts.iter().zip(&keys) {
+            let data: &[u8] = if key.is_some() { &[] } else { &artifact.bytes };
+            sqlx::query(
+                "INSERT INTO check_artifacts (session_id, round, check_name, name, content_type, sha256, byte_len, \
+                 data, object_key, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            )
+            .bind(session.id.as_str())
+            .bind(session.round)
+            .bind(check.name())
+            .bind(&artifact.name)
+            .bind(&artifact.content_type)
+            .bind(trustcap_protocol::digest::sha256_hex(&artifact.bytes))
+            .bind(i64::try_from(artifact.bytes.len()).unwrap_or(i64::MAX))
+            .bind(data)
+            .bind(key.as_deref())
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
         sqlx::query(
             "INSERT INTO check_results (session_id, round, check_name, check_version, outcome, score, details, \
              attempts, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -265,9 +298,10 @@ impl Pipeline {
         .bind(score)
         .bind(details.to_string())
         .bind(attempts)
-        .bind(self.clock.now())
-        .execute(self.db.pool())
+        .bind(now)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         Ok(stored)
     }
 
@@ -308,7 +342,7 @@ impl Pipeline {
     }
 
     /// Loads the latest capture of every step with its image bytes.
-    async fn context(&self, session: &SessionRecord) -> Result<CheckContext, CheckError> {
+    async fn context(&self, session: &SessionRecord, rules: &RuleSet) -> Result<CheckContext, CheckError> {
         let db_err = |e: sqlx::Error| CheckError::Transient(format!("database: {e}"));
         let rows = sqlx::query(
             "SELECT id, step, manifest, key_id FROM captures WHERE session_id = $1 ORDER BY round DESC, received_at DESC, id",
@@ -365,6 +399,7 @@ impl Pipeline {
             round: session.round,
             applicant: session.applicant.as_deref().and_then(|a| serde_json::from_str(a).ok()),
             captures,
+            rules: rules.clone(),
         })
     }
 
@@ -389,6 +424,11 @@ impl Pipeline {
             }
         }
     }
+}
+
+/// The object-store key of a check's artifact (a face chip) for reviewers.
+pub fn artifact_key(session: &str, round: i64, check: &str, name: &str) -> String {
+    format!("artifacts/{session}/{round}/{check}/{name}")
 }
 
 fn reasons_of(details: &Value) -> Vec<Reason> {

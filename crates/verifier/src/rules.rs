@@ -72,7 +72,76 @@ pub struct RuleSet {
     /// How many resubmissions may be requested before a person decides.
     #[serde(default = "default_max_resubmissions")]
     pub max_resubmissions: i64,
+    /// Settings of the `screening` check and of ongoing monitoring.
+    #[serde(default)]
+    pub screening: ScreeningSettings,
+    /// Settings of the `document` check.
+    #[serde(default)]
+    pub document: DocumentSettings,
 }
+
+/// A tenant's screening settings (part of its versioned rules).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScreeningSettings {
+    /// `default` (tuned matching with qualifiers) or `ofac_parity` (OFAC Sanctions List
+    /// Search-like scoring).
+    #[serde(default)]
+    pub mode: trustcap_screening::Mode,
+    /// Hits scoring at least this are reported (default: the mode's own threshold).
+    #[serde(default)]
+    pub threshold: Option<f32>,
+    /// Re-screen this tenant's approved applicants when the lists are updated.
+    #[serde(default)]
+    pub monitoring: bool,
+}
+
+impl Default for ScreeningSettings {
+    fn default() -> Self {
+        Self { mode: trustcap_screening::Mode::Default, threshold: None, monitoring: false }
+    }
+}
+
+impl ScreeningSettings {
+    /// The screening crate's configuration for these settings.
+    pub fn config(&self) -> trustcap_screening::ScreeningConfig {
+        let mut config = match self.mode {
+            trustcap_screening::Mode::Default => trustcap_screening::ScreeningConfig::default(),
+            trustcap_screening::Mode::OfacParity => trustcap_screening::ScreeningConfig::ofac_parity(),
+        };
+        if let Some(t) = self.threshold {
+            config.threshold = t;
+        }
+        config.monitoring = self.monitoring;
+        config
+    }
+}
+
+/// A tenant's document-check settings (part of its versioned rules).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentSettings {
+    /// Minimum age in whole years (default 18; `null`: none).
+    #[serde(default = "default_min_age")]
+    pub min_age: Option<u8>,
+    /// Maximum age in whole years.
+    #[serde(default)]
+    pub max_age: Option<u8>,
+}
+
+const fn default_min_age() -> Option<u8> {
+    Some(18)
+}
+
+impl Default for DocumentSettings {
+    fn default() -> Self {
+        Self { min_age: default_min_age(), max_age: None }
+    }
+}
+
+/// The grey zone of the face-match score (calibrated similarity) in the default rules: a
+/// weak match or a weak non-match asks for a new selfie rather than deciding.
+pub const FACE_GREY_ZONE: (f64, f64) = (0.3, 0.6);
 
 const fn default_max_resubmissions() -> i64 {
     1
@@ -85,13 +154,23 @@ impl Default for RuleSet {
             thresholds: BTreeMap::from([("capture_quality".into(), 1.0), ("capture_integrity".into(), 1.0)]),
             weights: BTreeMap::new(),
             approve_at: 0.8,
-            step_ups: vec![StepUp {
-                check: "capture_quality".into(),
-                when: StepUpWhen::Failed,
-                request_steps: Vec::new(),
-                reason: "capture_quality.retake".into(),
-            }],
+            step_ups: vec![
+                StepUp {
+                    check: "capture_quality".into(),
+                    when: StepUpWhen::Failed,
+                    request_steps: Vec::new(),
+                    reason: "capture_quality.retake".into(),
+                },
+                StepUp {
+                    check: "face_match".into(),
+                    when: StepUpWhen::ScoreBetween { min: FACE_GREY_ZONE.0, max: FACE_GREY_ZONE.1 },
+                    request_steps: vec![Step::Selfie],
+                    reason: "face_match.grey_zone".into(),
+                },
+            ],
             max_resubmissions: 1,
+            screening: ScreeningSettings::default(),
+            document: DocumentSettings::default(),
         }
     }
 }
@@ -125,6 +204,15 @@ impl RuleSet {
         }
         if rules.step_ups.len() > 16 || !(0..=5).contains(&rules.max_resubmissions) {
             return Err("rules: at most 16 step-ups and 0-5 resubmissions".into());
+        }
+        let t = rules.screening.threshold;
+        if t.is_some_and(|t| !(t.is_finite() && (0.0..=1.0).contains(&t))) {
+            return Err("rules: screening.threshold must be within 0..1".into());
+        }
+        if let (Some(min), Some(max)) = (rules.document.min_age, rules.document.max_age)
+            && min > max
+        {
+            return Err("rules: document.min_age must not exceed document.max_age".into());
         }
         for s in &rules.step_ups {
             let window_ok = match s.when {
@@ -351,6 +439,58 @@ mod tests {
         let d = decide(&RuleSet::default(), 0, &poor, STEPS, 0);
         assert_eq!((d.state, d.requested_steps.as_slice()), (SessionStatus::ResubmissionRequested, STEPS));
         assert_eq!(d.trust_score, 0.5);
+    }
+
+    #[test]
+    fn default_rules_ask_for_a_new_selfie_in_the_face_grey_zone() {
+        let rules = RuleSet::default();
+        let with_face = |status, score| {
+            results(&[
+                ("capture_quality", ran(CheckStatus::Passed, 1.0)),
+                ("capture_integrity", ran(CheckStatus::Passed, 1.0)),
+                ("face_match", ran(status, score)),
+            ])
+        };
+        for (status, score) in [(CheckStatus::Passed, 0.55), (CheckStatus::Failed, 0.35), (CheckStatus::Passed, 0.3)] {
+            let d = decide(&rules, 0, &with_face(status, score), STEPS, 0);
+            assert_eq!(d.state, SessionStatus::ResubmissionRequested, "{score}");
+            assert_eq!(d.requested_steps, vec![Step::Selfie]);
+            assert_eq!(d.reasons[0].code, "face_match.grey_zone");
+            // Once re-taken, a person decides.
+            assert_eq!(decide(&rules, 0, &with_face(status, score), STEPS, 1).state, SessionStatus::Review);
+        }
+        assert_eq!(decide(&rules, 0, &with_face(CheckStatus::Passed, 0.9), STEPS, 0).state, SessionStatus::Approved);
+        assert_eq!(decide(&rules, 0, &with_face(CheckStatus::Failed, 0.1), STEPS, 0).state, SessionStatus::Declined);
+        // A quality-gated face (inconclusive, score 0) is not a re-take but a review.
+        assert_eq!(
+            decide(&rules, 0, &with_face(CheckStatus::Inconclusive, 0.0), STEPS, 0).state,
+            SessionStatus::Review
+        );
+        // The step-up is part of the stored, round-tripping rules.
+        let back = RuleSet::parse(serde_json::to_value(&rules).unwrap()).unwrap();
+        assert_eq!(back, rules);
+    }
+
+    #[test]
+    fn tenant_check_settings() {
+        let r = RuleSet::parse(json!({"required_checks": ["screening"], "approve_at": 0.8,
+            "screening": {"mode": "ofac_parity", "monitoring": true}, "document": {"min_age": 21, "max_age": 99}}))
+        .unwrap();
+        assert_eq!(r.screening.config().mode, trustcap_screening::Mode::OfacParity);
+        assert_eq!(r.screening.config().threshold, trustcap_screening::config::OFAC_PARITY_THRESHOLD);
+        assert!(r.screening.monitoring);
+        assert_eq!((r.document.min_age, r.document.max_age), (Some(21), Some(99)));
+        let r = RuleSet::parse(json!({"required_checks": [], "approve_at": 0.8})).unwrap();
+        assert_eq!(r.document.min_age, Some(18));
+        assert!(!r.screening.monitoring);
+        for bad in [
+            json!({"required_checks": [], "approve_at": 0.5, "screening": {"threshold": 2.0}}),
+            json!({"required_checks": [], "approve_at": 0.5, "screening": {"mode": "strict"}}),
+            json!({"required_checks": [], "approve_at": 0.5, "document": {"min_age": 30, "max_age": 20}}),
+            json!({"required_checks": [], "approve_at": 0.5, "document": {"min_age": 300}}),
+        ] {
+            assert!(RuleSet::parse(bad.clone()).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -27,6 +27,7 @@ use crate::db::{Backend, Db};
 use crate::error::{AppError, error_response};
 use crate::pipeline::{Pipeline, PipelineConfig};
 use crate::routes;
+use crate::screening::ScreeningLists;
 use crate::storage::ImageStore;
 use crate::webhook::deliver::{Deliverer, DelivererConfig};
 use crate::webhook::secret::SecretBox;
@@ -50,6 +51,68 @@ pub struct AppState {
     pub store: ImageStore,
     /// Wakes this process's pipeline workers when a job is queued.
     pub wake: Arc<tokio::sync::Notify>,
+    /// The screening lists (`None`: screening is not configured).
+    pub screening: Option<Arc<ScreeningLists>>,
+}
+
+/// The checks and engines a server runs with.
+#[derive(Debug, Clone, Default)]
+pub struct Services {
+    /// The pipeline's checks.
+    pub registry: CheckRegistry,
+    /// The screening lists for the endpoint (the `screening` check holds its own handle).
+    pub screening: Option<Arc<ScreeningLists>>,
+}
+
+impl Services {
+    /// The built-in capture checks only (no models, no lists).
+    pub fn builtin() -> Self {
+        Self { registry: CheckRegistry::builtin(), screening: None }
+    }
+
+    /// Everything the settings allow: the capture checks; `face_match` and `document` with
+    /// the models of `settings.model_dir` (or the default model folder) — registered even when
+    /// the models are missing, so sessions that need them go to review rather than pass;
+    /// `screening` over the configured or recorded lists.
+    pub async fn from_settings(db: &Db, settings: &ServeArgs) -> std::io::Result<Self> {
+        const ALL: [&str; 5] = ["capture_quality", "capture_integrity", "face_match", "screening", "document"];
+        let wanted: Vec<String> = settings.checks.clone().unwrap_or_else(|| ALL.map(String::from).to_vec());
+        if let Some(bad) = wanted.iter().find(|w| !ALL.contains(&w.as_str())) {
+            return Err(std::io::Error::other(format!("unknown check {bad:?} in --checks; known: {}", ALL.join(", "))));
+        }
+        let on = |name: &str| wanted.iter().any(|w| w == name);
+        let model_dir = settings.model_dir.clone().unwrap_or_else(trustcap_vision::model_cache::default_model_dir);
+        let mut registry = CheckRegistry::new();
+        if on("capture_quality") {
+            registry.register(Arc::new(crate::checks::quality::CaptureQuality));
+        }
+        if on("capture_integrity") {
+            registry.register(Arc::new(crate::checks::integrity::CaptureIntegrity));
+        }
+        if on("face_match") {
+            let dir = model_dir.clone();
+            let face = tokio::task::spawn_blocking(move || crate::checks::face::FaceMatchCheck::load(&dir))
+                .await
+                .map_err(std::io::Error::other)?;
+            registry.register(Arc::new(face));
+        }
+        // The endpoint screens whenever lists exist, whether or not the pipeline check runs.
+        let lists = ScreeningLists::start(db.clone(), settings.screening_lists.as_deref())
+            .await
+            .map_err(std::io::Error::other)?;
+        let lists = Arc::new(lists);
+        if on("screening") {
+            registry.register(Arc::new(crate::checks::screening::ScreeningCheck::new(lists.clone())));
+        }
+        if on("document") {
+            let dir = model_dir;
+            let engine = tokio::task::spawn_blocking(move || crate::checks::document::DocumentEngine::load(&dir))
+                .await
+                .map_err(std::io::Error::other)?;
+            registry.register(Arc::new(engine.with_db(db.clone())));
+        }
+        Ok(Self { registry, screening: Some(lists) })
+    }
 }
 
 impl AppState {
@@ -65,6 +128,7 @@ impl AppState {
             clock,
             store,
             wake: Arc::new(tokio::sync::Notify::new()),
+            screening: None,
         }
     }
 
@@ -148,6 +212,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/sessions/{id}/events", get(routes::webhooks::session_events))
         .route("/v1/events/{id}/redeliver", post(routes::webhooks::redeliver))
         .route("/v1/rules", get(routes::rules::get_rules).put(routes::rules::put_rules))
+        .route("/v1/screenings", post(routes::screenings::screen))
         .route("/v1/webhook", get(routes::webhooks::get_endpoint).put(routes::webhooks::put_endpoint))
         .route("/v1/webhook/rotate", post(routes::webhooks::rotate_secret))
         .method_not_allowed_fallback(method_not_allowed)
@@ -189,7 +254,8 @@ impl Application {
     /// over an already migrated database, with the system clock and the built-in checks.
     /// Images go to `settings.image_store`, or the database when unset.
     pub async fn build(db: Db, secret: ServiceSecret, settings: ServeArgs) -> std::io::Result<Self> {
-        Self::build_with(db, secret, settings, Arc::new(SystemClock), CheckRegistry::builtin()).await
+        let services = Services::from_settings(&db, &settings).await?;
+        Self::build_full(db, secret, settings, Arc::new(SystemClock), services).await
     }
 
     /// [`Application::build`] with an explicit clock and check registry.
@@ -200,6 +266,18 @@ impl Application {
         clock: SharedClock,
         registry: CheckRegistry,
     ) -> std::io::Result<Self> {
+        Self::build_full(db, secret, settings, clock, Services { registry, screening: None }).await
+    }
+
+    /// [`Application::build`] with an explicit clock, checks and screening lists.
+    pub async fn build_full(
+        db: Db,
+        secret: ServiceSecret,
+        settings: ServeArgs,
+        clock: SharedClock,
+        services: Services,
+    ) -> std::io::Result<Self> {
+        let Services { registry, screening } = services;
         let store = match &settings.image_store {
             Some(url) => ImageStore::from_url(url).map_err(std::io::Error::other)?,
             None => ImageStore::in_database(),
@@ -217,9 +295,14 @@ impl Application {
             poll,
             ..PipelineConfig::default()
         };
-        let deliverer_config =
-            DelivererConfig { timeout: Duration::from_secs(settings.webhook_timeout_secs), poll, batch: 32 };
-        let state = AppState::new(db.clone(), &secret, settings, clock.clone(), store.clone());
+        let deliverer_config = DelivererConfig {
+            timeout: Duration::from_secs(settings.webhook_timeout_secs),
+            poll,
+            batch: 32,
+            policy: settings.webhook_policy(),
+        };
+        let mut state = AppState::new(db.clone(), &secret, settings, clock.clone(), store.clone());
+        state.screening = screening;
         let mut pipeline = Pipeline::new(db.clone(), clock.clone(), store, registry, pipeline_config);
         pipeline.wake = state.wake.clone();
         let deliverer = Deliverer::new(db.clone(), clock, state.secrets.clone(), deliverer_config);

@@ -97,3 +97,28 @@ fn configuration_file_sets_defaults_and_flags_win() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("TRUSTCAP_NOT_AN_OPTION"));
 }
+
+#[test]
+fn update_lists_records_a_new_list_set() {
+    let dir = tempfile::tempdir().unwrap();
+    run(dir.path(), &["migrate"]);
+    let lists = dir.path().join("lists");
+    std::fs::create_dir_all(lists.join("ftm_entities")).unwrap();
+    let entity = json!({"id": "NK-1", "schema": "Person", "properties": {"name": ["Ivan Sidorov"]}});
+    std::fs::write(lists.join("ftm_entities").join("entities.json"), format!("{entity}\n")).unwrap();
+    let out = run(dir.path(), &["update-lists", "--dir", lists.to_str().unwrap()]);
+    let summary: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!((summary["generation"].as_i64(), summary["entities"].as_i64()), (Some(1), Some(1)), "{summary}");
+    assert_eq!(summary["cases_opened"], 0);
+    // A folder without any list is refused, so a typo cannot empty the screening.
+    let empty = dir.path().join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let out = Command::new(BIN)
+        .args(["update-lists", "--dir"])
+        .arg(&empty)
+        .env("TRUSTCAP_DATABASE_URL", format!("sqlite://{}", dir.path().join("cli.db").display()))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no list found"));
+}

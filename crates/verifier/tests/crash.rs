@@ -31,9 +31,14 @@ async fn start(dir: &std::path::Path, url: &str) -> (tokio::process::Child, Stri
             "2",
             "--webhook-timeout-secs",
             "2",
+            // The capture checks only: this test is about the queue, not the model checks.
+            "--checks",
+            "capture_quality,capture_integrity",
         ])
         .env("TRUSTCAP_DATABASE_URL", url)
         .env("TRUSTCAP_SECRET_FILE", dir.join("secret.key"))
+        .env("TRUSTCAP_WEBHOOKS_ALLOW_HTTP", "true")
+        .env("TRUSTCAP_WEBHOOKS_ALLOW_PRIVATE_NETWORKS", "true")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

@@ -85,6 +85,6 @@ impl Check for CaptureIntegrity {
         };
         let details = json!({"captures": ctx.captures.len(), "keys": key_ids.len(), "devices": devices.len()});
         failed.extend(doubtful);
-        Ok(CheckOutcome { status, score, reasons: failed, details })
+        Ok(CheckOutcome { status, score, reasons: failed, details, artifacts: Vec::new() })
     }
 }

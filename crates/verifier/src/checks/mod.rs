@@ -14,8 +14,13 @@ use serde::Serialize;
 use serde_json::Value;
 use trustcap_protocol::Step;
 
+use crate::rules::RuleSet;
+
+pub mod document;
+pub mod face;
 pub mod integrity;
 pub mod quality;
+pub mod screening;
 
 /// One image of a capture, with its bytes.
 #[derive(Debug, Clone)]
@@ -32,6 +37,25 @@ pub struct ImageInput {
     pub sha256: String,
     /// The encoded bytes as read back from storage.
     pub bytes: Arc<Vec<u8>>,
+}
+
+impl ImageInput {
+    /// Decodes the stored bytes again under the intake limits (header sniffed, size checked
+    /// against the recorded metadata) into RGBA.
+    pub fn decode(&self) -> Result<image::RgbaImage, CheckError> {
+        let entry = trustcap_protocol::ImageEntry {
+            name: self.name.clone(),
+            content_type: self.content_type.clone(),
+            width: self.width,
+            height: self.height,
+            byte_len: self.bytes.len() as u64,
+            sha256: self.sha256.clone(),
+        };
+        let format = crate::intake::check_header(&entry, &self.bytes)
+            .map_err(|e| CheckError::Permanent(format!("stored image {}: {}", self.name, e.code.as_str())))?;
+        crate::intake::decode_rgba(&entry, &self.bytes, format)
+            .map_err(|e| CheckError::Permanent(format!("stored image {}: {}", self.name, e.code.as_str())))
+    }
 }
 
 /// One accepted capture of the round being verified.
@@ -64,6 +88,8 @@ pub struct CheckContext {
     pub applicant: Option<Value>,
     /// The latest capture of each step (the current round's where there is one).
     pub captures: Vec<CaptureInput>,
+    /// The tenant's rules in force (per-tenant check settings: screening mode, age limits).
+    pub rules: RuleSet,
 }
 
 impl CheckContext {
@@ -123,6 +149,31 @@ pub struct CheckOutcome {
     pub reasons: Vec<Reason>,
     /// Check-specific measurements (no PII).
     pub details: Value,
+    /// Files for reviewers (face chips), stored with the result under the session.
+    pub artifacts: Vec<Artifact>,
+}
+
+/// A file a check produces for reviewers, stored in the object store (or the database)
+/// under the session, round and check.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Artifact {
+    /// File name within the check, e.g. `selfie_chip.png` (`[a-z0-9_.]`, at most 64 bytes).
+    pub name: String,
+    /// MIME type.
+    pub content_type: String,
+    /// The bytes.
+    pub bytes: Vec<u8>,
+}
+
+impl Serialize for Artifact {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("Artifact", 3)?;
+        st.serialize_field("name", &self.name)?;
+        st.serialize_field("content_type", &self.content_type)?;
+        st.serialize_field("byte_len", &self.bytes.len())?;
+        st.end()
+    }
 }
 
 /// Why a check did not produce an outcome.
@@ -131,9 +182,13 @@ pub enum CheckError {
     /// Worth retrying (a store or model service was briefly unavailable).
     #[error("transient: {0}")]
     Transient(String),
-    /// Retrying will not help (missing input, unsupported document, bug).
+    /// Retrying will not help (missing input, unsupported document, missing models, bug).
     #[error("permanent: {0}")]
     Permanent(String),
+    /// The check does not apply to this session (e.g. screening without an applicant
+    /// name). Nothing is stored; a tenant whose rules require the check gets `review`.
+    #[error("not applicable: {0}")]
+    NotApplicable(String),
 }
 
 /// One verification of the pipeline.

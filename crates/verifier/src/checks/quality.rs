@@ -77,6 +77,6 @@ impl Check for CaptureQuality {
         }
         let score = acceptable as f64 / total as f64;
         let status = if acceptable == total { CheckStatus::Passed } else { CheckStatus::Failed };
-        Ok(CheckOutcome { status, score, reasons, details: json!({ "images": results }) })
+        Ok(CheckOutcome { status, score, reasons, details: json!({ "images": results }), artifacts: Vec::new() })
     }
 }

@@ -14,6 +14,7 @@ use crate::startup::AppState;
 
 pub mod client;
 pub mod rules;
+pub mod screenings;
 pub mod sessions;
 pub mod webhooks;
 

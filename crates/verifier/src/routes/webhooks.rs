@@ -12,27 +12,20 @@ use crate::extract::{ApiJson, TenantAuth};
 use crate::outbox;
 use crate::startup::AppState;
 use crate::webhook::secret;
-
-/// Longest endpoint URL.
-pub const MAX_URL_LEN: usize = 2048;
+pub use crate::webhook::ssrf::MAX_URL_LEN;
+use crate::webhook::ssrf::UrlPolicy;
 
 /// Body of `PUT /v1/webhook`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PutEndpointRequest {
-    /// Where events are POSTed (`https://...`; `http://` is accepted for local receivers).
+    /// Where events are POSTed: `https://...` on a public address (`http://` and private
+    /// addresses only when the operator allows them for local receivers).
     pub url: String,
 }
 
-fn check_url(url: &str) -> Result<(), AppError> {
-    let parsed = reqwest::Url::parse(url).map_err(|_| AppError::InvalidRequest("url is not a URL".into()))?;
-    if url.len() > MAX_URL_LEN || !matches!(parsed.scheme(), "https" | "http") || parsed.host_str().is_none() {
-        return Err(AppError::InvalidRequest(format!("url must be an http(s) URL of at most {MAX_URL_LEN} bytes")));
-    }
-    if !parsed.username().is_empty() || parsed.password().is_some() {
-        return Err(AppError::InvalidRequest("url must not contain credentials".into()));
-    }
-    Ok(())
+fn check_url(url: &str, policy: &UrlPolicy) -> Result<(), AppError> {
+    policy.check(url).map(|_| ()).map_err(|e| AppError::Invalid { code: e.code(), message: e.to_string() })
 }
 
 /// `PUT /v1/webhook`: sets the endpoint and a fresh signing secret, returned only now.
@@ -43,7 +36,7 @@ pub async fn put_endpoint(
     auth: TenantAuth,
     ApiJson(body): ApiJson<PutEndpointRequest>,
 ) -> Result<Json<Value>, AppError> {
-    check_url(&body.url)?;
+    check_url(&body.url, &state.settings.webhook_policy())?;
     let new_secret = secret::generate();
     let sealed = state.secrets.seal(auth.tenant.as_str(), &new_secret);
     outbox::put_endpoint(&state.db, auth.tenant.as_str(), &body.url, &sealed, state.now()).await?;
@@ -116,11 +109,16 @@ mod tests {
 
     #[test]
     fn endpoint_urls() {
-        assert!(check_url("https://hooks.example/trustcap").is_ok());
-        assert!(check_url("http://127.0.0.1:9000/h").is_ok());
-        assert!(check_url("ftp://x/").is_err());
-        assert!(check_url("https://user:pw@x/").is_err());
-        assert!(check_url("not a url").is_err());
-        assert!(check_url(&format!("https://x/{}", "a".repeat(3000))).is_err());
+        let strict = UrlPolicy::default();
+        let local = UrlPolicy { allow_http: true, allow_private_networks: true };
+        assert!(check_url("https://hooks.example/trustcap", &strict).is_ok());
+        assert!(check_url("http://127.0.0.1:9000/h", &local).is_ok());
+        let code = |url: &str, p: &UrlPolicy| check_url(url, p).err().map(|e| e.code());
+        assert_eq!(code("http://127.0.0.1:9000/h", &strict), Some("webhook_url_forbidden"));
+        assert_eq!(code("https://169.254.169.254/", &strict), Some("webhook_url_forbidden"));
+        assert_eq!(code("ftp://x/", &local), Some("webhook_url_invalid"));
+        assert_eq!(code("https://user:pw@x/", &local), Some("webhook_url_forbidden"));
+        assert_eq!(code("not a url", &local), Some("webhook_url_invalid"));
+        assert_eq!(code(&format!("https://x/{}", "a".repeat(3000)), &local), Some("webhook_url_invalid"));
     }
 }

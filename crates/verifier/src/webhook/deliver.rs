@@ -1,6 +1,13 @@
 //! The delivery worker: claims due deliveries from the outbox, signs and POSTs each
 //! event's stored body, logs every attempt, and reschedules failures with exponential
 //! backoff and jitter until the retry window (at least three days) has passed.
+//!
+//! Every attempt first re-checks the stored URL against the [`UrlPolicy`], and the HTTP
+//! client resolves names through a [`FilteringResolver`] (no redirects, no proxy), so an
+//! endpoint whose name resolves to an internal address is never contacted. Such a refusal
+//! is logged as `blocked: ...` and fails the delivery at once rather than retrying it for
+//! days: it does not heal by waiting, and repeated lookups would only let a tenant probe
+//! internal DNS. The tenant fixes the endpoint and asks for a redelivery.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -14,6 +21,7 @@ use crate::domain::random_bytes;
 use crate::outbox::{self, AttemptResult, ClaimedDelivery};
 use crate::webhook::secret::SecretBox;
 use crate::webhook::signature::{EVENT_ID_HEADER, SIGNATURE_HEADER, signature_header};
+use crate::webhook::ssrf::{self, FilteringResolver, SystemResolver, UrlPolicy};
 
 /// First retry delay, in seconds.
 pub const BACKOFF_BASE_SECS: i64 = 30;
@@ -44,6 +52,17 @@ pub struct DelivererConfig {
     pub poll: Duration,
     /// Most deliveries sent at once.
     pub batch: i64,
+    /// Which endpoint URLs and destination addresses may be called.
+    pub policy: UrlPolicy,
+}
+
+/// Why an attempt got no HTTP answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum SendError {
+    /// Worth retrying later (timeout, connection refused, database hiccup, ...).
+    Transient(String),
+    /// The endpoint is refused by the SSRF policy: retrying cannot help.
+    Blocked(String),
 }
 
 /// Sends webhook deliveries.
@@ -57,14 +76,31 @@ pub struct Deliverer {
 }
 
 impl Deliverer {
-    /// A deliverer over `db`, reading time from `clock` and secrets through `secrets`.
+    /// A deliverer over `db`, reading time from `clock` and secrets through `secrets`,
+    /// resolving endpoint names with the system resolver.
     pub fn new(db: Db, clock: SharedClock, secrets: SecretBox, config: DelivererConfig) -> Self {
-        let http = reqwest::Client::builder()
-            .timeout(config.timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("trustcap-verifier/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .unwrap_or_default();
+        Self::with_resolver(db, clock, secrets, config, Arc::new(SystemResolver))
+    }
+
+    /// Like [`Deliverer::new`], resolving endpoint names with `resolver` (whose answers
+    /// are still filtered by the policy; tests inject a fixed name-to-address map here).
+    pub fn with_resolver(
+        db: Db,
+        clock: SharedClock,
+        secrets: SecretBox,
+        config: DelivererConfig,
+        resolver: Arc<dyn reqwest::dns::Resolve>,
+    ) -> Self {
+        let http = ssrf::delivery_client(config.timeout, config.policy, resolver.clone()).unwrap_or_else(|e| {
+            // Only a broken TLS backend fails here; keep the filter even then.
+            tracing::error!(error = %e, "building the webhook HTTP client");
+            reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .no_proxy()
+                .dns_resolver(Arc::new(FilteringResolver::new(resolver, config.policy)))
+                .build()
+                .unwrap_or_default()
+        });
         Self { db, clock, secrets, http, config }
     }
 
@@ -93,12 +129,21 @@ impl Deliverer {
         let started = Instant::now();
         let at = self.clock.now();
         let result = match self.post(&delivery, at).await {
-            Ok(status) => AttemptResult { status: Some(status), error: None, duration_ms: 0, at },
-            Err(error) => AttemptResult { status: None, error: Some(error), duration_ms: 0, at },
+            Ok(status) => AttemptResult { status: Some(status), error: None, duration_ms: 0, at, permanent: false },
+            Err(SendError::Transient(error)) => {
+                AttemptResult { status: None, error: Some(error), duration_ms: 0, at, permanent: false }
+            }
+            Err(SendError::Blocked(error)) => {
+                AttemptResult { status: None, error: Some(error), duration_ms: 0, at, permanent: true }
+            }
         };
         let result =
             AttemptResult { duration_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX), ..result };
-        let outcome = if result.succeeded() { "delivered" } else { "failed" };
+        let outcome = match (result.succeeded(), result.permanent) {
+            (true, _) => "delivered",
+            (false, true) => "blocked",
+            (false, false) => "failed",
+        };
         metrics::counter!("trustcap_webhook_attempts_total", "outcome" => outcome).increment(1);
         tracing::info!(
             delivery_id = %delivery.id,
@@ -113,15 +158,21 @@ impl Deliverer {
         outbox::record_attempt(&self.db, &delivery, &result, next).await
     }
 
-    async fn post(&self, delivery: &ClaimedDelivery, now: i64) -> Result<u16, String> {
+    async fn post(&self, delivery: &ClaimedDelivery, now: i64) -> Result<u16, SendError> {
         let endpoint = outbox::endpoint(&self.db, &delivery.tenant_id)
             .await
-            .map_err(|e| format!("database: {e}"))?
-            .ok_or_else(|| "the tenant has no webhook endpoint".to_owned())?;
-        let current = self.secrets.open(&delivery.tenant_id, &endpoint.secret_enc).map_err(|e| e.to_string())?;
+            .map_err(|e| SendError::Transient(format!("database: {e}")))?
+            .ok_or_else(|| SendError::Transient("the tenant has no webhook endpoint".to_owned()))?;
+        // Endpoints stored before the filter existed (or under a looser policy) are
+        // re-checked here; literal IP hosts never reach the resolver, so this is their check.
+        let url = self.config.policy.check(&endpoint.url).map_err(|e| SendError::Blocked(format!("blocked: {e}")))?;
+        let current = self
+            .secrets
+            .open(&delivery.tenant_id, &endpoint.secret_enc)
+            .map_err(|e| SendError::Transient(e.to_string()))?;
         let previous = match (&endpoint.previous_secret_enc, endpoint.previous_valid_until) {
             (Some(sealed), Some(until)) if until > now => {
-                Some(self.secrets.open(&delivery.tenant_id, sealed).map_err(|e| e.to_string())?)
+                Some(self.secrets.open(&delivery.tenant_id, sealed).map_err(|e| SendError::Transient(e.to_string()))?)
             }
             _ => None,
         };
@@ -131,7 +182,7 @@ impl Deliverer {
         let signature = signature_header(&secrets, now, &body);
         let response = self
             .http
-            .post(&endpoint.url)
+            .post(url)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .header(SIGNATURE_HEADER, signature)
             .header(EVENT_ID_HEADER, &delivery.event_id)
@@ -141,7 +192,15 @@ impl Deliverer {
             .body(body)
             .send()
             .await
-            .map_err(|e| if e.is_timeout() { "timeout".to_owned() } else { "connection failed".to_owned() })?;
+            .map_err(|e| {
+                if ssrf::is_blocked_error(&e) {
+                    SendError::Blocked(format!("blocked: {}", ssrf::BlockedAddress))
+                } else if e.is_timeout() {
+                    SendError::Transient("timeout".to_owned())
+                } else {
+                    SendError::Transient("connection failed".to_owned())
+                }
+            })?;
         Ok(response.status().as_u16())
     }
 

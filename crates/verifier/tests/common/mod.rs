@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod checks;
 pub mod receiver;
 pub mod scenarios;
 
@@ -15,10 +16,12 @@ use serde_json::{Value, json};
 use tokio::sync::oneshot;
 use trustcap_protocol::{CaptureSigningKey, DeviceInfo, ImagePart, ManifestDraft, SdkInfo, Step, TokenKey, seal};
 use trustcap_verifier::checks::CheckRegistry;
+use trustcap_verifier::checks::screening::ScreeningCheck;
 use trustcap_verifier::clock::{ManualClock, SharedClock, SystemClock};
 use trustcap_verifier::db::{self, Db};
+use trustcap_verifier::screening::ScreeningLists;
 use trustcap_verifier::time::now_secs;
-use trustcap_verifier::{Application, ServeArgs, load_or_create_secret};
+use trustcap_verifier::{Application, ServeArgs, Services, load_or_create_secret};
 
 pub const WIDTH: u32 = 640;
 pub const HEIGHT: u32 = 360;
@@ -71,11 +74,21 @@ pub struct Spawn {
     pub kind: DbKind,
     pub manual_clock: bool,
     pub registry: CheckRegistry,
+    /// Screening lists folder: the `screening` check and `POST /v1/screenings` over it.
+    pub screening_lists: Option<std::path::PathBuf>,
+    /// The `document` check over this OCR engine.
+    pub document: Option<trustcap_verifier::checks::document::DocumentEngine>,
 }
 
 impl Default for Spawn {
     fn default() -> Self {
-        Self { kind: DbKind::Sqlite, manual_clock: false, registry: CheckRegistry::builtin() }
+        Self {
+            kind: DbKind::Sqlite,
+            manual_clock: false,
+            registry: CheckRegistry::builtin(),
+            screening_lists: None,
+            document: None,
+        }
     }
 }
 
@@ -100,14 +113,32 @@ pub async fn spawn(options: Spawn, tweak: impl FnOnce(&mut ServeArgs)) -> TestAp
     let secret_path = dir.path().join("secret.key");
     let key = load_or_create_secret(&secret_path).unwrap();
     let secret: [u8; 32] = std::fs::read(&secret_path).unwrap().try_into().unwrap();
-    let mut settings = ServeArgs { bind: "127.0.0.1:0".parse().unwrap(), poll_ms: 20, ..ServeArgs::default() };
+    // Local receivers listen on http://127.0.0.1: allow them (the default blocks both).
+    let mut settings = ServeArgs {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        poll_ms: 20,
+        webhooks_allow_http: true,
+        webhooks_allow_private_networks: true,
+        ..ServeArgs::default()
+    };
     tweak(&mut settings);
     let manual = options.manual_clock.then(ManualClock::new);
     let clock: SharedClock = match &manual {
         Some(c) => std::sync::Arc::new(c.clone()),
         None => std::sync::Arc::new(SystemClock),
     };
-    let app = Application::build_with(db.clone(), key, settings, clock, options.registry).await.unwrap();
+    let mut registry = options.registry;
+    let mut screening = None;
+    if let Some(dir) = &options.screening_lists {
+        let lists = std::sync::Arc::new(ScreeningLists::start(db.clone(), Some(dir)).await.unwrap());
+        registry.register(std::sync::Arc::new(ScreeningCheck::new(lists.clone())));
+        screening = Some(lists);
+    }
+    if let Some(engine) = options.document {
+        registry.register(std::sync::Arc::new(engine.with_db(db.clone())));
+    }
+    let services = Services { registry, screening };
+    let app = Application::build_full(db.clone(), key, settings, clock, services).await.unwrap();
     let base = format!("http://{}", app.local_addr());
     let (tx, rx) = oneshot::channel::<()>();
     tokio::spawn(app.run_with_shutdown(async {
@@ -205,6 +236,47 @@ impl TestApp {
             ImagePart { name: step.as_str(), content_type: "image/jpeg", width: WIDTH, height: HEIGHT, bytes: image };
         let payload = seal(draft(&session.id, &nonce, step), &[part], key).unwrap();
         self.upload(&session.token, payload).await
+    }
+
+    /// Like [`TestApp::capture`] for an image of any size.
+    pub async fn capture_sized(
+        &self,
+        session: &Session,
+        key: &CaptureSigningKey,
+        step: Step,
+        image: &[u8],
+        (width, height): (u32, u32),
+    ) -> reqwest::Response {
+        let nonce = self.nonce(&session.token).await;
+        let part = ImagePart { name: step.as_str(), content_type: "image/jpeg", width, height, bytes: image };
+        let payload = seal(draft(&session.id, &nonce, step), &[part], key).unwrap();
+        self.upload(&session.token, payload).await
+    }
+
+    /// A session with these steps and applicant data, with a registered key.
+    pub async fn applicant_session(
+        &self,
+        api_key: &str,
+        key: &CaptureSigningKey,
+        steps: &[&str],
+        applicant: Value,
+    ) -> Session {
+        let resp =
+            self.post_session(api_key, json!({"steps": steps, "reference": "case-2", "applicant": applicant})).await;
+        assert_eq!(resp.status(), StatusCode::CREATED);
+        let body: Value = resp.json().await.unwrap();
+        let session = Session {
+            id: body["session_id"].as_str().unwrap().to_owned(),
+            token: body["client_token"].as_str().unwrap().to_owned(),
+        };
+        assert_eq!(self.register_key(&session.token, key).await.status(), StatusCode::CREATED);
+        session
+    }
+
+    /// Stores `rules` as the tenant's next rule set.
+    pub async fn put_rules(&self, api_key: &str, rules: &Value) {
+        let resp = self.client.put(self.url("/v1/rules")).bearer_auth(api_key).json(rules).send().await.unwrap();
+        assert_eq!(resp.status(), StatusCode::CREATED, "{}", resp.text().await.unwrap());
     }
 
     /// Polls `GET /v1/sessions/{id}` (with `If-None-Match`) until `state` is final or
