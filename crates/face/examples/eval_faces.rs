@@ -15,27 +15,35 @@ use std::time::Instant;
 use image::{Rgb, RgbImage};
 use trustcap_face::calibration::{Calibration, Fmr};
 use trustcap_face::matcher::rgba;
-use trustcap_face::{FaceAnalysis, FaceMatcher, Reason, Role};
+use trustcap_face::{FaceAnalysis, FaceMatcher, MatchConfig, Reason, Role};
 use trustcap_vision::Frame;
 use trustcap_vision::face::default_model_dir;
 
 struct Args {
     data: PathBuf,
     out: PathBuf,
+    config: MatchConfig,
 }
 
 fn parse_args() -> Result<Args, String> {
     let mut data = PathBuf::from("../shared/data");
     let mut out = std::env::temp_dir().join("trustcap-eval-faces");
+    let mut config = MatchConfig::default();
     let mut it = std::env::args().skip(1);
+    let fraction = |v: Option<String>, name: &str| {
+        v.and_then(|v| v.parse::<f32>().ok()).filter(|v| v.is_finite()).ok_or(format!("{name} needs a number"))
+    };
     while let Some(arg) = it.next() {
         match arg.as_str() {
             "--data" => data = it.next().ok_or("--data needs a value")?.into(),
             "--out" => out = it.next().ok_or("--out needs a value")?.into(),
+            // Ablations of the detection policy (see `MatchConfig`).
+            "--full-range-below" => config.full_range_below = fraction(it.next(), "--full-range-below")?,
+            "--refine-below" => config.refine_below = fraction(it.next(), "--refine-below")?,
             other => return Err(format!("unknown argument {other}")),
         }
     }
-    Ok(Args { data, out })
+    Ok(Args { data, out, config })
 }
 
 /// Splits one CSV line, honouring double quotes.
@@ -193,8 +201,8 @@ fn run() -> Result<(), String> {
         labels.iter().filter_map(|r| Some((r.get("file")?.as_str(), r.get("id_portrait_like")? == "yes"))).collect();
 
     let model_dir = default_model_dir();
-    let mut matcher =
-        FaceMatcher::from_dir(&model_dir).map_err(|e| format!("{e} (models in {})", model_dir.display()))?;
+    let mut matcher = FaceMatcher::with_config(&model_dir, args.config)
+        .map_err(|e| format!("{e} (models in {})", model_dir.display()))?;
     println!("Face match evaluation on {}", faces.display());
     println!("  model: {}", matcher.model_version());
 
@@ -228,7 +236,16 @@ fn run() -> Result<(), String> {
         }
         analyses.insert(file.to_string(), a);
     }
-    println!("  analysis (detect, refine, align, embed) mean {:.1} ms per photo", total_ms / files.len().max(1) as f64);
+    let photos = files.len().max(1) as f64;
+    let runs = matcher.detector_runs();
+    println!("  analysis (detect, refine, align, embed) mean {:.1} ms per photo", total_ms / photos);
+    println!(
+        "  detector runs per photo: front128 {:.2}, back256 {:.2} (full range below {}, refine below {})",
+        runs.front128 as f64 / photos,
+        runs.back256 as f64 / photos,
+        matcher.config().full_range_below,
+        matcher.config().refine_below
+    );
 
     let mut rows = String::from("file_a,file_b,label,flag,distance,gated\n");
     let (mut gen_all, mut imp_all, mut gen_ok, mut imp_ok) = (vec![], vec![], vec![], vec![]);
@@ -347,7 +364,9 @@ fn run() -> Result<(), String> {
         "multi_face_flagged": multi_flagged,
         "multi_face_photos": multi_total,
         "calibration": calibration,
-        "ms_per_photo": total_ms / files.len().max(1) as f64,
+        "ms_per_photo": total_ms / photos,
+        "front128_runs_per_photo": runs.front128 as f64 / photos,
+        "back256_runs_per_photo": runs.back256 as f64 / photos,
     });
     println!("{json}");
     Ok(())

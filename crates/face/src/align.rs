@@ -103,7 +103,11 @@ pub fn chip_transform(detection: &Detection) -> Option<Similarity> {
     Similarity::fit(&src, &dst)
 }
 
-/// A planar-free RGB float image used while extracting a chip.
+/// Largest box-filter block: sums stay below 2^24 (exact in f32), and no real chip needs more
+/// (a face 128 times larger than the chip is far beyond any photo's size).
+const MAX_BLOCK: usize = 1 << 7;
+
+/// An RGB float image (interleaved) of a frame region, possibly reduced by a box filter.
 struct Region {
     width: usize,
     height: usize,
@@ -119,21 +123,30 @@ impl Region {
         }
     }
 
-    /// 2×2 box average (odd last row/column dropped).
-    fn halve(&self) -> Region {
-        let (w, h) = ((self.width / 2).max(1), (self.height / 2).max(1));
-        let mut rgb = Vec::with_capacity(w * h * 3);
-        for y in 0..h {
-            for x in 0..w {
-                let (x0, y0) = (2 * x, 2 * y);
-                let (x1, y1) = ((x0 + 1).min(self.width - 1), (y0 + 1).min(self.height - 1));
-                let (a, b, c, d) = (self.get(x0, y0), self.get(x1, y0), self.get(x0, y1), self.get(x1, y1));
-                for ch in 0..3 {
-                    rgb.push(0.25 * (a[ch] + b[ch] + c[ch] + d[ch]));
+    /// The frame rectangle `[x0, x0 + block × width) × [y0, y0 + block × height)` averaged over
+    /// `block × block` pixel blocks (`block` a power of two). Equals halving the full-resolution
+    /// region `log2(block)` times (2×2 box average, odd last row/column dropped), exactly: the
+    /// sums are integers below 2^24 and the division is by a power of two. `None` when a row
+    /// is outside the frame.
+    fn boxed(frame: &Frame<'_>, x0: usize, y0: usize, width: usize, height: usize, block: usize) -> Option<Region> {
+        let mut sums = vec![0u32; width * 3];
+        let mut rgb = Vec::with_capacity(width * height * 3);
+        let scale = 1.0 / (block * block) as f32;
+        for ry in 0..height {
+            sums.fill(0);
+            for y in y0 + ry * block..y0 + (ry + 1) * block {
+                let row = frame.row(u32::try_from(y).ok()?)?.get(x0 * 4..(x0 + width * block) * 4)?;
+                for (sum, pixels) in sums.chunks_exact_mut(3).zip(row.chunks_exact(4 * block)) {
+                    for px in pixels.chunks_exact(4) {
+                        sum[0] += u32::from(px[0]);
+                        sum[1] += u32::from(px[1]);
+                        sum[2] += u32::from(px[2]);
+                    }
                 }
             }
+            rgb.extend(sums.iter().map(|&s| s as f32 * scale));
         }
-        Region { width: w, height: h, rgb }
+        Some(Region { width, height, rgb })
     }
 }
 
@@ -157,19 +170,15 @@ pub fn extract_chip(frame: &Frame<'_>, to_chip: &Similarity) -> Option<RgbImage>
     if x1 <= x0 || y1 <= y0 {
         return Some(chip);
     }
-    let mut region = Region { width: x1 - x0, height: y1 - y0, rgb: Vec::with_capacity((x1 - x0) * (y1 - y0) * 3) };
-    for y in y0..y1 {
-        let row = frame.row(y as u32)?;
-        for px in row.get(x0 * 4..x1 * 4)?.chunks_exact(4) {
-            region.rgb.extend([f32::from(px[0]), f32::from(px[1]), f32::from(px[2])]);
-        }
+    // Halve the region (2×2 box average) while the chip samples it more sparsely than one chip
+    // pixel per two region pixels; the halvings are done at once by a box filter.
+    let (mut width, mut height, mut block) = (x1 - x0, y1 - y0, 1usize);
+    while from_chip.scale() / block as f32 > 2.0 && width >= 2 && height >= 2 && block < MAX_BLOCK {
+        (width, height, block) = (width / 2, height / 2, block * 2);
     }
-    // Chip pixel -> region pixel: from_chip, then shift by the region origin, then / 2^halvings.
-    let mut factor = 1.0f32;
-    while from_chip.scale() / factor > 2.0 && region.width >= 2 && region.height >= 2 {
-        region = region.halve();
-        factor *= 2.0;
-    }
+    let region = Region::boxed(frame, x0, y0, width, height, block)?;
+    // Chip pixel -> region pixel: from_chip, then shift by the region origin, then / block.
+    let factor = block as f32;
     for (cx, cy, out) in chip.enumerate_pixels_mut() {
         let p = from_chip.apply(Point { x: cx as f32 + 0.5, y: cy as f32 + 0.5 });
         // Pixel centres: source pixel i covers [i, i + 1).
@@ -260,6 +269,87 @@ mod tests {
         }
         // Far corner of the chip lies inside the frame but on black background.
         assert_eq!(chip.get_pixel(0, 0).0, [0, 0, 0]);
+    }
+
+    /// The chip as first written: the full-resolution float region, halved one level at a time.
+    fn reference_chip(frame: &Frame<'_>, to_chip: &Similarity) -> RgbImage {
+        let from_chip = to_chip.inverse().unwrap();
+        let side = CHIP_SIZE as f32;
+        let corners =
+            [(0.0, 0.0), (side, 0.0), (0.0, side), (side, side)].map(|(x, y)| from_chip.apply(Point { x, y }));
+        let (fw, fh) = (frame.width() as f32, frame.height() as f32);
+        let fold = |f: fn(&Point) -> f32, max: bool| {
+            let v = corners.iter().map(f).fold(if max { f32::NEG_INFINITY } else { f32::INFINITY }, |a, b| {
+                if max { a.max(b) } else { a.min(b) }
+            });
+            if max { v.ceil() + 1.0 } else { v.floor() - 1.0 }
+        };
+        let (x0, y0) = (fold(|p| p.x, false).clamp(0.0, fw) as usize, fold(|p| p.y, false).clamp(0.0, fh) as usize);
+        let (x1, y1) = (fold(|p| p.x, true).clamp(0.0, fw) as usize, fold(|p| p.y, true).clamp(0.0, fh) as usize);
+        let mut chip = RgbImage::new(CHIP_SIZE, CHIP_SIZE);
+        let (mut w, mut h) = (x1 - x0, y1 - y0);
+        let mut rgb: Vec<f32> = Vec::new();
+        for y in y0..y1 {
+            for px in frame.row(y as u32).unwrap()[x0 * 4..x1 * 4].chunks_exact(4) {
+                rgb.extend([f32::from(px[0]), f32::from(px[1]), f32::from(px[2])]);
+            }
+        }
+        let mut factor = 1.0f32;
+        while from_chip.scale() / factor > 2.0 && w >= 2 && h >= 2 {
+            let (hw, hh) = (w / 2, h / 2);
+            let mut half = Vec::with_capacity(hw * hh * 3);
+            for y in 0..hh {
+                for x in 0..hw {
+                    for ch in 0..3 {
+                        let at = |xx: usize, yy: usize| rgb[(yy * w + xx) * 3 + ch];
+                        half.push(
+                            0.25 * (at(2 * x, 2 * y)
+                                + at(2 * x + 1, 2 * y)
+                                + at(2 * x, 2 * y + 1)
+                                + at(2 * x + 1, 2 * y + 1)),
+                        );
+                    }
+                }
+            }
+            (rgb, w, h, factor) = (half, hw, hh, factor * 2.0);
+        }
+        for (cx, cy, out) in chip.enumerate_pixels_mut() {
+            let p = from_chip.apply(Point { x: cx as f32 + 0.5, y: cy as f32 + 0.5 });
+            let rx = (p.x - x0 as f32) / factor - 0.5;
+            let ry = (p.y - y0 as f32) / factor - 0.5;
+            if !((0.0..fw).contains(&p.x) && (0.0..fh).contains(&p.y)) || rx <= -1.0 || ry <= -1.0 {
+                continue;
+            }
+            let (rx, ry) = (rx.max(0.0), ry.max(0.0));
+            let (ix, iy) = (rx.floor() as usize, ry.floor() as usize);
+            if ix >= w || iy >= h {
+                continue;
+            }
+            let (tx, ty) = (rx - ix as f32, ry - iy as f32);
+            let (ix1, iy1) = ((ix + 1).min(w - 1), (iy + 1).min(h - 1));
+            let at = |xx: usize, yy: usize, ch: usize| rgb[(yy * w + xx) * 3 + ch];
+            for ch in 0..3 {
+                let top = at(ix, iy, ch) + (at(ix1, iy, ch) - at(ix, iy, ch)) * tx;
+                let bottom = at(ix, iy1, ch) + (at(ix1, iy1, ch) - at(ix, iy1, ch)) * tx;
+                out.0[ch] = (top + (bottom - top) * ty).round().clamp(0.0, 255.0) as u8;
+            }
+        }
+        chip
+    }
+
+    proptest::proptest! {
+        /// The one-pass box filter gives the same chip as halving level by level, for faces from
+        /// larger than the chip to many times larger, rotated, partly outside the frame.
+        #[test]
+        fn box_filtered_chip_equals_repeated_halving(
+            scale in 0.05f32..1.2, angle in -0.6f32..0.6, tx in -60.0f32..60.0, ty in -60.0f32..60.0,
+            w in 40u32..700, h in 40u32..700,
+        ) {
+            let rgba: Vec<u8> = (0..w * h * 4).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+            let frame = Frame::packed(&rgba, w, h).unwrap();
+            let to_chip = Similarity { a: scale * angle.cos(), b: scale * angle.sin(), tx, ty };
+            proptest::prop_assert_eq!(extract_chip(&frame, &to_chip).unwrap(), reference_chip(&frame, &to_chip));
+        }
     }
 
     #[test]

@@ -11,6 +11,10 @@
 //! - [`matcher`]: [`FaceMatcher`], detection (BlazeFace from `trustcap-vision`), quality gating
 //!   with [`ReasonCode`]s, score and [`Decision`] in a [`MatchReport`] with both chips.
 //!
+//! Everything that runs the model (tract, BlazeFace, alignment, the matcher) is behind the default
+//! `runtime` feature; without it the crate is only the reader, the architecture check, the plain
+//! reference pass and the calibration (the fuzz targets build it that way).
+//!
 //! ```no_run
 //! use trustcap_face::{FaceMatcher, matcher::chip_png};
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -32,20 +36,29 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+#[cfg(feature = "runtime")]
 pub mod align;
 pub mod architecture;
 pub mod calibration;
 pub mod dlib;
+#[cfg(feature = "runtime")]
 pub mod embed;
+#[cfg(feature = "runtime")]
 pub mod graph;
+#[cfg(feature = "runtime")]
 pub mod matcher;
 pub mod network;
+#[cfg(feature = "runtime")]
 pub mod quality;
 pub mod reference;
 
+#[cfg(feature = "runtime")]
 pub use align::CHIP_SIZE;
 pub use calibration::{Calibration, Fmr};
+#[cfg(feature = "runtime")]
 pub use embed::{Embedding, FaceEmbedder};
+#[cfg(feature = "runtime")]
 pub use matcher::{
-    Decision, FaceAnalysis, FaceError, FaceMatcher, MatchConfig, MatchReport, Reason, ReasonCode, Role, Score,
+    Decision, DetectorRuns, FaceAnalysis, FaceError, FaceMatcher, MatchConfig, MatchReport, Reason, ReasonCode, Role,
+    Score,
 };

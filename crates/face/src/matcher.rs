@@ -1,10 +1,12 @@
 //! Selfie-to-document face match with quality gating.
 //!
-//! For each image: BlazeFace detection (the 128 front model, plus the 256 full-range model for
-//! small faces such as a document portrait), the largest confident face chosen, its
-//! keypoints refined by a second detection on a crop around it (a small portrait is enlarged to
-//! the model size), alignment to a 150×150 chip, quality checks, then the dlib embedding. A pair
-//! that fails a check gets reason codes instead of a score.
+//! For each image: BlazeFace detection (the 128 front model, plus the 256 full-range model only
+//! when the 128 model finds no face wide enough, e.g. a document portrait or a distant selfie),
+//! the largest confident face chosen, its keypoints refined by a second detection on a crop
+//! around it when the face is small in the photo (a small portrait is enlarged to the model
+//! size), alignment to a 150×150 chip, quality checks, then the dlib embedding. A pair that
+//! fails a check gets reason codes instead of a score. [`FaceMatcher::detector_runs`] counts the
+//! detections, which are most of a match's cost besides the two embeddings.
 
 use std::path::Path;
 
@@ -96,6 +98,15 @@ pub struct MatchConfig {
     /// A second face counts when its box is at least this fraction of the main face's width
     /// (a document's small ghost portrait stays below it).
     pub multiple_face_ratio: f32,
+    /// The 256 full-range model runs as well when the 128 front model finds no confident face
+    /// (score at least `min_other_face_score`) at least this wide, as a fraction of the photo's
+    /// longer side (a document portrait, a distant
+    /// selfie). 0 never runs it; above 1 always does.
+    pub full_range_below: f32,
+    /// The keypoints of the chosen face are refined by a second detection on a crop around it
+    /// when the face is narrower than this fraction of the photo's longer side; a larger face
+    /// already fills enough of the model input. 0 never refines; above 1 always does.
+    pub refine_below: f32,
 }
 
 impl Default for MatchConfig {
@@ -108,6 +119,8 @@ impl Default for MatchConfig {
             min_eye_distance_px: 16.0,
             min_sharpness: 4.0,
             multiple_face_ratio: 0.6,
+            full_range_below: 0.15,
+            refine_below: 0.3,
         }
     }
 }
@@ -185,6 +198,16 @@ pub struct FaceMatcher {
     back: BlazeFace,
     embedder: FaceEmbedder,
     config: MatchConfig,
+    runs: DetectorRuns,
+}
+
+/// How many times each BlazeFace model has run since the matcher was loaded (for profiling).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct DetectorRuns {
+    /// Runs of the 128 front model (whole photos and refinement crops).
+    pub front128: u64,
+    /// Runs of the 256 full-range model.
+    pub back256: u64,
 }
 
 impl std::fmt::Debug for FaceMatcher {
@@ -197,8 +220,8 @@ fn distance(a: Point, b: Point) -> f32 {
     (a.x - b.x).hypot(a.y - b.y)
 }
 
-/// Copies a square crop (clamped to the frame) as packed RGBA: `(pixels, x0, y0, w, h)`.
-fn crop(frame: &Frame<'_>, cx: f32, cy: f32, side: f32) -> Option<(Vec<u8>, u32, u32, u32, u32)> {
+/// A square crop (clamped to the frame) as a view of the frame, with its origin.
+fn crop<'a>(frame: &Frame<'a>, cx: f32, cy: f32, side: f32) -> Option<(Frame<'a>, u32, u32)> {
     let (fw, fh) = (frame.width() as f32, frame.height() as f32);
     let x0 = (cx - side / 2.0).floor().clamp(0.0, fw);
     let y0 = (cy - side / 2.0).floor().clamp(0.0, fh);
@@ -208,11 +231,7 @@ fn crop(frame: &Frame<'_>, cx: f32, cy: f32, side: f32) -> Option<(Vec<u8>, u32,
         return None;
     }
     let (x0, y0, x1, y1) = (x0 as u32, y0 as u32, x1 as u32, y1 as u32);
-    let mut rgba = Vec::with_capacity(((x1 - x0) * (y1 - y0) * 4) as usize);
-    for y in y0..y1 {
-        rgba.extend_from_slice(frame.row(y)?.get(x0 as usize * 4..x1 as usize * 4)?);
-    }
-    Some((rgba, x0, y0, x1 - x0, y1 - y0))
+    Some((frame.crop(x0, y0, x1 - x0, y1 - y0)?, x0, y0))
 }
 
 fn offset(d: &Detection, dx: f32, dy: f32) -> Detection {
@@ -242,7 +261,7 @@ impl FaceMatcher {
         front.set_min_score(config.min_detection_score);
         back.set_min_score(config.min_detection_score);
         let embedder = FaceEmbedder::from_dir(dir)?;
-        Ok(FaceMatcher { front, back, embedder, config })
+        Ok(FaceMatcher { front, back, embedder, config, runs: DetectorRuns::default() })
     }
 
     /// The settings.
@@ -260,18 +279,32 @@ impl FaceMatcher {
         &self.embedder
     }
 
+    /// Detector runs so far (profiling: how many detections a match costs).
+    pub fn detector_runs(&self) -> DetectorRuns {
+        self.runs
+    }
+
     /// Faces in a photo, best first. The 128 front model runs first (cheap, precise on faces
-    /// that fill the photo); the 256 full-range model runs as well when it finds nothing or only
-    /// a face narrower than a fifth of the photo (a document portrait, a distant selfie), and
-    /// overlapping boxes of the two are merged. The same path serves both roles, so the same
-    /// photo always gives the same chip.
+    /// that fill the photo); the 256 full-range model (about five times the cost) runs as well
+    /// when it finds no confident face at least [`MatchConfig::full_range_below`] of the
+    /// photo's longer side wide (a document portrait, a distant selfie), and overlapping boxes of
+    /// the two are merged. The same path serves both roles, so the same photo always gives the
+    /// same chip.
     pub fn detect(&mut self, frame: &Frame<'_>, _role: Role) -> Result<Vec<Detection>, FaceError> {
         let mut found = self.front.detect(frame)?;
+        self.runs.front128 += 1;
         let side = frame.width().max(frame.height()) as f32;
-        let largest = found.iter().map(|d| d.bbox.width()).fold(0.0f32, f32::max);
-        if largest >= 0.2 * side {
+        // Only a confident face counts: a weak 128 box can be two small faces merged, or the
+        // wrong size, where the 256 model sees better.
+        let largest = found
+            .iter()
+            .filter(|d| d.score >= self.config.min_other_face_score)
+            .map(|d| d.bbox.width())
+            .fold(0.0f32, f32::max);
+        if largest >= self.config.full_range_below * side {
             return Ok(found);
         }
+        self.runs.back256 += 1;
         for d in self.back.detect(frame)? {
             match found.iter_mut().find(|f| f.bbox.iou(&d.bbox) > 0.3) {
                 Some(same) if same.score < d.score => *same = d,
@@ -284,13 +317,19 @@ impl FaceMatcher {
     }
 
     /// Re-detects a face on a crop around it (enlarged to the model size when small) for
-    /// more precise keypoints; keeps the original when the crop finds nothing overlapping.
+    /// more precise keypoints; keeps the original when the crop finds nothing overlapping, or
+    /// when the face is at least [`MatchConfig::refine_below`] of the photo's longer side (it
+    /// already fills enough of the model input).
     fn refine(&mut self, frame: &Frame<'_>, face: &Detection) -> Result<Detection, FaceError> {
+        let longer = frame.width().max(frame.height()) as f32;
+        if face.bbox.width() >= self.config.refine_below * longer {
+            return Ok(*face);
+        }
         let c = face.bbox.centre();
         let side = 2.0 * face.bbox.width().max(face.bbox.height());
-        let Some((rgba, x0, y0, w, h)) = crop(frame, c.x, c.y, side) else { return Ok(*face) };
-        let Ok(crop_frame) = Frame::packed(&rgba, w, h) else { return Ok(*face) };
+        let Some((crop_frame, x0, y0)) = crop(frame, c.x, c.y, side) else { return Ok(*face) };
         let found = self.front.detect(&crop_frame)?;
+        self.runs.front128 += 1;
         let best = found
             .iter()
             .map(|d| offset(d, x0 as f32, y0 as f32))
@@ -401,7 +440,12 @@ fn frame_error(e: &trustcap_vision::FrameError) -> FaceError {
 
 /// Packed RGBA bytes of an RGB image (for [`Frame::packed`]).
 pub fn rgba(image: &image::RgbImage) -> Vec<u8> {
-    image.pixels().flat_map(|p| [p.0[0], p.0[1], p.0[2], 255]).collect()
+    let rgb = image.as_raw();
+    let mut out = Vec::with_capacity(rgb.len() / 3 * 4);
+    for p in rgb.chunks_exact(3) {
+        out.extend_from_slice(&[p[0], p[1], p[2], 255]);
+    }
+    out
 }
 
 #[cfg(test)]
@@ -436,9 +480,9 @@ mod tests {
     fn crop_is_clamped_to_the_frame() {
         let rgba = vec![7u8; 20 * 10 * 4];
         let frame = Frame::packed(&rgba, 20, 10).unwrap();
-        let (pixels, x0, y0, w, h) = crop(&frame, 18.0, 2.0, 12.0).unwrap();
-        assert_eq!((x0, y0, w, h), (12, 0, 8, 8));
-        assert_eq!(pixels.len(), 8 * 8 * 4);
+        let (view, x0, y0) = crop(&frame, 18.0, 2.0, 12.0).unwrap();
+        assert_eq!((x0, y0, view.width(), view.height()), (12, 0, 8, 8));
+        assert_eq!(view.row(7).map(<[u8]>::len), Some(8 * 4));
         assert!(crop(&frame, 100.0, 100.0, 10.0).is_none());
         assert!(crop(&frame, f32::NAN, 2.0, 10.0).is_none());
     }

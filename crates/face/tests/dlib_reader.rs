@@ -71,3 +71,29 @@ fn wrong_architectures_are_rejected() {
     let model = DlibModel::parse(&write::network(&input(), &moved, &layers)).unwrap();
     assert!(dlib_resnet(&model).is_err());
 }
+
+/// The seed corpus of the `dlib_reader` fuzz target: the small files parse (so the fuzzer
+/// starts from valid structure), every proper prefix of them is an error, and the prefix of the
+/// real model stops at its first truncated tensor.
+#[test]
+fn fuzz_seeds_parse_and_their_prefixes_do_not() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus/dlib_reader");
+    let read = |name: &str| std::fs::read(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let kinds = |bytes: &[u8]| -> Vec<&'static str> {
+        DlibModel::parse(bytes).unwrap().layers.iter().map(Layer::kind).collect()
+    };
+    let small = read("small_network");
+    assert_eq!(kinds(&small), ["conv", "affine", "relu", "max_pool", "add_prev", "avg_pool", "fc", "fc"]);
+    let block = read("residual_block");
+    assert_eq!(kinds(&block), ["conv", "affine", "relu", "conv", "affine", "add_prev", "relu", "avg_pool", "fc"]);
+    for bytes in [&small, &block] {
+        for len in 0..bytes.len() {
+            assert!(DlibModel::parse(&bytes[..len]).is_err(), "a prefix of {len} bytes parsed");
+        }
+        // Neither is the face network.
+        assert!(dlib_resnet(&DlibModel::parse(bytes).unwrap()).is_err());
+    }
+    let prefix = read("real_model_prefix");
+    assert!(prefix.len() <= 1024, "seed files stay tiny");
+    assert!(DlibModel::parse(&prefix).is_err());
+}

@@ -9,7 +9,7 @@ use image::RgbImage;
 use trustcap_face::dlib::model::DlibModel;
 use trustcap_face::embed::MODEL_FILE;
 use trustcap_face::matcher::rgba;
-use trustcap_face::{Decision, FaceMatcher, Reason, ReasonCode, Role};
+use trustcap_face::{Decision, FaceMatcher, MatchConfig, Reason, ReasonCode, Role};
 use trustcap_vision::Frame;
 use trustcap_vision::face::{Keypoint, default_model_dir};
 
@@ -166,4 +166,27 @@ fn quality_gates_give_reason_codes_instead_of_a_score() {
     image::imageops::replace(&mut pair, &image::imageops::flip_horizontal(&image), 512, 0);
     let a = analyze(&pair, Role::Selfie);
     assert!(a.faces >= 2 && a.reasons.contains(&Reason::MultipleFaces), "{a:?}");
+}
+
+/// The detection policy: the 256 model runs only when the 128 model finds no face wide enough,
+/// and the keypoints are refined on a crop only for faces narrower than `refine_below`.
+#[test]
+fn detector_runs_follow_the_policy() {
+    let image = astronaut();
+    let pixels = rgba(&image);
+    let frame = Frame::packed(&pixels, image.width(), image.height()).unwrap();
+    let runs = |config: MatchConfig| {
+        let mut m = FaceMatcher::with_config(&default_model_dir(), config).unwrap();
+        let a = m.analyze(&frame, Role::Selfie).unwrap();
+        assert!(a.embedding.is_some() && a.reasons.is_empty(), "{config:?}: {a:?}");
+        let r = m.detector_runs();
+        (r.front128, r.back256)
+    };
+    let base = MatchConfig::default();
+    // Always the full-range model and a refinement; never either.
+    assert_eq!(runs(MatchConfig { full_range_below: 2.0, refine_below: 2.0, ..base }), (2, 1));
+    assert_eq!(runs(MatchConfig { full_range_below: 0.0, refine_below: 0.0, ..base }), (1, 0));
+    // The astronaut's face (about a fifth of the photo) under the defaults: 128 model on the
+    // photo and on the crop around the face, no 256 model.
+    assert_eq!(runs(base), (2, 0));
 }

@@ -17,6 +17,48 @@ fn pixel(frame: &Frame<'_>, x: usize, y: usize) -> Option<[f32; 3]> {
     Some([f32::from(px[0]), f32::from(px[1]), f32::from(px[2])])
 }
 
+/// Area average of the letterbox square (side `side >= size`) into `out` (already `size × size × 3`).
+///
+/// Output cell `x` covers source columns `x × side / size` up to the next cell's start (at least
+/// one column), likewise for rows; padding counts as black. Sums are integers per channel, one
+/// pass over each source row that falls in the frame, so the cost is one add per source byte.
+fn area_average(frame: &Frame<'_>, size: usize, side: usize, out: &mut [f32]) {
+    let (w, h) = (frame.width() as usize, frame.height() as usize);
+    let span = |i: usize| {
+        let start = i * side / size;
+        (start, ((i + 1) * side / size).max(start + 1))
+    };
+    // Source columns of each output cell, clipped to the frame (empty in the padding).
+    let columns: Vec<(usize, usize)> = (0..size)
+        .map(|x| {
+            let (x0, x1) = span(x);
+            (x0.min(w), x1.min(w))
+        })
+        .collect();
+    let mut sums = vec![0u32; size * 3];
+    for (y, row_out) in out.chunks_exact_mut(size * 3).enumerate() {
+        let (y0, y1) = span(y);
+        sums.fill(0);
+        for sy in y0..y1.min(h) {
+            let Some(row) = frame.row(sy as u32) else { continue };
+            for (&(x0, x1), sum) in columns.iter().zip(sums.chunks_exact_mut(3)) {
+                for px in row.get(x0 * 4..x1 * 4).unwrap_or_default().chunks_exact(4) {
+                    sum[0] += u32::from(px[0]);
+                    sum[1] += u32::from(px[1]);
+                    sum[2] += u32::from(px[2]);
+                }
+            }
+        }
+        for (x, (cell, sum)) in row_out.chunks_exact_mut(3).zip(sums.chunks_exact(3)).enumerate() {
+            let (x0, x1) = span(x);
+            let n = ((y1 - y0) * (x1 - x0)) as f32;
+            for (v, &s) in cell.iter_mut().zip(sum) {
+                *v = s as f32 / n / 127.5 - 1.0;
+            }
+        }
+    }
+}
+
 /// Writes the letterboxed, resized frame into `out` (`size × size × 3` values, NHWC).
 ///
 /// # Panics
@@ -27,28 +69,7 @@ pub fn letterbox_into(frame: &Frame<'_>, size: usize, out: &mut Vec<f32>) {
     let (w, h) = (frame.width() as usize, frame.height() as usize);
     let side = square_side(frame) as usize;
     if side >= size {
-        // Area average over the source pixels of each output cell; padding counts as black.
-        for y in 0..size {
-            let (y0, y1) = (y * side / size, ((y + 1) * side / size).max(y * side / size + 1));
-            for x in 0..size {
-                let (x0, x1) = (x * side / size, ((x + 1) * side / size).max(x * side / size + 1));
-                let mut sum = [0.0f32; 3];
-                for sy in y0..y1.min(h) {
-                    for sx in x0..x1.min(w) {
-                        if let Some(p) = pixel(frame, sx, sy) {
-                            sum[0] += p[0];
-                            sum[1] += p[1];
-                            sum[2] += p[2];
-                        }
-                    }
-                }
-                let n = ((y1 - y0) * (x1 - x0)) as f32;
-                let cell = &mut out[(y * size + x) * 3..][..3];
-                for (v, s) in cell.iter_mut().zip(sum) {
-                    *v = s / n / 127.5 - 1.0;
-                }
-            }
-        }
+        area_average(frame, size, side, out);
     } else {
         // Bilinear enlargement of the frame; output cells whose centre falls in the padding stay black.
         let scale = side as f32 / size as f32;
@@ -120,6 +141,51 @@ mod tests {
         // Left cell covers both columns: half red, half blue.
         assert_eq!(at(&out, 2, 0, 0), [0.0, -1.0, 0.0]);
         assert_eq!(at(&out, 2, 1, 1), [-1.0; 3]);
+    }
+
+    /// The area average as a plain per-cell loop over source pixels (the definition).
+    fn reference_area_average(frame: &Frame<'_>, size: usize) -> Vec<f32> {
+        let (w, h) = (frame.width() as usize, frame.height() as usize);
+        let side = square_side(frame) as usize;
+        let mut out = vec![0.0; size * size * 3];
+        for y in 0..size {
+            let (y0, y1) = (y * side / size, ((y + 1) * side / size).max(y * side / size + 1));
+            for x in 0..size {
+                let (x0, x1) = (x * side / size, ((x + 1) * side / size).max(x * side / size + 1));
+                let mut sum = [0.0f32; 3];
+                for sy in y0..y1.min(h) {
+                    for sx in x0..x1.min(w) {
+                        let p = pixel(frame, sx, sy).unwrap();
+                        for ch in 0..3 {
+                            sum[ch] += p[ch];
+                        }
+                    }
+                }
+                let n = ((y1 - y0) * (x1 - x0)) as f32;
+                for ch in 0..3 {
+                    out[(y * size + x) * 3 + ch] = sum[ch] / n / 127.5 - 1.0;
+                }
+            }
+        }
+        out
+    }
+
+    proptest::proptest! {
+        /// The row-sum implementation gives exactly the per-cell definition, on any frame shape
+        /// and row stride.
+        #[test]
+        fn area_average_equals_the_definition(w in 1u32..90, h in 1u32..90, pad in 0usize..3, size in 1usize..40, seed in 0u32..1000) {
+            let stride = w as usize * 4 + pad * 4;
+            let data: Vec<u8> = (0..stride * h as usize).map(|i| (i as u32).wrapping_mul(2_654_435_761).wrapping_add(seed).rotate_right(13) as u8).collect();
+            let frame = Frame::new(&data, w, h, stride).unwrap();
+            let mut out = Vec::new();
+            letterbox_into(&frame, size, &mut out);
+            if square_side(&frame) as usize >= size {
+                proptest::prop_assert_eq!(out, reference_area_average(&frame, size));
+            } else {
+                proptest::prop_assert_eq!(out.len(), size * size * 3);
+            }
+        }
     }
 
     #[test]
