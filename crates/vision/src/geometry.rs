@@ -237,6 +237,43 @@ impl Homography {
         h.iter().all(|v| v.is_finite()).then_some(Homography { h })
     }
 
+    /// The least-squares homography mapping each `pairs[i].0` to `pairs[i].1` (at least 4 pairs), from the
+    /// normalised direct linear transform: both point sets are moved to their centroid and scaled to a mean
+    /// distance of √2 before solving, which keeps the normal equations well conditioned. `None` if the points
+    /// are degenerate.
+    pub fn fit(pairs: &[(Point, Point)]) -> Option<Homography> {
+        if pairs.len() < 4 {
+            return None;
+        }
+        let src = Normaliser::of(pairs.iter().map(|p| p.0))?;
+        let dst = Normaliser::of(pairs.iter().map(|p| p.1))?;
+        // Normal equations AᵀA h = Aᵀb for the unknowns h0..h7 (h8 = 1).
+        let mut m = [[0.0f64; 9]; 8];
+        for (a, b) in pairs {
+            let (p, q) = (src.apply(*a), dst.apply(*b));
+            let rows = [
+                [p.x, p.y, 1.0, 0.0, 0.0, 0.0, -q.x * p.x, -q.x * p.y, q.x],
+                [0.0, 0.0, 0.0, p.x, p.y, 1.0, -q.y * p.x, -q.y * p.y, q.y],
+            ];
+            for row in &rows {
+                for i in 0..8 {
+                    for j in 0..9 {
+                        m[i][j] += row[i] * row[j];
+                    }
+                }
+            }
+        }
+        let sol = solve8(&mut m)?;
+        let hn = [sol[0], sol[1], sol[2], sol[3], sol[4], sol[5], sol[6], sol[7], 1.0];
+        // H = T_dst⁻¹ · Hn · T_src.
+        let t_src = [src.scale, 0.0, -src.scale * src.cx, 0.0, src.scale, -src.scale * src.cy, 0.0, 0.0, 1.0];
+        let inv_dst = [1.0 / dst.scale, 0.0, dst.cx, 0.0, 1.0 / dst.scale, dst.cy, 0.0, 0.0, 1.0];
+        let h = mul3(&inv_dst, &mul3(&hn, &t_src));
+        let k = if h[8].abs() > 1e-12 { h[8] } else { 1.0 };
+        let h = h.map(|v| v / k);
+        h.iter().all(|v| v.is_finite()).then_some(Homography { h })
+    }
+
     /// Maps `p`; `None` if it lands at infinity.
     pub fn apply(&self, p: Point) -> Option<Point> {
         let h = &self.h;
@@ -271,6 +308,38 @@ impl Homography {
         let k = if inv[8].abs() > 1e-12 { inv[8] } else { 1.0 };
         Some(Homography { h: inv.map(|v| v / k) })
     }
+}
+
+/// Moves a point set to its centroid and scales it to a mean distance of √2 (Hartley's normalisation).
+struct Normaliser {
+    cx: f64,
+    cy: f64,
+    scale: f64,
+}
+
+impl Normaliser {
+    fn of(points: impl Iterator<Item = Point> + Clone) -> Option<Normaliser> {
+        let n = points.clone().count() as f64;
+        let (sx, sy) = points.clone().fold((0.0, 0.0), |(x, y), p| (x + p.x, y + p.y));
+        let (cx, cy) = (sx / n, sy / n);
+        let mean = points.map(|p| Point::new(cx, cy).distance(p)).sum::<f64>() / n;
+        (mean > 1e-12 && mean.is_finite()).then(|| Normaliser { cx, cy, scale: std::f64::consts::SQRT_2 / mean })
+    }
+
+    fn apply(&self, p: Point) -> Point {
+        Point::new((p.x - self.cx) * self.scale, (p.y - self.cy) * self.scale)
+    }
+}
+
+/// The product of two row-major 3×3 matrices.
+fn mul3(a: &[f64; 9], b: &[f64; 9]) -> [f64; 9] {
+    let mut out = [0.0; 9];
+    for r in 0..3 {
+        for c in 0..3 {
+            out[r * 3 + c] = a[r * 3] * b[c] + a[r * 3 + 1] * b[3 + c] + a[r * 3 + 2] * b[6 + c];
+        }
+    }
+    out
 }
 
 /// Gaussian elimination with partial pivoting on an 8×9 augmented matrix.
@@ -397,6 +466,26 @@ mod tests {
             assert!((atan2(y, x) - y.atan2(x)).abs() < 1e-5, "{y} {x}");
         }
         assert_eq!(atan2(0.0, 0.0), 0.0);
+    }
+
+    #[test]
+    fn least_squares_fit_recovers_a_homography_from_many_points() {
+        let src = [Point::new(10.0, 20.0), Point::new(300.0, 40.0), Point::new(280.0, 220.0), Point::new(30.0, 200.0)];
+        let dst = [Point::new(14.0, 25.0), Point::new(310.0, 35.0), Point::new(290.0, 230.0), Point::new(20.0, 210.0)];
+        let truth = Homography::from_points(&src, &dst).unwrap();
+        let pairs: Vec<(Point, Point)> = (0..50)
+            .map(|i| {
+                let p = Point::new(f64::from(i % 10) * 31.0 + 5.0, f64::from(i / 10) * 47.0 + 3.0);
+                (p, truth.apply(p).unwrap())
+            })
+            .collect();
+        let fitted = Homography::fit(&pairs).unwrap();
+        for (p, q) in &pairs {
+            assert!(fitted.apply(*p).unwrap().distance(*q) < 1e-6);
+        }
+        assert!(Homography::fit(&pairs[..3]).is_none());
+        let same = vec![(Point::new(1.0, 1.0), Point::new(2.0, 2.0)); 6];
+        assert!(Homography::fit(&same).is_none());
     }
 
     #[test]

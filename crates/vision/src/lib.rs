@@ -28,6 +28,7 @@ pub mod frame;
 pub mod geometry;
 pub mod glare;
 pub mod guidance;
+pub mod liveness;
 pub mod luma;
 pub mod model_cache;
 pub mod motion;

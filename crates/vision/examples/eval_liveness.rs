@@ -1,0 +1,311 @@
+//! `cargo xtask eval liveness --data DIR`: passive liveness on synthetic attacks built from real faces.
+//!
+//! For every single-face photo of `DIR/faces/labels.csv` (BlazeFace finds the face), the simulator in
+//! `trustcap_vision::liveness::simulate` builds one bona fide burst and one burst per attack type (screen
+//! replay, print, flat photo moved by hand, a still frame repeated). Each burst goes through the
+//! `LivenessAnalyzer` exactly as camera frames would. **The attacks are synthetic**: the figures say how the
+//! signals separate these simulations, not how they fare against real attackers.
+//!
+//! Also judged: the real re-photographed screen `DIR/faces/deepface/img11_reflection.jpg`, at its own
+//! resolution, presented with a live head's motion (so only the image itself can give it away), beside the
+//! bona fide photos treated the same way. With `--bursts DIR2`, real labelled bursts are judged too:
+//! `DIR2/bona_fide/<burst>/*.png|jpg` and `DIR2/attack/<type>/<burst>/*.png|jpg` (frames in name order,
+//! 30 fps assumed).
+//!
+//! Output: a readable report, `det.png` (the DET curve: APCER against BPCER as the threshold moves) and
+//! `scores.csv` in `--out`; the last line is one JSON object.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use image::{Rgb, RgbImage};
+use trustcap_vision::Frame;
+use trustcap_vision::face::{BlazeFace, BlazeFaceVariant};
+use trustcap_vision::liveness::simulate::{BurstSpec, Presentation, Source, burst};
+use trustcap_vision::liveness::{FaceBox, LivenessAnalyzer, LivenessConfig, LivenessReport};
+
+const FRAMES: usize = 10;
+
+struct Args {
+    data: PathBuf,
+    out: PathBuf,
+    bursts: Option<PathBuf>,
+}
+
+fn args() -> Args {
+    let mut a =
+        Args { data: PathBuf::from("../shared/data"), out: PathBuf::from("target/eval/liveness"), bursts: None };
+    let mut it = std::env::args().skip(1);
+    while let Some(k) = it.next() {
+        match k.as_str() {
+            "--data" => a.data = it.next().map(PathBuf::from).unwrap_or(a.data),
+            "--out" => a.out = it.next().map(PathBuf::from).unwrap_or(a.out),
+            "--bursts" => a.bursts = it.next().map(PathBuf::from),
+            other => panic!("unknown argument {other}"),
+        }
+    }
+    a
+}
+
+struct Detector {
+    front: BlazeFace,
+    back: BlazeFace,
+}
+
+impl Detector {
+    /// The most confident face of an RGBA image, from the front model, else the back model.
+    fn face(&mut self, rgba: &[u8], w: u32, h: u32) -> Option<FaceBox> {
+        let frame = Frame::packed(rgba, w, h).ok()?;
+        let mut dets = self.front.detect(&frame).ok()?;
+        if dets.is_empty() {
+            dets = self.back.detect(&frame).ok()?;
+        }
+        let d = dets.into_iter().max_by(|a, b| a.score.total_cmp(&b.score))?;
+        Some(FaceBox {
+            x: f64::from(d.bbox.x_min),
+            y: f64::from(d.bbox.y_min),
+            width: f64::from(d.bbox.width()),
+            height: f64::from(d.bbox.height()),
+        })
+    }
+}
+
+fn judge(frames: &[Vec<u8>], faces: &[FaceBox], times: &[f64], w: u32, h: u32) -> Option<LivenessReport> {
+    let mut an = LivenessAnalyzer::new(LivenessConfig::default());
+    for ((f, face), t) in frames.iter().zip(faces).zip(times) {
+        let frame = Frame::packed(f, w, h).ok()?;
+        an.push(&frame, *face, *t).ok()?;
+    }
+    Some(an.report())
+}
+
+fn load(path: &Path) -> Option<(Vec<u8>, u32, u32)> {
+    let img = image::open(path).ok()?.to_rgba8();
+    let (w, h) = img.dimensions();
+    Some((img.into_raw(), w, h))
+}
+
+/// Share of `scores` at or above `t` (accepted).
+fn accept_rate(scores: &[f64], t: f64) -> f64 {
+    if scores.is_empty() { 0.0 } else { scores.iter().filter(|s| **s >= t).count() as f64 / scores.len() as f64 }
+}
+
+fn draw_det(path: &Path, bona: &[f64], attacks: &[f64]) {
+    let (w, h) = (480u32, 480u32);
+    let mut img = RgbImage::from_pixel(w, h, Rgb([255, 255, 255]));
+    for i in 0..=10 {
+        let p = i * (w - 1) / 10;
+        for q in 0..h {
+            img.put_pixel(p, q, Rgb([225, 225, 225]));
+            img.put_pixel(q.min(w - 1), p, Rgb([225, 225, 225]));
+        }
+    }
+    // x: BPCER (bona fide rejected), y: APCER (attacks accepted), both 0..1, origin bottom-left.
+    let mut prev: Option<(i64, i64)> = None;
+    for k in 0..=1000 {
+        let t = f64::from(k) / 1000.0;
+        let (bpcer, apcer) = (1.0 - accept_rate(bona, t), accept_rate(attacks, t));
+        let p = ((bpcer * f64::from(w - 1)) as i64, (f64::from(h - 1) * (1.0 - apcer)) as i64);
+        if let Some(q) = prev {
+            let steps = (p.0 - q.0).abs().max((p.1 - q.1).abs()).max(1);
+            for s in 0..=steps {
+                let x = q.0 + (p.0 - q.0) * s / steps;
+                let y = q.1 + (p.1 - q.1) * s / steps;
+                for (dx, dy) in [(0, 0), (1, 0), (0, 1)] {
+                    if let (Ok(x), Ok(y)) = (u32::try_from(x + dx), u32::try_from(y + dy))
+                        && x < w
+                        && y < h
+                    {
+                        img.put_pixel(x, y, Rgb([200, 30, 30]));
+                    }
+                }
+            }
+        }
+        prev = Some(p);
+    }
+    let _ = img.save(path);
+}
+
+fn main() {
+    let args = args();
+    std::fs::create_dir_all(&args.out).expect("create the output folder");
+    let models = trustcap_vision::model_cache::default_model_dir();
+    let mut det = Detector {
+        front: BlazeFace::from_dir(&models, BlazeFaceVariant::Front128)
+            .expect("BlazeFace 128 (run `cargo xtask models`)"),
+        back: BlazeFace::from_dir(&models, BlazeFaceVariant::Back256)
+            .expect("BlazeFace 256 (run `cargo xtask models`)"),
+    };
+    let faces_dir = args.data.join("faces");
+    let labels = std::fs::read_to_string(faces_dir.join("labels.csv")).expect("faces/labels.csv");
+    let mut photos = Vec::new();
+    for line in labels.lines().skip(1) {
+        let cols: Vec<&str> = line.splitn(5, ',').collect();
+        if cols.len() >= 3 && cols[2] == "1" && !cols[0].contains("reflection") {
+            photos.push(cols[0].to_owned());
+        }
+    }
+    println!("liveness evaluation: {} single-face photos from {}", photos.len(), faces_dir.display());
+    println!("(the attacks are SYNTHETIC: simulated screen replay, print, flat photo and still frame)\n");
+
+    let config = LivenessConfig::default();
+    let mut scores: BTreeMap<Presentation, Vec<f64>> = BTreeMap::new();
+    let mut csv = String::from("photo,presentation,score,passed,decisive\n");
+    let mut native_bona = Vec::new();
+    let mut used = 0;
+    let started = std::time::Instant::now();
+    let mut analysed_frames = 0usize;
+    for (i, name) in photos.iter().enumerate() {
+        let Some((rgba, w, h)) = load(&faces_dir.join(name)) else { continue };
+        let Some(face) = det.face(&rgba, w, h) else {
+            println!("  {name}: no face found, skipped");
+            continue;
+        };
+        used += 1;
+        let src = Source { rgba: &rgba, width: w, height: h, face };
+        for p in Presentation::ALL {
+            let spec = BurstSpec { width: 640, height: 480, frames: FRAMES, face_share: Some(0.4), seed: i as u64 + 1 };
+            let b = burst(&src, p, spec);
+            let Some(r) = judge(&b.frames, &b.faces, &b.timestamps_ms, b.width, b.height) else { continue };
+            analysed_frames += b.frames.len();
+            csv += &format!("{name},{},{:.4},{},{}\n", p.name(), r.score, r.passed, r.decisive.unwrap_or(""));
+            scores.entry(p).or_default().push(r.score);
+        }
+        // The same photo at its own scale, as a live capture (the reference for the real replay sample).
+        if let Some(r) = native_burst(&src, i as u64) {
+            native_bona.push(r.score);
+        }
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+
+    let bona = scores.get(&Presentation::BonaFide).cloned().unwrap_or_default();
+    let t = config.threshold;
+    let bpcer = 1.0 - accept_rate(&bona, t);
+    println!("{:<12} {:>6} {:>10}", "presentation", "bursts", "error");
+    println!("{:<12} {:>6} {:>9.1}%  (BPCER: bona fide rejected)", "bona_fide", bona.len(), 100.0 * bpcer);
+    let mut apcer = BTreeMap::new();
+    let mut all_attacks = Vec::new();
+    for (p, s) in &scores {
+        if p.is_attack() {
+            let a = accept_rate(s, t);
+            apcer.insert(p.name(), a);
+            all_attacks.extend_from_slice(s);
+            println!("{:<12} {:>6} {:>9.1}%  (APCER: attacks accepted)", p.name(), s.len(), 100.0 * a);
+        }
+    }
+    let apcer_max = apcer.values().copied().fold(0.0, f64::max);
+    let acer = (apcer_max + bpcer) / 2.0;
+    println!(
+        "\nthreshold {t:.2}: APCER(max over types) {:.1}%, BPCER {:.1}%, ACER {:.1}%",
+        100.0 * apcer_max,
+        100.0 * bpcer,
+        100.0 * acer
+    );
+
+    // The real replay sample.
+    let replay_path = faces_dir.join("deepface/img11_reflection.jpg");
+    let mut replay_score = None;
+    if let Some((rgba, w, h)) = load(&replay_path)
+        && let Some(face) = det.face(&rgba, w, h)
+    {
+        let src = Source { rgba: &rgba, width: w, height: h, face };
+        if let Some(r) = native_burst(&src, 999) {
+            println!(
+                "\nreal replay sample deepface/img11_reflection.jpg (own resolution, live-head motion): score {:.3}, {} (decisive: {})",
+                r.score,
+                if r.passed { "PASSED (missed)" } else { "rejected" },
+                r.decisive.unwrap_or("-")
+            );
+            for s in &r.signals {
+                println!("    {:<24} attack {:.2}  {}", s.name, s.attack, s.explanation);
+            }
+            replay_score = Some(r);
+        }
+    }
+    let native_bpcer = 1.0 - accept_rate(&native_bona, t);
+    println!(
+        "bona fide photos treated the same way: {} bursts, {:.1}% rejected, lowest score {:.3}",
+        native_bona.len(),
+        100.0 * native_bpcer,
+        native_bona.iter().copied().fold(1.0, f64::min)
+    );
+
+    // Real labelled bursts, if given.
+    let mut real = (0usize, 0usize, 0usize, 0usize); // bona, bona rejected, attacks, attacks accepted
+    if let Some(dir) = &args.bursts {
+        for (label, is_attack) in [("bona_fide", false), ("attack", true)] {
+            for burst_dir in burst_dirs(&dir.join(label)) {
+                if let Some(r) = judge_folder(&burst_dir, &mut det) {
+                    if is_attack {
+                        real.2 += 1;
+                        real.3 += usize::from(r.passed);
+                    } else {
+                        real.0 += 1;
+                        real.1 += usize::from(!r.passed);
+                    }
+                }
+            }
+        }
+        println!("real bursts: {} bona fide ({} rejected), {} attacks ({} accepted)", real.0, real.1, real.2, real.3);
+    }
+
+    draw_det(&args.out.join("det.png"), &bona, &all_attacks);
+    let _ = std::fs::write(args.out.join("scores.csv"), csv);
+    println!(
+        "\n{used} photos, {} bursts, {analysed_frames} frames simulated and analysed in {elapsed:.1} s; det.png and scores.csv in {}",
+        scores.values().map(Vec::len).sum::<usize>(),
+        args.out.display()
+    );
+    let replay_rejected = replay_score.as_ref().map(|r| !r.passed);
+    let json = serde_json::json!({
+        "apcer_max": apcer_max,
+        "apcer": apcer,
+        "bpcer": bpcer,
+        "acer": acer,
+        "threshold": t,
+        "replay_sample_rejected": replay_rejected,
+        "replay_sample_score": replay_score.map(|r| r.score),
+        "native_scale_bpcer": native_bpcer,
+        "photos": used,
+        "synthetic_attacks": true,
+        "real_bursts": if args.bursts.is_some() { serde_json::json!({"bona_fide": real.0, "bona_fide_rejected": real.1, "attacks": real.2, "attacks_accepted": real.3}) } else { serde_json::Value::Null },
+    });
+    println!("{json}");
+}
+
+/// A live-head burst of the photo at its own resolution (cropped around the face to at most 960×960).
+fn native_burst(src: &Source<'_>, seed: u64) -> Option<LivenessReport> {
+    let side = (src.face.width.max(src.face.height) * 2.2).clamp(64.0, 960.0) as u32;
+    let (w, h) = (side.min(src.width), side.min(src.height));
+    let spec = BurstSpec { width: w, height: h, frames: FRAMES, face_share: None, seed: seed + 7 };
+    let b = burst(src, Presentation::BonaFide, spec);
+    judge(&b.frames, &b.faces, &b.timestamps_ms, b.width, b.height)
+}
+
+fn burst_dirs(root: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(root) else { return out };
+    for e in entries.flatten() {
+        let p = e.path();
+        if !p.is_dir() {
+            continue;
+        }
+        let has_frames = std::fs::read_dir(&p).map(|d| d.flatten().any(|f| f.path().is_file())).unwrap_or(false);
+        if has_frames { out.push(p) } else { out.extend(burst_dirs(&p)) }
+    }
+    out.sort();
+    out
+}
+
+fn judge_folder(dir: &Path, det: &mut Detector) -> Option<LivenessReport> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir).ok()?.flatten().map(|e| e.path()).collect();
+    files.sort();
+    let mut an = LivenessAnalyzer::new(LivenessConfig::default());
+    for (k, f) in files.iter().enumerate() {
+        let Some((rgba, w, h)) = load(f) else { continue };
+        let Some(face) = det.face(&rgba, w, h) else { continue };
+        let frame = Frame::packed(&rgba, w, h).ok()?;
+        an.push(&frame, face, k as f64 * 33.3).ok()?;
+    }
+    Some(an.report())
+}
