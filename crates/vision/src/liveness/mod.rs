@@ -350,9 +350,9 @@ fn pow2_at_most(v: f64) -> usize {
     p
 }
 
-/// Luma (BT.601 integer weights) of an RGBA pixel.
+/// Luma of an RGBA pixel ([`crate::luma::rec601_luma`]).
 fn luma(px: &[u8]) -> f32 {
-    f32::from(u16::from(px[0]) * 77 + u16::from(px[1]) * 150 + u16::from(px[2]) * 29) / 256.0
+    f32::from(crate::luma::rec601_luma(px[0], px[1], px[2]))
 }
 
 /// Fills `out` with the working region: each working pixel is the mean of `k × k` bilinear samples spread
