@@ -6,15 +6,7 @@
 mod common;
 
 use common::checks;
-use common::{DbKind, postgres_base_url};
-
-fn skip(name: &str) -> bool {
-    if postgres_base_url().is_none() {
-        eprintln!("SKIPPED {name}: TRUSTCAP_TEST_POSTGRES_URL is not set (cargo xtask test sets it)");
-        return true;
-    }
-    false
-}
+use common::{DbKind, postgres_skipped as skip};
 
 #[tokio::test]
 async fn pg_face_match_with_real_models() {

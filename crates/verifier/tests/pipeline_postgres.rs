@@ -5,15 +5,7 @@
 mod common;
 
 use common::scenarios;
-use common::{DbKind, postgres_base_url};
-
-fn skip(name: &str) -> bool {
-    if postgres_base_url().is_none() {
-        eprintln!("SKIPPED {name}: TRUSTCAP_TEST_POSTGRES_URL is not set (cargo xtask test sets it)");
-        return true;
-    }
-    false
-}
+use common::{DbKind, postgres_skipped as skip};
 
 #[tokio::test]
 async fn pg_lifecycle_with_polling_and_webhooks() {

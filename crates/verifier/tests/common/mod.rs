@@ -50,6 +50,15 @@ pub fn postgres_base_url() -> Option<String> {
     std::env::var("TRUSTCAP_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty())
 }
 
+/// Whether the PostgreSQL test `name` must be skipped (no server configured); says so on stderr.
+pub fn postgres_skipped(name: &str) -> bool {
+    if postgres_base_url().is_none() {
+        eprintln!("SKIPPED {name}: TRUSTCAP_TEST_POSTGRES_URL is not set (cargo xtask test sets it)");
+        return true;
+    }
+    false
+}
+
 /// A fresh, empty database of `kind`: a file in `dir`, or a new PostgreSQL database.
 pub async fn fresh_database_url(kind: DbKind, dir: &std::path::Path) -> String {
     match kind {
