@@ -241,6 +241,8 @@ pub fn burst(src: &Source<'_>, presentation: Presentation, spec: BurstSpec) -> B
         clock += 33.33 + 1.5 * rng.signed();
         out.timestamps_ms.push(clock);
         let mut noise = Rng::new(seed.wrapping_add(1000 + k as u64));
+        // Where the hand holds the picture in this frame (used by the flat presentations).
+        let wobble = hand_wobble(&phase, t, width, height, 1.0);
         let frame = match presentation {
             Presentation::StillFrame => still.clone(),
             Presentation::BonaFide => {
@@ -270,7 +272,7 @@ pub fn burst(src: &Source<'_>, presentation: Presentation, spec: BurstSpec) -> B
                 )
             }
             Presentation::FlatPhoto | Presentation::Replay | Presentation::Print => {
-                let h = hand_wobble(&phase, t, width, height, 1.0).and_then(|h| h.inverse());
+                let h = wobble.and_then(|h| h.inverse());
                 let map = |x: f64, y: f64| {
                     let p = h.and_then(|h| h.apply(Point::new(x, y))).unwrap_or(Point::new(x, y));
                     to_src(p.x, p.y)
@@ -316,9 +318,8 @@ pub fn burst(src: &Source<'_>, presentation: Presentation, spec: BurstSpec) -> B
         };
         let face = match presentation {
             Presentation::FlatPhoto | Presentation::Replay | Presentation::Print => {
-                let h = hand_wobble(&phase, t, width, height, 1.0);
                 let centre = Point::new(face0.x + face0.width / 2.0, face0.y + face0.height / 2.0);
-                let c = h.and_then(|h| h.apply(centre)).unwrap_or(centre);
+                let c = wobble.and_then(|h| h.apply(centre)).unwrap_or(centre);
                 FaceBox { x: c.x - face0.width / 2.0, y: c.y - face0.height / 2.0, ..face0 }
             }
             _ => face0,
