@@ -24,9 +24,10 @@ struct Stack {
 
 async fn start() -> Stack {
     let dir = tempfile::tempdir().unwrap();
-    let db = db::connect(&format!("sqlite://{}", dir.path().join("v.db").display())).await.unwrap();
-    db::migrate(&db).await.unwrap();
     let key = load_or_create_secret(&dir.path().join("secret.key")).unwrap();
+    let db = db::connect(&format!("sqlite://{}", dir.path().join("v.db").display())).await.unwrap();
+    let db = db.with_audit_key(key.audit_key());
+    db::migrate(&db).await.unwrap();
     let tenant = db::create_tenant(&db, "integration", 1).await.unwrap();
     let api_key = db::create_api_key(&db, &tenant, 1).await.unwrap().expose_secret().to_owned();
     let settings = ServeArgs { bind: "127.0.0.1:0".parse().unwrap(), ..ServeArgs::default() };

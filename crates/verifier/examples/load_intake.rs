@@ -121,11 +121,11 @@ async fn main() -> Result<(), String> {
         Some(u) => (u.clone(), "postgres"),
         None => (format!("sqlite://{}", dir.path().join("bench.db").display()), "sqlite"),
     };
-    let pool = db::connect(&url).await.map_err(|e| e.to_string())?;
+    let secret = load_or_create_secret(&dir.path().join("secret.key")).map_err(|e| e.to_string())?;
+    let pool = db::connect(&url).await.map_err(|e| e.to_string())?.with_audit_key(secret.audit_key());
     db::migrate(&pool).await.map_err(|e| e.to_string())?;
     let tenant = db::create_tenant(&pool, "bench", 0).await.map_err(|e| e.to_string())?;
     let api_key = db::create_api_key(&pool, &tenant, 0).await.map_err(|e| e.to_string())?.expose_secret().to_owned();
-    let secret = load_or_create_secret(&dir.path().join("secret.key")).map_err(|e| e.to_string())?;
     let settings = ServeArgs {
         bind: "127.0.0.1:0".parse().map_err(|_| "addr")?,
         workers: o.workers,

@@ -20,8 +20,8 @@ pub struct Cli {
     /// Database URL: `sqlite://file.db` or `postgres://user@host/db`.
     #[arg(long, global = true, env = "TRUSTCAP_DATABASE_URL", default_value = "sqlite://trustcap.db")]
     pub database: String,
-    /// File holding the 32-byte service secret (client tokens; the key that encrypts
-    /// webhook secrets is derived from it); created (mode 0600) if missing.
+    /// File holding the 32-byte service secret (client tokens; the keys that encrypt
+    /// webhook secrets and seal the audit trail are derived from it); created (mode 0600) if missing.
     #[arg(long, global = true, env = "TRUSTCAP_SECRET_FILE", default_value = "trustcap-secret.key")]
     pub secret_file: PathBuf,
     /// What to do.
@@ -55,6 +55,14 @@ pub enum Command {
         /// The folder of lists (one subfolder per list).
         #[arg(long)]
         dir: PathBuf,
+    },
+    /// Checks the hash chains of the audit trail (every tenant's, or `--tenant`'s) and says
+    /// where an entry was edited, inserted or deleted; prints a JSON report and exits with
+    /// status 1 if anything is wrong.
+    VerifyAudit {
+        /// Only this tenant's chain (`ten_...`).
+        #[arg(long)]
+        tenant: Option<String>,
     },
 }
 
@@ -179,9 +187,19 @@ impl ServiceSecret {
 
     /// The key that encrypts webhook secrets.
     pub fn webhook_encryption_key(&self) -> [u8; 32] {
+        self.derive(b"trustcap/webhook-secret-encryption/v1")
+    }
+
+    /// The key that seals the audit trail.
+    pub fn audit_key(&self) -> crate::audit::AuditKey {
+        crate::audit::AuditKey::new(self.derive(b"trustcap/audit-chain/v1"))
+    }
+
+    /// A key for one purpose: HMAC-SHA256 of the purpose's label under the secret.
+    fn derive(&self, label: &[u8]) -> [u8; 32] {
         let mut mac = <hmac::Hmac<sha2::Sha256> as hmac::KeyInit>::new_from_slice(&self.0)
             .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
-        mac.update(b"trustcap/webhook-secret-encryption/v1");
+        mac.update(label);
         mac.finalize().into_bytes().into()
     }
 }

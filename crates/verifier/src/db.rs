@@ -11,6 +11,7 @@ use sqlx::any::AnyPoolOptions;
 use sqlx::{AnyPool, Executor as _, Row as _};
 use trustcap_protocol::{NonceStatus, Step};
 
+use crate::audit::{self, Actor, AuditKey, Auditor};
 use crate::domain::{ApiKey, CaptureId, Nonce, SessionId, SessionStatus, TenantId};
 use crate::error::AppError;
 use crate::{outbox, queue};
@@ -25,14 +26,32 @@ pub enum Backend {
 }
 
 /// The database handle shared by all requests and workers: one pool over SQLite or
-/// PostgreSQL, and which one it is (for the few statements whose dialects differ).
+/// PostgreSQL, which one it is (for the few statements whose dialects differ), and the key
+/// that seals the audit trail (every change written through this handle is audited).
 #[derive(Debug, Clone)]
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
+    audit_key: Option<std::sync::Arc<AuditKey>>,
 }
 
 impl Db {
+    /// This handle with the key that seals audit entries (derived from the service secret).
+    pub fn with_audit_key(mut self, key: AuditKey) -> Self {
+        self.audit_key = Some(std::sync::Arc::new(key));
+        self
+    }
+
+    /// The audit key; an error if the handle was made without one.
+    pub fn audit_key(&self) -> Result<&AuditKey, AppError> {
+        self.audit_key.as_deref().ok_or_else(|| AppError::internal("the database handle has no audit key"))
+    }
+
+    /// An [`Auditor`] for changes made by `actor`.
+    pub fn auditor<'a>(&'a self, actor: Actor<'a>) -> Result<Auditor<'a>, AppError> {
+        Ok(Auditor::new(self.audit_key()?, actor))
+    }
+
     /// The connection pool.
     pub fn pool(&self) -> &AnyPool {
         &self.pool
@@ -100,12 +119,12 @@ pub async fn connect(url: &str) -> Result<Db, sqlx::Error> {
                 })
                 .connect(&url)
                 .await?;
-            Db { pool, backend }
+            Db { pool, backend, audit_key: None }
         }
         Backend::Postgres => {
             let pool =
                 AnyPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(30)).connect(url).await?;
-            Db { pool, backend }
+            Db { pool, backend, audit_key: None }
         }
     };
     Ok(db)
@@ -119,15 +138,19 @@ pub async fn migrate(db: &Db) -> Result<(), sqlx::migrate::MigrateError> {
     }
 }
 
-/// Creates a tenant.
-pub async fn create_tenant(db: &Db, name: &str, now: i64) -> Result<TenantId, sqlx::Error> {
+/// Creates a tenant (audited on the `system` chain, actor `cli`).
+pub async fn create_tenant(db: &Db, name: &str, now: i64) -> Result<TenantId, AppError> {
     let id = TenantId::generate();
+    let mut tx = db.pool().begin().await?;
     sqlx::query("INSERT INTO tenants (id, name, created_at) VALUES ($1, $2, $3)")
         .bind(id.as_str())
         .bind(name)
         .bind(now)
-        .execute(db.pool())
+        .execute(&mut *tx)
         .await?;
+    let details = serde_json::json!({});
+    db.auditor(Actor::Cli)?.record(&mut tx, audit::SYSTEM_CHAIN, "tenant.created", id.as_str(), details, now).await?;
+    tx.commit().await?;
     Ok(id)
 }
 
@@ -139,15 +162,20 @@ pub async fn tenant_exists(db: &Db, tenant: &TenantId) -> Result<bool, sqlx::Err
 }
 
 /// Creates and stores (as prefix + SHA-256) a new API key for `tenant`; returns the key.
-pub async fn create_api_key(db: &Db, tenant: &TenantId, now: i64) -> Result<ApiKey, sqlx::Error> {
+/// The creation is audited on the tenant's chain with the key's prefix, never the key.
+pub async fn create_api_key(db: &Db, tenant: &TenantId, now: i64) -> Result<ApiKey, AppError> {
     let key = ApiKey::generate();
+    let mut tx = db.pool().begin().await?;
     sqlx::query("INSERT INTO api_keys (prefix, tenant_id, key_sha256, created_at) VALUES ($1, $2, $3, $4)")
         .bind(key.prefix())
         .bind(tenant.as_str())
         .bind(key.hash_hex())
         .bind(now)
-        .execute(db.pool())
+        .execute(&mut *tx)
         .await?;
+    let details = serde_json::json!({});
+    db.auditor(Actor::Cli)?.record(&mut tx, tenant.as_str(), "api_key.created", key.prefix(), details, now).await?;
+    tx.commit().await?;
     Ok(key)
 }
 
@@ -239,8 +267,9 @@ fn steps_from_json(text: &str) -> Result<Vec<Step>, AppError> {
     serde_json::from_str(text).map_err(|e| AppError::internal(format_args!("stored steps: {e}")))
 }
 
-/// Inserts a new session with status `created`.
-pub async fn insert_session(db: &Db, new: &NewSession<'_>) -> Result<(), sqlx::Error> {
+/// Inserts a new session with status `created` (audited: `session.created`, actor `api`).
+pub async fn insert_session(db: &Db, new: &NewSession<'_>) -> Result<(), AppError> {
+    let mut tx = db.pool().begin().await?;
     sqlx::query(
         "INSERT INTO sessions (id, tenant_id, status, steps, reference, applicant, expires_at, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
@@ -253,8 +282,14 @@ pub async fn insert_session(db: &Db, new: &NewSession<'_>) -> Result<(), sqlx::E
     .bind(new.applicant)
     .bind(new.expires_at)
     .bind(new.now)
-    .execute(db.pool())
+    .execute(&mut *tx)
     .await?;
+    let steps: Vec<&str> = new.steps.iter().map(|s| s.as_str()).collect();
+    let details = serde_json::json!({"steps": steps, "expires_at": new.expires_at});
+    db.auditor(Actor::Api)?
+        .record(&mut tx, new.tenant_id.as_str(), "session.created", new.id.as_str(), details, new.now)
+        .await?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -302,24 +337,27 @@ pub async fn load_session(conn: &mut AnyConnection, id: &str) -> Result<Option<S
     row.as_ref().map(session_from_row).transpose()
 }
 
-/// Moves a session from `from` to `to` (checked against the state machine) and records
-/// the event for webhooks, in the caller's transaction. Returns `false` (and changes
-/// nothing) if the stored state is no longer `from`.
+/// Moves a session from `from` to `to` (checked against the state machine), records the
+/// event for webhooks and appends the change to the audit trail, in the caller's
+/// transaction. Returns `false` (and changes nothing) if the stored state is no longer `from`.
 pub async fn transition(
     conn: &mut AnyConnection,
+    auditor: Auditor<'_>,
     session: &SessionRecord,
     from: SessionStatus,
     to: SessionStatus,
     data: serde_json::Value,
     now: i64,
 ) -> Result<bool, AppError> {
-    transition_with_event(conn, session, from, to, None, data, now).await
+    transition_with_event(conn, auditor, session, from, to, None, data, now).await
 }
 
 /// [`transition`] with an explicit webhook event type (default `session.<state>`), e.g.
 /// `session.monitoring_hit` for `approved → review` after a list update.
+#[allow(clippy::too_many_arguments)]
 pub async fn transition_with_event(
     conn: &mut AnyConnection,
+    auditor: Auditor<'_>,
     session: &SessionRecord,
     from: SessionStatus,
     to: SessionStatus,
@@ -341,6 +379,13 @@ pub async fn transition_with_event(
     if moved != 1 {
         return Ok(false);
     }
+    let details = serde_json::json!({
+        "from": from.as_str(),
+        "to": to.as_str(),
+        "event": event_type,
+        "data": &data,
+    });
+    auditor.record(conn, &session.tenant_id, "session.transition", session.id.as_str(), details, now).await?;
     outbox::emit_typed(conn, session, to, event_type, data, now).await?;
     metrics::counter!("trustcap_session_transitions_total", "to" => to.as_str()).increment(1);
     Ok(true)
@@ -364,7 +409,16 @@ pub async fn expire_sessions(db: &Db, now: i64, limit: i64) -> Result<usize, App
         sqlx::query("UPDATE sessions SET updated_at = updated_at WHERE id = $1").bind(&id).execute(&mut *tx).await?;
         let Some(session) = load_session(&mut tx, &id).await? else { continue };
         if session.status.is_capturable()
-            && transition(&mut tx, &session, session.status, SessionStatus::Expired, serde_json::json!({}), now).await?
+            && transition(
+                &mut tx,
+                db.auditor(Actor::System)?,
+                &session,
+                session.status,
+                SessionStatus::Expired,
+                serde_json::json!({}),
+                now,
+            )
+            .await?
         {
             moved += 1;
         }
@@ -391,7 +445,8 @@ pub async fn register_key(
     public_key: &str,
     key_id: &str,
     now: i64,
-) -> Result<KeyRegistration, sqlx::Error> {
+) -> Result<KeyRegistration, AppError> {
+    let mut tx = db.pool().begin().await?;
     let updated = sqlx::query(
         "UPDATE sessions SET public_key = $1, key_id = $2, updated_at = $3 WHERE id = $4 AND public_key IS NULL",
     )
@@ -399,16 +454,26 @@ pub async fn register_key(
     .bind(key_id)
     .bind(now)
     .bind(session.as_str())
-    .execute(db.pool())
+    .execute(&mut *tx)
     .await?
     .rows_affected();
     if updated == 1 {
+        let tenant: String = sqlx::query_scalar("SELECT tenant_id FROM sessions WHERE id = $1")
+            .bind(session.as_str())
+            .fetch_one(&mut *tx)
+            .await?;
+        let details = serde_json::json!({"key_id": key_id});
+        db.auditor(Actor::Client)?
+            .record(&mut tx, &tenant, "session.key_registered", session.as_str(), details, now)
+            .await?;
+        tx.commit().await?;
         return Ok(KeyRegistration::Created);
     }
     let existing: Option<String> = sqlx::query_scalar("SELECT public_key FROM sessions WHERE id = $1")
         .bind(session.as_str())
-        .fetch_one(db.pool())
+        .fetch_one(&mut *tx)
         .await?;
+    tx.commit().await?;
     Ok(if existing.as_deref() == Some(public_key) {
         KeyRegistration::AlreadyRegistered
     } else {
@@ -627,7 +692,7 @@ pub async fn store_capture(db: &Db, new: &NewCapture<'_>) -> Result<SessionStatu
             .await?;
     } else {
         let data = serde_json::json!({"round": session.round});
-        if !transition(&mut tx, &session, session.status, next, data, new.now).await? {
+        if !transition(&mut tx, db.auditor(Actor::Client)?, &session, session.status, next, data, new.now).await? {
             tx.rollback().await?;
             return Err(AppError::internal("the session changed during the upload"));
         }

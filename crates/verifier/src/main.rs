@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use trustcap_verifier::domain::TenantId;
 use trustcap_verifier::time::now_secs;
-use trustcap_verifier::{Application, Cli, Command, db, init_tracing, load_or_create_secret};
+use trustcap_verifier::{Application, Cli, Command, audit, db, init_tracing, load_or_create_secret};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -20,7 +20,7 @@ async fn main() -> ExitCode {
     };
     init_tracing();
     match run(cli).await {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(err) => {
             tracing::error!("{err}");
             eprintln!("error: {err}");
@@ -29,13 +29,19 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
+async fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
     let pool = db::connect(&cli.database).await.map_err(|e| format!("cannot open the database: {e}"))?;
     db::migrate(&pool).await.map_err(|e| format!("migrations failed: {e}"))?;
+    if matches!(cli.command, Command::Migrate) {
+        println!("migrations applied");
+        return Ok(ExitCode::SUCCESS);
+    }
+    // Every other command writes or checks the audit trail, sealed with a key derived from the secret.
+    let key = load_or_create_secret(&cli.secret_file)
+        .map_err(|e| format!("service secret {}: {e}", cli.secret_file.display()))?;
+    let pool = pool.with_audit_key(key.audit_key());
     match cli.command {
-        Command::Migrate => {
-            println!("migrations applied");
-        }
+        Command::Migrate => {}
         Command::CreateTenant { name } => {
             let name = name.trim();
             if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
@@ -56,9 +62,15 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             let summary = trustcap_verifier::screening::monitoring::update_lists(&pool, &dir, now_secs()).await?;
             println!("{}", serde_json::to_string(&summary)?);
         }
+        Command::VerifyAudit { tenant } => {
+            let tenant = tenant.map(|t| TenantId::parse(&t).ok_or("not a tenant id (ten_...)")).transpose()?;
+            let report = audit::verify(&pool, pool.audit_key()?, tenant.as_ref().map(TenantId::as_str)).await?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            if !report.ok() {
+                return Ok(ExitCode::FAILURE);
+            }
+        }
         Command::Serve(args) => {
-            let key = load_or_create_secret(&cli.secret_file)
-                .map_err(|e| format!("service secret {}: {e}", cli.secret_file.display()))?;
             let mut args = args;
             if args.image_store.is_none() {
                 // Images of a SQLite deployment live in a directory beside its file.
@@ -74,7 +86,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             pool.close().await;
         }
     }
-    Ok(())
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The absolute directory beside a SQLite database file that holds its images.

@@ -32,6 +32,7 @@ impl Modify for Security {
         routes::webhooks::put_endpoint,
         routes::webhooks::get_endpoint,
         routes::webhooks::rotate_secret,
+        routes::audit::verify_chain,
         routes::webhooks::session_events,
         routes::webhooks::redeliver,
     ),

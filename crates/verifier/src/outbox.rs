@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use sqlx::AnyConnection;
 use sqlx::Row as _;
 
+use crate::audit::Actor;
 use crate::db::{Db, SessionRecord};
 use crate::domain::{DeliveryId, EventId, SessionStatus};
 use crate::error::AppError;
@@ -168,8 +169,9 @@ pub async fn endpoint(db: &Db, tenant: &str) -> Result<Option<EndpointRecord>, s
     .transpose()
 }
 
-/// Sets (creating or replacing) the tenant's endpoint URL and secret.
-pub async fn put_endpoint(db: &Db, tenant: &str, url: &str, secret_enc: &str, now: i64) -> Result<(), sqlx::Error> {
+/// Sets (creating or replacing) the tenant's endpoint URL and secret (audited with the URL's
+/// host only: a path or query may carry a customer's token).
+pub async fn put_endpoint(db: &Db, tenant: &str, url: &str, secret_enc: &str, now: i64) -> Result<(), AppError> {
     let mut tx = db.pool().begin().await?;
     let updated = sqlx::query(
         "UPDATE webhook_endpoints SET url = $1, secret_enc = $2, previous_secret_enc = NULL, \
@@ -194,7 +196,11 @@ pub async fn put_endpoint(db: &Db, tenant: &str, url: &str, secret_enc: &str, no
         .execute(&mut *tx)
         .await?;
     }
-    tx.commit().await
+    let host = url::Url::parse(url).ok().and_then(|u| u.host_str().map(str::to_owned));
+    let details = json!({"host": host, "secret": "created"});
+    db.auditor(Actor::Api)?.record(&mut tx, tenant, "webhook_endpoint.set", tenant, details, now).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Rotates the secret: the new one signs from now on, the current one keeps signing
@@ -205,7 +211,8 @@ pub async fn rotate_secret(
     new_secret_enc: &str,
     previous_valid_until: i64,
     now: i64,
-) -> Result<bool, sqlx::Error> {
+) -> Result<bool, AppError> {
+    let mut tx = db.pool().begin().await?;
     let updated = sqlx::query(
         "UPDATE webhook_endpoints SET previous_secret_enc = secret_enc, previous_valid_until = $1, \
          secret_enc = $2, updated_at = $3 WHERE tenant_id = $4",
@@ -214,9 +221,14 @@ pub async fn rotate_secret(
     .bind(new_secret_enc)
     .bind(now)
     .bind(tenant)
-    .execute(db.pool())
+    .execute(&mut *tx)
     .await?
     .rows_affected();
+    if updated == 1 {
+        let details = json!({"previous_valid_until": previous_valid_until});
+        db.auditor(Actor::Api)?.record(&mut tx, tenant, "webhook_secret.rotated", tenant, details, now).await?;
+    }
+    tx.commit().await?;
     Ok(updated == 1)
 }
 

@@ -17,6 +17,7 @@ use sqlx::Row as _;
 use tokio::sync::{Notify, watch};
 use trustcap_protocol::Step;
 
+use crate::audit::Actor;
 use crate::checks::{CaptureInput, Check, CheckContext, CheckError, CheckOutcome, CheckRegistry, ImageInput, Reason};
 use crate::clock::SharedClock;
 use crate::db::{self, Db, SessionRecord};
@@ -104,9 +105,16 @@ impl Pipeline {
             SessionStatus::Submitted => {
                 let mut tx = self.db.pool().begin().await?;
                 let data = json!({"round": session.round});
-                let moved =
-                    db::transition(&mut tx, &session, SessionStatus::Submitted, SessionStatus::Processing, data, now)
-                        .await?;
+                let moved = db::transition(
+                    &mut tx,
+                    self.db.auditor(Actor::System)?,
+                    &session,
+                    SessionStatus::Submitted,
+                    SessionStatus::Processing,
+                    data,
+                    now,
+                )
+                .await?;
                 tx.commit().await?;
                 if !moved {
                     return Ok(JobOutcome::LeaseLost);
@@ -170,7 +178,17 @@ impl Pipeline {
                 "rule_set_version": decision.rule_set_version,
             },
         });
-        if !db::transition(&mut tx, &session, SessionStatus::Processing, decision.state, data, now).await? {
+        if !db::transition(
+            &mut tx,
+            self.db.auditor(Actor::System)?,
+            &session,
+            SessionStatus::Processing,
+            decision.state,
+            data,
+            now,
+        )
+        .await?
+        {
             tx.rollback().await?;
             return Ok(JobOutcome::LeaseLost);
         }
@@ -459,9 +477,10 @@ pub async fn load_rules(db: &Db, tenant: &str) -> Result<(i64, RuleSet), AppErro
 pub async fn save_rules(db: &Db, tenant: &str, rules: &RuleSet, now: i64) -> Result<i64, AppError> {
     let body = serde_json::to_string(rules).map_err(AppError::internal)?;
     for _ in 0..5 {
+        let mut tx = db.pool().begin().await?;
         let next: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) + 1 FROM rule_sets WHERE tenant_id = $1")
             .bind(tenant)
-            .fetch_one(db.pool())
+            .fetch_one(&mut *tx)
             .await?;
         let inserted =
             sqlx::query("INSERT INTO rule_sets (tenant_id, version, body, created_at) VALUES ($1, $2, $3, $4)")
@@ -469,11 +488,22 @@ pub async fn save_rules(db: &Db, tenant: &str, rules: &RuleSet, now: i64) -> Res
                 .bind(next)
                 .bind(&body)
                 .bind(now)
-                .execute(db.pool())
+                .execute(&mut *tx)
                 .await;
         match inserted {
-            Ok(_) => return Ok(next),
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => continue,
+            Ok(_) => {
+                let digest = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(body.as_bytes()));
+                let details = json!({"version": next, "sha256": digest});
+                db.auditor(Actor::Api)?
+                    .record(&mut tx, tenant, "rule_set.created", &next.to_string(), details, now)
+                    .await?;
+                tx.commit().await?;
+                return Ok(next);
+            }
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                tx.rollback().await?;
+                continue;
+            }
             Err(e) => return Err(e.into()),
         }
     }

@@ -215,6 +215,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/screenings", post(routes::screenings::screen))
         .route("/v1/webhook", get(routes::webhooks::get_endpoint).put(routes::webhooks::put_endpoint))
         .route("/v1/webhook/rotate", post(routes::webhooks::rotate_secret))
+        .route("/v1/audit/verify", get(routes::audit::verify_chain))
         .method_not_allowed_fallback(method_not_allowed)
         .nest("/v1/client", client)
         .fallback(not_found)
@@ -278,6 +279,8 @@ impl Application {
         services: Services,
     ) -> std::io::Result<Self> {
         let Services { registry, screening } = services;
+        // Every change the service writes is sealed into the audit trail with this key.
+        let db = db.with_audit_key(secret.audit_key());
         let store = match &settings.image_store {
             Some(url) => ImageStore::from_url(url).map_err(std::io::Error::other)?,
             None => ImageStore::in_database(),

@@ -33,6 +33,7 @@ async fn migrate_create_and_serve() {
     let bad = Command::new(BIN)
         .args(["create-api-key", "--tenant", "ten_aaaaaaaaaaaaaaaaaaaaaaaaaa"])
         .env("TRUSTCAP_DATABASE_URL", format!("sqlite://{}", dir.path().join("cli.db").display()))
+        .env("TRUSTCAP_SECRET_FILE", dir.path().join("secret.key"))
         .output()
         .unwrap();
     assert!(!bad.status.success());
@@ -117,6 +118,7 @@ fn update_lists_records_a_new_list_set() {
         .args(["update-lists", "--dir"])
         .arg(&empty)
         .env("TRUSTCAP_DATABASE_URL", format!("sqlite://{}", dir.path().join("cli.db").display()))
+        .env("TRUSTCAP_SECRET_FILE", dir.path().join("secret.key"))
         .output()
         .unwrap();
     assert!(!out.status.success());

@@ -14,7 +14,7 @@ use reqwest::StatusCode;
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt as _, BufReader};
 use trustcap_protocol::Step;
-use trustcap_verifier::db;
+use trustcap_verifier::{db, load_or_create_secret};
 
 const BIN: &str = env!("CARGO_BIN_EXE_trustcap-verifier");
 const SESSIONS: usize = 12;
@@ -54,7 +54,8 @@ async fn start(dir: &std::path::Path, url: &str) -> (tokio::process::Child, Stri
 async fn crash_and_recover(kind: DbKind) {
     let dir = tempfile::tempdir().unwrap();
     let url = fresh_database_url(kind, dir.path()).await;
-    let pool = db::connect(&url).await.unwrap();
+    let secret = load_or_create_secret(&dir.path().join("secret.key")).unwrap();
+    let pool = db::connect(&url).await.unwrap().with_audit_key(secret.audit_key());
     db::migrate(&pool).await.unwrap();
     let tenant = db::create_tenant(&pool, "crash", 1).await.unwrap();
     let api_key = db::create_api_key(&pool, &tenant, 1).await.unwrap().expose_secret().to_owned();
@@ -201,6 +202,15 @@ async fn crash_and_recover(kind: DbKind) {
         let prev = last.insert(v["session_id"].as_str().unwrap().to_owned(), seq).unwrap_or(0);
         assert!(seq == prev + 1 || seq <= prev, "out of order: {seq} after {prev}");
     }
+    // The kill left no half-written audit entry: every chain is intact, and each session's
+    // three state changes are recorded once.
+    let report = trustcap_verifier::audit::verify(&pool, &secret.audit_key(), None).await.unwrap();
+    assert!(report.ok(), "{:?}", report.problems);
+    let transitions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'session.transition'")
+        .fetch_one(pool.pool())
+        .await
+        .unwrap();
+    assert_eq!(transitions, (SESSIONS * 3) as i64);
     child.start_kill().unwrap();
     let _ = child.wait().await;
 }

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use crate::error::AppError;
 use crate::startup::AppState;
 
+pub mod audit;
 pub mod client;
 pub mod rules;
 pub mod screenings;

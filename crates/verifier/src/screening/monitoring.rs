@@ -16,6 +16,7 @@ use trustcap_screening::{HitRecord, Query};
 
 use super::lists::{self, ListSet, ListsError};
 use super::query_from_applicant;
+use crate::audit::Actor;
 use crate::db::{self, Db};
 use crate::domain::SessionStatus;
 use crate::error::AppError;
@@ -189,6 +190,7 @@ async fn store_outcome(
         });
         opened = db::transition_with_event(
             &mut tx,
+            db.auditor(Actor::System)?,
             &session,
             SessionStatus::Approved,
             SessionStatus::Review,

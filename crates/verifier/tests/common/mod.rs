@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod audit;
 pub mod checks;
 pub mod receiver;
 pub mod scenarios;
@@ -121,6 +122,7 @@ pub async fn spawn(options: Spawn, tweak: impl FnOnce(&mut ServeArgs)) -> TestAp
     db::migrate(&db).await.unwrap();
     let secret_path = dir.path().join("secret.key");
     let key = load_or_create_secret(&secret_path).unwrap();
+    let db = db.with_audit_key(key.audit_key());
     let secret: [u8; 32] = std::fs::read(&secret_path).unwrap().try_into().unwrap();
     // Local receivers listen on http://127.0.0.1: allow them (the default blocks both).
     let mut settings = ServeArgs {
