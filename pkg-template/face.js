@@ -223,6 +223,10 @@ export class FaceModule {
    * @returns {LivenessAnalyzer}
    */
   createLivenessAnalyzer({ cameraLabel, ...options } = {}) {
+    const unknown = Object.keys(options).filter((k) => k !== 'threshold' && k !== 'minFrames');
+    if (unknown.length) {
+      throw new TrustCapError('invalid_options', `unknown liveness options: ${unknown.join(', ')} (threshold, minFrames, cameraLabel)`);
+    }
     try {
       const inner = new this.#glue.LivenessAnalyzer(options);
       if (cameraLabel) inner.setCameraLabel(String(cameraLabel));

@@ -17,14 +17,17 @@
 // Environment: TRUSTCAP_SDK_DIR (built package), TRUSTCAP_MODEL_DIR (model cache).
 import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
-import { join, normalize, dirname } from 'node:path';
+import { join, normalize } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { homedir } from 'node:os';
 import { createRequire } from 'node:module';
 
 const require = createRequire(new URL('../../tests/e2e/package.json', import.meta.url));
 const { chromium } = require('playwright-core');
-const ortDir = dirname(require.resolve('onnxruntime-web/dist/ort.wasm.min.mjs'));
-const ortVersion = require('onnxruntime-web/package.json').version;
+// onnxruntime-web's package exports hide its files: serve them from the installed folder.
+const ortRoot = fileURLToPath(new URL('../../tests/e2e/node_modules/onnxruntime-web/', import.meta.url));
+const ortDir = join(ortRoot, 'dist');
+const ortVersion = JSON.parse(await readFile(join(ortRoot, 'package.json'), 'utf8')).version;
 
 const sdkDir = process.env.TRUSTCAP_SDK_DIR;
 const modelDir = process.env.TRUSTCAP_MODEL_DIR || join(homedir(), '.cache/trustcap/models');
@@ -160,9 +163,12 @@ try {
   // One measurement: warm-up, then `n` calls in a batch (wall: performance.now(); CPU: the main
   // thread's ThreadTime from the DevTools protocol around the batch).
   const measure = async (name, n) => {
+    // Warm up for at least 20 calls and 1.5 s: V8 first runs wasm from its baseline compiler and
+    // tiers hot functions up in the background.
     await page.evaluate(async ([name, warm]) => {
-      for (let i = 0; i < warm; i++) await window.bench[name]();
-    }, [name, Math.max(5, Math.floor(n / 10))]);
+      const t0 = performance.now();
+      for (let i = 0; i < warm || performance.now() - t0 < 1500; i++) await window.bench[name]();
+    }, [name, 20]);
     const cpu0 = await threadTime();
     const wall = await page.evaluate(async ([name, n]) => {
       const t0 = performance.now();

@@ -7,7 +7,8 @@
 //! - `facewasm-size` builds the face module once per size step, each step adding one setting to
 //!   the previous, and prints what each saved, raw and gzipped (after wasm-bindgen, which is what
 //!   ships). Steps whose profile differs rebuild tract from scratch (several minutes each); the
-//!   link-time settings (fat LTO, strip) only relink.
+//!   link-time settings (fat LTO, strip) only relink the face crate (`cargo rustc -- <flags>`).
+//!   opt-level and codegen-units are one step: both need every dependency rebuilt.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -122,11 +123,13 @@ fn load_average() -> f64 {
 
 /// How one size step is built.
 enum Build {
-    /// A cargo profile defined on the command line (`--config profile.<name>.<key>=<value>`).
-    Profile { name: &'static str, settings: &'static [(&'static str, &'static str)] },
-    /// `cargo rustc` of the face crate only, in an existing profile, with extra rustc flags for the
-    /// final link (dependencies unchanged).
-    Relink { profile: &'static str, flags: &'static [&'static str] },
+    /// A cargo profile defined on the command line (`--config profile.<name>.<key>=<value>`),
+    /// built from scratch, with extra rustc flags for the face crate only (the final link).
+    Custom { name: &'static str, settings: &'static [(&'static str, &'static str)], flags: &'static [&'static str] },
+    /// A profile of the root Cargo.toml, with extra rustc flags for the face crate only.
+    Named { profile: &'static str, flags: &'static [&'static str] },
+    /// The shipped build (profile `wasm-face-simd` with `+simd128`).
+    Shipped,
 }
 
 struct SizeStep {
@@ -138,82 +141,81 @@ struct SizeStep {
     wasm_opt: bool,
 }
 
+const RELEASE: &[(&str, &str)] = &[("inherits", "\"release\"")];
+
 const STEPS: &[SizeStep] = &[
     SizeStep {
         label: "release profile (opt-level 3, thin LTO, 4 codegen units)",
-        build: Build::Profile { name: "face-size-release", settings: &[("inherits", "\"release\"")] },
-        untrimmed: true,
-        wasm_opt: false,
-    },
-    SizeStep {
-        label: "+ opt-level \"z\"",
-        build: Build::Profile { name: "face-size-z", settings: &[("inherits", "\"release\""), ("opt-level", "\"z\"")] },
+        build: Build::Custom { name: "face-size-release", settings: RELEASE, flags: &[] },
         untrimmed: true,
         wasm_opt: false,
     },
     SizeStep {
         label: "+ fat LTO",
-        build: Build::Relink { profile: "face-size-z", flags: &["-C", "lto=fat"] },
+        build: Build::Custom { name: "face-size-release", settings: RELEASE, flags: &["-C", "lto=fat"] },
         untrimmed: true,
         wasm_opt: false,
     },
     SizeStep {
-        label: "+ codegen-units = 1 (profile wasm-face, not stripped)",
-        build: Build::Relink { profile: "wasm-face", flags: &["-C", "strip=none"] },
+        label: "+ opt-level \"z\" and codegen-units 1 (wasm-face, unstripped)",
+        build: Build::Named { profile: "wasm-face", flags: &["-C", "strip=none"] },
         untrimmed: true,
         wasm_opt: false,
     },
     SizeStep {
-        label: "+ panic = \"abort\" (already wasm32-unknown-unknown's default)",
-        build: Build::Relink { profile: "wasm-face", flags: &["-C", "strip=none", "-C", "panic=abort"] },
+        label: "+ panic=abort (wasm32-unknown-unknown's default already)",
+        build: Build::Named { profile: "wasm-face", flags: &["-C", "strip=none", "-C", "panic=abort"] },
         untrimmed: true,
         wasm_opt: false,
     },
     SizeStep {
         label: "+ strip (profile wasm-face as is)",
-        build: Build::Relink { profile: "wasm-face", flags: &[] },
+        build: Build::Named { profile: "wasm-face", flags: &[] },
         untrimmed: true,
         wasm_opt: false,
     },
     SizeStep {
         label: "+ wasm-opt -Oz (binaryen 132)",
-        build: Build::Relink { profile: "wasm-face", flags: &[] },
+        build: Build::Named { profile: "wasm-face", flags: &[] },
         untrimmed: true,
         wasm_opt: true,
     },
     SizeStep {
-        label: "+ tract-onnx default features off (what ships)",
-        build: Build::Relink { profile: "wasm-face", flags: &[] },
+        label: "+ tract-onnx default features off",
+        build: Build::Named { profile: "wasm-face", flags: &[] },
         untrimmed: false,
         wasm_opt: true,
     },
+    SizeStep { label: "+ simd128 (what ships)", build: Build::Shipped, untrimmed: false, wasm_opt: true },
 ];
+
+/// `cargo rustc` of the face crate's cdylib in `profile` with rustc `flags` for it alone.
+fn relink(profile: &str, config: &[String], features: &[String], flags: &[&str]) -> Result<PathBuf, String> {
+    let mut cmd = util::cargo();
+    cmd.args(["rustc", "--package", sdk_face::CRATE, "--lib", "--crate-type", "cdylib"])
+        .args(["--target", "wasm32-unknown-unknown", "--profile", profile])
+        .args(config)
+        .args(features)
+        .arg("--")
+        .args(flags)
+        .env_remove("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS");
+    crate::util::exec(&mut cmd)?;
+    Ok(util::target_dir().join("wasm32-unknown-unknown").join(profile).join(format!("{STEM}.wasm")))
+}
 
 fn build_step(s: &SizeStep) -> Result<PathBuf, String> {
     let features: Vec<String> =
         if s.untrimmed { vec!["--features".into(), "untrimmed-tract".into()] } else { Vec::new() };
     match &s.build {
-        Build::Profile { name, settings } => {
-            let mut extra = features;
-            for (key, value) in *settings {
-                extra.push("--config".into());
-                extra.push(format!("profile.{name}.{key}={value}"));
-            }
-            sdk_face::cargo_build(name, false, &extra)
+        Build::Custom { name, settings, flags } => {
+            let config: Vec<String> = settings
+                .iter()
+                .flat_map(|(key, value)| ["--config".to_owned(), format!("profile.{name}.{key}={value}")])
+                .collect();
+            relink(name, &config, &features, flags)
         }
-        Build::Relink { profile, flags } => {
-            let mut cmd = util::cargo();
-            cmd.args(["rustc", "--package", sdk_face::CRATE, "--lib", "--crate-type", "cdylib"])
-                .args(["--target", "wasm32-unknown-unknown", "--profile", profile])
-                .args(&features);
-            if profile.starts_with("face-size-z") {
-                cmd.args(["--config", "profile.face-size-z.inherits=\"release\""]);
-                cmd.args(["--config", "profile.face-size-z.opt-level=\"z\""]);
-            }
-            cmd.arg("--").args(*flags).env_remove("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS");
-            crate::util::exec(&mut cmd)?;
-            Ok(util::target_dir().join("wasm32-unknown-unknown").join(profile).join(format!("{STEM}.wasm")))
-        }
+        Build::Named { profile, flags } => relink(profile, &[], &features, flags),
+        Build::Shipped => sdk_face::cargo_build(sdk_face::SHIPPED.profile, true, &features),
     }
 }
 
@@ -235,10 +237,8 @@ pub fn size_steps(_args: &[String]) -> Result<(), String> {
         let (raw, gz) = sizes_of(&bg)?;
         rows.push((s.label, cargo_raw, raw, gz));
     }
-    // Leave the shipping build in place for build-sdk.
-    sdk_face::cargo_build("wasm-face", false, &[])?;
 
-    println!("\nFace module (plain build, no SIMD) after each size step; each row adds one setting to the row above.");
+    println!("\nFace module after each size step; each row adds one setting to the row above.");
     println!("Sizes of what ships (after wasm-bindgen; cargo's output in the first column):");
     println!("  {:<62} {:>11} {:>11} {:>10} {:>8} {:>8}", "step", "cargo", "raw", "gzipped", "raw Δ", "gzip Δ");
     let mut previous: Option<(u64, u64)> = None;
