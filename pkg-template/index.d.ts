@@ -179,3 +179,4 @@ export interface CaptureOptions {
 /** Prepares a capture of one step. Nothing happens until `capture.start()`. */
 export declare function createCapture(options: CaptureOptions): Promise<Capture>;
 export { verifyWebhook, WebhookSignatureError, VerifyWebhookOptions } from './webhook.js';
+export * from './face.js';

@@ -589,3 +589,4 @@ export async function createCapture({
   });
 }
 export { verifyWebhook, WebhookSignatureError } from './webhook.js';
+export { loadFaceModule, prefetchFaceModule, faceSimdSupported, FACE_MODELS } from './face.js';

@@ -15,6 +15,7 @@
 mod bench;
 mod bench_document;
 mod bench_faces;
+mod bench_facewasm;
 mod bench_intake;
 mod bench_screening;
 mod demo;
@@ -22,6 +23,7 @@ mod eval;
 mod fuzz;
 mod models;
 mod sdk;
+mod sdk_face;
 mod setup;
 mod test;
 mod util;

@@ -3,7 +3,8 @@
 //! Builds `crates/wasm` for wasm32 (profile `wasm-release`), generates the JS bindings
 //! with the wasm-bindgen CLI pinned to Cargo.lock, optimises with binaryen's `wasm-opt`
 //! from npm (Debian's binaryen produces modules Chromium refuses), and assembles the
-//! package from `pkg-template/` in `target/sdk/package`.
+//! package from `pkg-template/` in `target/sdk/package`. The lazily loaded face module is
+//! built by [`crate::sdk_face`].
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -36,6 +37,12 @@ pub fn build() -> Result<PathBuf, String> {
 /// points for the browser benchmark harness) into `target/bench/sdk`. Never published.
 pub fn build_bench_variant() -> Result<PathBuf, String> {
     build_into(&util::target_dir().join("bench/sdk"), true)
+}
+
+/// Builds the package as published, face module included, into `target/bench/facewasm-sdk` for
+/// `cargo xtask bench facewasm` (so a benchmark never rewrites the package other tasks use).
+pub fn build_face_bench_copy() -> Result<PathBuf, String> {
+    build_into(&util::target_dir().join("bench/facewasm-sdk"), false)
 }
 
 fn build_into(pkg: &Path, bench: bool) -> Result<PathBuf, String> {
@@ -81,6 +88,11 @@ fn build_into(pkg: &Path, bench: bool) -> Result<PathBuf, String> {
             .arg("-o")
             .arg(&bg),
     )?;
+
+    if !bench {
+        crate::sdk_face::check_core_has_no_tract()?;
+        crate::sdk_face::build_into(pkg)?;
+    }
 
     step("build-sdk: assembling the npm package from pkg-template/");
     copy_tree(&util::root().join("pkg-template"), pkg)?;
@@ -136,7 +148,13 @@ pub fn gzip_len(data: &[u8]) -> u64 {
     encoder.finish().expect("writing to memory").len() as u64
 }
 
-/// Raw and gzipped sizes of the package's shipped files (JS, types and wasm).
+/// Whether a package file (path relative to the package) is part of the face module, which the
+/// page downloads only when the selfie step nears: its builds, its loader and the models.
+pub fn is_lazy(path: &str) -> bool {
+    path.starts_with("wasm-face") || path.starts_with("models")
+}
+
+/// Raw and gzipped sizes of the package's shipped files (JS, wasm and the face models).
 pub fn sizes(pkg: &Path) -> Result<Vec<FileSize>, String> {
     let mut out = Vec::new();
     let mut stack = vec![pkg.to_path_buf()];
@@ -145,7 +163,7 @@ pub fn sizes(pkg: &Path) -> Result<Vec<FileSize>, String> {
             let path = entry.map_err(|e| e.to_string())?.path();
             if path.is_dir() {
                 stack.push(path);
-            } else if matches!(path.extension().and_then(|e| e.to_str()), Some("js" | "wasm")) {
+            } else if matches!(path.extension().and_then(|e| e.to_str()), Some("js" | "wasm" | "onnx")) {
                 let data = std::fs::read(&path).map_err(|e| e.to_string())?;
                 let rel = path.strip_prefix(pkg).unwrap_or(&path).display().to_string();
                 out.push(FileSize { path: rel, raw: data.len() as u64, gzip: gzip_len(&data) });

@@ -1,8 +1,9 @@
 //! `cargo xtask test`: sets everything up and runs every test, in order of cost:
 //! formatting and lints, unit and integration tests (native, with the real models),
 //! wasm-tests in headless Chromium, a short fuzzing run of every cargo-fuzz target, the
-//! accuracy evaluations (only when `../shared/data` exists), the demo smoke check, and the
-//! end-to-end browser suite.
+//! accuracy evaluations (only when `../shared/data` exists), the demo smoke check (which
+//! builds the SDK), the face module's loader and detection in Chromium, and the end-to-end
+//! browser suite.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -83,6 +84,15 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let verifier = crate::demo::build_verifier()?;
     let assets = util::target_dir().join("e2e");
     write_e2e_assets(Some(&assets.to_string_lossy()))?;
+    step("face module in headless Chromium (lazy loading; detection with the real models)");
+    counts += run_tests(
+        Command::new("node")
+            .args(["--test", "--test-reporter=tap", "--test-concurrency=1"])
+            .arg(util::root().join("wasm-tests/face"))
+            .env("TRUSTCAP_SDK_DIR", &pkg)
+            .env("TRUSTCAP_MODEL_DIR", &model_dir),
+    )?;
+
     step("end-to-end browser suite (Playwright + Debian Chromium, fake camera)");
     counts += run_tests(
         Command::new("node")
