@@ -6,6 +6,8 @@
 //! features.
 #![warn(missing_docs)]
 
+#[cfg(feature = "address")]
+pub mod address;
 pub mod checks;
 pub mod idnum;
 pub mod mrz;
