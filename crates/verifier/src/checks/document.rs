@@ -59,6 +59,11 @@ impl DocumentEngine {
         }
     }
 
+    /// The loaded engine (shared with the `address` check), or why it is missing.
+    pub(crate) fn engine(&self) -> Result<Arc<Mutex<OcrEngine>>, CheckError> {
+        self.0.clone().map_err(CheckError::Permanent)
+    }
+
     /// Whether the models are loaded.
     pub fn is_available(&self) -> bool {
         self.0.is_ok()
