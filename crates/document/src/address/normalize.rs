@@ -87,9 +87,28 @@ fn is_dutch_pair(a: &str, b: &str) -> bool {
     a.len() == 4 && a.bytes().all(|c| c.is_ascii_digit()) && b.len() == 2 && b.bytes().all(|c| c.is_ascii_alphabetic())
 }
 
+/// Splits a word OCR glued to a number (`12acacia` → `12`, `acacia`): at each boundary
+/// between digits and a run of at least three letters. House numbers with a letter (`221b`)
+/// and postcodes (`sp12ab`) stay whole.
+fn split_glued(t: String) -> Vec<String> {
+    let chars: Vec<char> = t.chars().collect();
+    let mut pieces: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let digit = chars.get(i).is_some_and(char::is_ascii_digit);
+        let run = chars.get(i..).unwrap_or_default().iter().take_while(|c| c.is_ascii_digit() == digit).count();
+        pieces.push(chars.get(i..i + run).unwrap_or_default().iter().collect());
+        i += run;
+    }
+    let splittable =
+        pieces.len() > 1 && pieces.iter().all(|p| p.chars().all(|c| c.is_ascii_digit()) || p.chars().count() >= 3);
+    if splittable { pieces } else { vec![t] }
+}
+
 /// The normalised tokens of an address.
 pub fn address_tokens(text: &str) -> Vec<String> {
-    let raw = trustcap_screening::normalize::tokens(&prepass(text));
+    let raw: Vec<String> =
+        trustcap_screening::normalize::tokens(&prepass(text)).into_iter().flat_map(split_glued).collect();
     let mut out: Vec<String> = Vec::with_capacity(raw.len());
     for t in raw {
         if DROPPED.contains(&t.as_str()) {
@@ -136,6 +155,7 @@ mod tests {
             ("Damrak 1, 1012 LG Amsterdam", "damrak 1 1012lg amsterdam"),
             ("C/ Mayor 3", "Calle Mayor 3"),
             ("10 North Blvd", "10 N Boulevard"),
+            ("Flat 4,12Acacia Avenue", "Flat 4, 12 Acacia Avenue"),
         ];
         for (a, b) in same {
             assert_eq!(normalize_address(a), normalize_address(b), "{a} / {b}");
