@@ -7,7 +7,7 @@ export declare const VERSION: string;
 export declare const CAPTURE_CONTENT_TYPE: string;
 
 /** A capture step of a verification session. */
-export type Step = 'document_front' | 'document_back' | 'selfie';
+export type Step = 'document_front' | 'document_back' | 'selfie' | 'proof_of_address';
 
 /** The capture steps, in capture order. */
 export declare const STEPS: readonly Step[];

@@ -6,6 +6,8 @@
 //! features.
 #![warn(missing_docs)]
 
+#[cfg(feature = "address")]
+pub mod address;
 pub mod checks;
 pub mod idnum;
 pub mod mrz;
@@ -13,3 +15,4 @@ pub mod mrz;
 pub mod ocr;
 #[cfg(feature = "ocr")]
 pub mod signals;
+pub mod viz;

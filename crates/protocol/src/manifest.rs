@@ -25,11 +25,14 @@ pub enum Step {
     DocumentBack,
     /// A selfie of the applicant.
     Selfie,
+    /// A photo of a utility bill or bank statement showing the applicant's name and address
+    /// (usually asked for as a step-up).
+    ProofOfAddress,
 }
 
 impl Step {
     /// Every step, in capture order.
-    pub const ALL: [Step; 3] = [Step::DocumentFront, Step::DocumentBack, Step::Selfie];
+    pub const ALL: [Step; 4] = [Step::DocumentFront, Step::DocumentBack, Step::Selfie, Step::ProofOfAddress];
 
     /// The stable string form, e.g. `"document_front"`.
     pub const fn as_str(self) -> &'static str {
@@ -37,6 +40,7 @@ impl Step {
             Step::DocumentFront => "document_front",
             Step::DocumentBack => "document_back",
             Step::Selfie => "selfie",
+            Step::ProofOfAddress => "proof_of_address",
         }
     }
 
@@ -328,6 +332,8 @@ pub(crate) mod tests {
             assert_eq!(json, format!("\"{}\"", step.as_str()));
         }
         assert_eq!(Step::parse("document-front"), Some(Step::DocumentFront));
+        assert_eq!(Step::parse("proof_of_address"), Some(Step::ProofOfAddress));
+        assert_eq!(Step::parse("proof-of-address"), Some(Step::ProofOfAddress));
         assert_eq!(Step::parse("passport"), None);
     }
 }

@@ -123,7 +123,7 @@ pub struct ServeArgs {
     #[arg(long, env = "TRUSTCAP_SCREENING_LISTS")]
     pub screening_lists: Option<PathBuf>,
     /// The checks to run, comma-separated, from `capture_quality`, `capture_integrity`,
-    /// `face_match`, `screening`, `document` (default: all of them).
+    /// `face_match`, `screening`, `document`, `address` (default: all of them).
     #[arg(long, env = "TRUSTCAP_CHECKS", value_delimiter = ',')]
     pub checks: Option<Vec<String>>,
 }

@@ -9,7 +9,9 @@
 //!
 //! [`decide`] is a pure function of the rule set and the check results, in this order:
 //! a required check that is missing or could not run → `review` (never a silent
-//! approval); a step-up rule that fires → `resubmission_requested` (up to
+//! approval; with `address.required`, a missing `address` result counts the same); a
+//! step-up rule that fires (the default rules: `capture_quality` failed → re-take,
+//! `face_match` in the grey zone → new selfie, `address` failed → new proof of address) → `resubmission_requested` (up to
 //! `max_resubmissions`, then `review`); a failed check or a score under its threshold →
 //! `declined`; an inconclusive check or a trust score under `approve_at` → `review`;
 //! otherwise `approved`.
@@ -78,6 +80,33 @@ pub struct RuleSet {
     /// Settings of the `document` check.
     #[serde(default)]
     pub document: DocumentSettings,
+    /// Settings of the `address` (proof of address) check.
+    #[serde(default)]
+    pub address: AddressSettings,
+}
+
+/// A tenant's proof-of-address settings (part of its versioned rules).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddressSettings {
+    /// Oldest accepted statement date, in days (default 90).
+    #[serde(default = "default_max_age_days")]
+    pub max_age_days: u32,
+    /// Address verification is required: a session without a passed `address` check is not
+    /// approved (without a `proof_of_address` step it goes to review as
+    /// `address.step_missing`).
+    #[serde(default)]
+    pub required: bool,
+}
+
+const fn default_max_age_days() -> u32 {
+    90
+}
+
+impl Default for AddressSettings {
+    fn default() -> Self {
+        Self { max_age_days: default_max_age_days(), required: false }
+    }
 }
 
 /// A tenant's screening settings (part of its versioned rules).
@@ -167,10 +196,17 @@ impl Default for RuleSet {
                     request_steps: vec![Step::Selfie],
                     reason: "face_match.grey_zone".into(),
                 },
+                StepUp {
+                    check: "address".into(),
+                    when: StepUpWhen::Failed,
+                    request_steps: vec![Step::ProofOfAddress],
+                    reason: "address.step_up".into(),
+                },
             ],
             max_resubmissions: 1,
             screening: ScreeningSettings::default(),
             document: DocumentSettings::default(),
+            address: AddressSettings::default(),
         }
     }
 }
@@ -213,6 +249,9 @@ impl RuleSet {
             && min > max
         {
             return Err("rules: document.min_age must not exceed document.max_age".into());
+        }
+        if !(1..=3650).contains(&rules.address.max_age_days) {
+            return Err("rules: address.max_age_days must be within 1..3650".into());
         }
         for s in &rules.step_ups {
             let window_ok = match s.when {
@@ -296,6 +335,16 @@ pub fn decide(
         if !results.contains_key(name) {
             reasons.push(Reason::new(format!("{name}.not_run"), format!("the required check {name} is not available")));
         }
+    }
+    if rules.address.required && !results.contains_key("address") {
+        reasons.push(if steps.contains(&Step::ProofOfAddress) {
+            Reason::new("address.not_run", "the required check address is not available")
+        } else {
+            Reason::new(
+                "address.step_missing",
+                "address verification is required but the session has no proof_of_address step",
+            )
+        });
     }
     for (name, result) in results {
         if let CheckResult::Error(_) = result {

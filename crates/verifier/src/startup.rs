@@ -75,7 +75,8 @@ impl Services {
     /// the models are missing, so sessions that need them go to review rather than pass;
     /// `screening` over the configured or recorded lists.
     pub async fn from_settings(db: &Db, settings: &ServeArgs) -> std::io::Result<Self> {
-        const ALL: [&str; 5] = ["capture_quality", "capture_integrity", "face_match", "screening", "document"];
+        const ALL: [&str; 6] =
+            ["capture_quality", "capture_integrity", "face_match", "screening", "document", "address"];
         let wanted: Vec<String> = settings.checks.clone().unwrap_or_else(|| ALL.map(String::from).to_vec());
         if let Some(bad) = wanted.iter().find(|w| !ALL.contains(&w.as_str())) {
             return Err(std::io::Error::other(format!("unknown check {bad:?} in --checks; known: {}", ALL.join(", "))));
@@ -104,12 +105,17 @@ impl Services {
         if on("screening") {
             registry.register(Arc::new(crate::checks::screening::ScreeningCheck::new(lists.clone())));
         }
-        if on("document") {
+        if on("document") || on("address") {
             let dir = model_dir;
             let engine = tokio::task::spawn_blocking(move || crate::checks::document::DocumentEngine::load(&dir))
                 .await
                 .map_err(std::io::Error::other)?;
-            registry.register(Arc::new(engine.with_db(db.clone())));
+            if on("document") {
+                registry.register(Arc::new(engine.clone().with_db(db.clone())));
+            }
+            if on("address") {
+                registry.register(Arc::new(crate::checks::address::AddressCheck::new(engine)));
+            }
         }
         Ok(Self { registry, screening: Some(lists) })
     }

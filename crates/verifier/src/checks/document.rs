@@ -4,7 +4,10 @@
 //! front, and parsed (ICAO 9303 check digits, OCR repair confirmed by check digits). The
 //! document checks then look at: MRZ validity, expiry, the tenant's age limits (rules:
 //! `document.min_age`, `document.max_age`), the MRZ name and birth date against the applicant's
-//! declared ones, a black-and-white copy, an editing program in the EXIF data, and reuse of
+//! declared ones, the MRZ against the visual zone of the front (surname and given names,
+//! birth date, document number, expiry date, read by `trustcap_document::viz` from the
+//! front's OCR lines; a field that cannot be read is not applicable, `field_missing`), a
+//! black-and-white copy, an editing program in the EXIF data, and reuse of
 //! the same document in another session of the tenant (the MRZ digest and perceptual hash are
 //! kept per tenant in `document_fingerprints`; a match is the fraud signal `document.reused`).
 //!
@@ -18,17 +21,18 @@ use std::sync::{Arc, Mutex};
 use serde_json::{Value, json};
 use sqlx::Row as _;
 use trustcap_document::checks::{
-    ApplicantData, DocumentChecks, DocumentInput, DocumentReport, MemorySeen, Outcome, TenantPolicy, VisualFields,
+    ApplicantData, DocumentChecks, DocumentInput, DocumentReport, MemorySeen, Outcome, TenantPolicy,
 };
 use trustcap_document::mrz::Date;
 use trustcap_document::ocr::OcrEngine;
+use trustcap_document::viz::{self, OcrLine};
 use trustcap_protocol::Step;
 
 use super::{Check, CheckContext, CheckError, CheckOutcome, CheckStatus, Reason};
 use crate::db::Db;
 
 /// Version of this check's behaviour.
-pub const VERSION: &str = "1.0.0";
+pub const VERSION: &str = "1.1.0";
 
 /// Most earlier fingerprints of a tenant compared by perceptual hash (newest first).
 pub const MAX_FINGERPRINTS: i64 = 100_000;
@@ -53,6 +57,11 @@ impl DocumentEngine {
                 Self(Err(format!("OCR models not loaded: {e}")))
             }
         }
+    }
+
+    /// The loaded engine (shared with the `address` check), or why it is missing.
+    pub(crate) fn engine(&self) -> Result<Arc<Mutex<OcrEngine>>, CheckError> {
+        self.0.clone().map_err(CheckError::Permanent)
     }
 
     /// Whether the models are loaded.
@@ -189,13 +198,11 @@ impl Check for DocumentCheck {
         let today = Date::today_utc();
         let (report, mrz_found, details) = tokio::task::spawn_blocking(move || {
             let front_rgb = rgb(&front.decode()?);
-            let mrz_rgb = match &back {
-                Some(b) => rgb(&b.decode()?),
-                None => front_rgb.clone(),
-            };
+            let back_rgb = back.as_ref().map(|b| b.decode().map(|i| rgb(&i))).transpose()?;
+            let mrz_rgb = back_rgb.as_ref().unwrap_or(&front_rgb);
             let read = {
                 let mut ocr = engine.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-                ocr.read_mrz(&mrz_rgb, today).map_err(|e| CheckError::Permanent(format!("OCR: {e}")))?
+                ocr.read_mrz(mrz_rgb, today).map_err(|e| CheckError::Permanent(format!("OCR: {e}")))?
             };
             let mut signals = trustcap_document::signals::analyze(&front.bytes, &front_rgb, None, 0.0)
                 .map_err(|e| CheckError::Permanent(format!("image signals: {e}")))?;
@@ -206,9 +213,20 @@ impl Check for DocumentCheck {
                 signals.has_exif |= trustcap_document::signals::exif_segment(&b.bytes).is_some();
             }
             let mrz = read.as_ref().map(|r| &r.mrz);
+            // The visual zone of the front, turned as the MRZ was when it was read there.
+            let front_upright = match &read {
+                Some(r) if mrz_step == Step::DocumentFront => trustcap_document::ocr::rotate(&front_rgb, r.rotation),
+                _ => front_rgb,
+            };
+            let lines = {
+                let mut ocr = engine.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                ocr.read_lines(&front_upright).map_err(|e| CheckError::Permanent(format!("OCR: {e}")))?
+            };
+            let lines: Vec<OcrLine> = lines.iter().map(OcrLine::from).collect();
+            let viz = viz::extract(&lines, mrz);
             let input = DocumentInput {
                 mrz,
-                visual: VisualFields::default(),
+                visual: viz.to_visual(mrz),
                 applicant,
                 policy,
                 signals: Some(signals.clone()),
@@ -225,6 +243,7 @@ impl Check for DocumentCheck {
                     "check_digits_pass": r.mrz.checks_pass(),
                     "rotation": r.rotation,
                 })),
+                "visual_zone": {"fields_read": viz.count(), "sources": viz.sources},
                 "signals": {"greyscale": signals.greyscale, "editing_software": signals.editing_software,
                             "has_exif": signals.has_exif},
             });

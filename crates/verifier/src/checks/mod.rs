@@ -16,6 +16,7 @@ use trustcap_protocol::Step;
 
 use crate::rules::RuleSet;
 
+pub mod address;
 pub mod document;
 pub mod face;
 pub mod integrity;
