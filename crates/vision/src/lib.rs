@@ -35,6 +35,7 @@ pub mod motion;
 pub mod quality;
 pub mod rectify;
 pub mod region;
+pub mod selfie;
 pub mod sharpness;
 pub mod synth;
 
