@@ -42,6 +42,9 @@ pub mod synth;
 #[cfg(feature = "face")]
 pub mod face;
 
+#[cfg(feature = "face")]
+pub mod antispoof;
+
 pub use boundary::{BoundaryDetector, DocumentBoundary, DocumentFormat};
 pub use exposure::ExposureReport;
 pub use frame::{Frame, FrameError};
