@@ -19,6 +19,7 @@ use crate::rules::RuleSet;
 pub mod document;
 pub mod face;
 pub mod integrity;
+pub mod liveness;
 pub mod quality;
 pub mod screening;
 
