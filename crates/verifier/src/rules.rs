@@ -78,6 +78,28 @@ pub struct RuleSet {
     /// Settings of the `document` check.
     #[serde(default)]
     pub document: DocumentSettings,
+    /// Settings of the `liveness` check.
+    #[serde(default)]
+    pub liveness: LivenessSettings,
+}
+
+/// A tenant's liveness settings (part of its versioned rules).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LivenessSettings {
+    /// Liveness score (0-1) a burst needs to pass (default 0.5).
+    #[serde(default = "default_liveness_threshold")]
+    pub threshold: f64,
+}
+
+const fn default_liveness_threshold() -> f64 {
+    crate::checks::liveness::DEFAULT_THRESHOLD
+}
+
+impl Default for LivenessSettings {
+    fn default() -> Self {
+        Self { threshold: default_liveness_threshold() }
+    }
 }
 
 /// A tenant's screening settings (part of its versioned rules).
@@ -171,6 +193,7 @@ impl Default for RuleSet {
             max_resubmissions: 1,
             screening: ScreeningSettings::default(),
             document: DocumentSettings::default(),
+            liveness: LivenessSettings::default(),
         }
     }
 }
@@ -196,7 +219,7 @@ impl RuleSet {
         if rules.required_checks.len() > 32 || rules.thresholds.len() > 32 || rules.weights.len() > 32 {
             return Err("rules: at most 32 checks".into());
         }
-        if !rules.thresholds.values().all(|&t| unit(t)) || !unit(rules.approve_at) {
+        if !rules.thresholds.values().all(|&t| unit(t)) || !unit(rules.approve_at) || !unit(rules.liveness.threshold) {
             return Err("rules: thresholds and approve_at must be within 0..1".into());
         }
         if !rules.weights.values().all(|&w| w.is_finite() && (0.0..=100.0).contains(&w)) {
@@ -524,6 +547,7 @@ mod tests {
             json!({"required_checks": ["Bad Name"], "approve_at": 0.5}),
             json!({"required_checks": [], "approve_at": 0.5, "extra": 1}),
             json!({"required_checks": [], "approve_at": 0.5, "thresholds": {"x": -1.0}}),
+            json!({"required_checks": [], "approve_at": 0.5, "liveness": {"threshold": 1.5}}),
             json!({"required_checks": [], "approve_at": 0.5, "step_ups": [{"check": "x", "when": {"score_between": {"min": 0.6, "max": 0.4}}, "reason": "r"}]}),
             json!("nope"),
         ] {

@@ -16,8 +16,9 @@
 //! | `inconclusive` | `liveness.client_mismatch` | the server passes but the client's score differs by more than [`MAX_CLIENT_GAP`] |
 //! | `passed` | `liveness.live` | otherwise |
 //!
-//! The threshold is the tenant's `thresholds.liveness` rule (default [`DEFAULT_THRESHOLD`]); the check's
-//! score is the server's liveness score. The details carry every signal with its explanation, the client's
+//! The threshold is the tenant's `liveness.threshold` rule (default [`DEFAULT_THRESHOLD`]; not the generic
+//! `thresholds` map, under which an inconclusive score of 0 would decline instead of going to review); the
+//! check's score is the server's liveness score. The details carry every signal with its explanation, the client's
 //! figure beside it, and the planar-motion and injection measurements.
 //!
 //! Models: BlazeFace-128 from the model folder; when that folder also holds [`ANTISPOOF_CONFIG_FILE`] (an
@@ -40,7 +41,7 @@ use super::{Check, CheckContext, CheckError, CheckOutcome, CheckStatus, Reason};
 
 /// Version of this check's behaviour (stored with every result).
 pub const VERSION: &str = "1.0.0";
-/// Liveness score needed to pass when the tenant's rules set no `thresholds.liveness`.
+/// Liveness score needed to pass when the tenant's rules set no `liveness.threshold`.
 pub const DEFAULT_THRESHOLD: f64 = 0.5;
 /// Fewest burst frames for a verdict.
 pub const MIN_FRAMES: usize = 6;
@@ -329,7 +330,7 @@ impl Check for LivenessCheck {
         let Some(images) = images else {
             return Ok(inconclusive("liveness.bad_burst", "a burst frame was not stored", json!({})));
         };
-        let threshold = ctx.rules.thresholds.get(self.name()).copied().unwrap_or(DEFAULT_THRESHOLD);
+        let threshold = ctx.rules.liveness.threshold;
         let label = manifest.device.camera_label.clone();
         tokio::task::spawn_blocking(move || {
             Ok(match measure(&engine, &images, &burst, &label, threshold)? {
