@@ -220,7 +220,8 @@ mod tests {
 
     #[test]
     fn malformed_bursts_are_refused() {
-        let cases: Vec<Box<dyn Fn(&mut Manifest)>> = vec![
+        type Edit = Box<dyn Fn(&mut Manifest)>;
+        let cases: Vec<Edit> = vec![
             Box::new(|m| m.step = Step::DocumentFront),
             Box::new(|m| {
                 m.quality.insert("liveness.v".into(), 2.0);
