@@ -29,8 +29,9 @@ pub const SIGNATURE_LEN: usize = 64;
 pub const HEADER_LEN: usize = 12 + SIGNATURE_LEN;
 /// Upper bound on the manifest size.
 pub const MAX_MANIFEST_LEN: usize = 64 * 1024;
-/// Upper bound on the number of image parts in one upload.
-pub const MAX_PARTS: usize = 8;
+/// Upper bound on the number of image parts in one upload (a selfie with its liveness burst of up to
+/// [`crate::burst::MAX_BURST_FRAMES`] frames needs nine).
+pub const MAX_PARTS: usize = 12;
 /// Upper bound on one image part.
 pub const MAX_PART_LEN: usize = 16 * 1024 * 1024;
 

@@ -26,6 +26,7 @@
 #![warn(missing_docs)]
 
 mod b64;
+pub mod burst;
 pub mod digest;
 pub mod envelope;
 pub mod error;

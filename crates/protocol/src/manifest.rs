@@ -227,6 +227,7 @@ impl Manifest {
                 return Err(invalid(format!("image {i}: sha256 must be 64 lowercase hex characters")));
             }
         }
+        crate::burst::SelfieBurst::from_manifest(self)?;
         Ok(())
     }
 

@@ -83,6 +83,9 @@ pub struct RuleSet {
     /// Settings of the `address` (proof of address) check.
     #[serde(default)]
     pub address: AddressSettings,
+    /// Settings of the `liveness` check.
+    #[serde(default)]
+    pub liveness: LivenessSettings,
 }
 
 /// A tenant's proof-of-address settings (part of its versioned rules).
@@ -106,6 +109,25 @@ const fn default_max_age_days() -> u32 {
 impl Default for AddressSettings {
     fn default() -> Self {
         Self { max_age_days: default_max_age_days(), required: false }
+    }
+}
+
+/// A tenant's liveness settings (part of its versioned rules).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LivenessSettings {
+    /// Liveness score (0-1) a burst needs to pass (default 0.5).
+    #[serde(default = "default_liveness_threshold")]
+    pub threshold: f64,
+}
+
+const fn default_liveness_threshold() -> f64 {
+    crate::checks::liveness::DEFAULT_THRESHOLD
+}
+
+impl Default for LivenessSettings {
+    fn default() -> Self {
+        Self { threshold: default_liveness_threshold() }
     }
 }
 
@@ -207,6 +229,7 @@ impl Default for RuleSet {
             screening: ScreeningSettings::default(),
             document: DocumentSettings::default(),
             address: AddressSettings::default(),
+            liveness: LivenessSettings::default(),
         }
     }
 }
@@ -232,7 +255,7 @@ impl RuleSet {
         if rules.required_checks.len() > 32 || rules.thresholds.len() > 32 || rules.weights.len() > 32 {
             return Err("rules: at most 32 checks".into());
         }
-        if !rules.thresholds.values().all(|&t| unit(t)) || !unit(rules.approve_at) {
+        if !rules.thresholds.values().all(|&t| unit(t)) || !unit(rules.approve_at) || !unit(rules.liveness.threshold) {
             return Err("rules: thresholds and approve_at must be within 0..1".into());
         }
         if !rules.weights.values().all(|&w| w.is_finite() && (0.0..=100.0).contains(&w)) {
@@ -573,6 +596,7 @@ mod tests {
             json!({"required_checks": ["Bad Name"], "approve_at": 0.5}),
             json!({"required_checks": [], "approve_at": 0.5, "extra": 1}),
             json!({"required_checks": [], "approve_at": 0.5, "thresholds": {"x": -1.0}}),
+            json!({"required_checks": [], "approve_at": 0.5, "liveness": {"threshold": 1.5}}),
             json!({"required_checks": [], "approve_at": 0.5, "step_ups": [{"check": "x", "when": {"score_between": {"min": 0.6, "max": 0.4}}, "reason": "r"}]}),
             json!("nope"),
         ] {

@@ -70,13 +70,13 @@ impl Services {
         Self { registry: CheckRegistry::builtin(), screening: None }
     }
 
-    /// Everything the settings allow: the capture checks; `face_match` and `document` with
+    /// Everything the settings allow: the capture checks; `face_match`, `liveness` and `document` with
     /// the models of `settings.model_dir` (or the default model folder) — registered even when
     /// the models are missing, so sessions that need them go to review rather than pass;
     /// `screening` over the configured or recorded lists.
     pub async fn from_settings(db: &Db, settings: &ServeArgs) -> std::io::Result<Self> {
-        const ALL: [&str; 6] =
-            ["capture_quality", "capture_integrity", "face_match", "screening", "document", "address"];
+        const ALL: [&str; 7] =
+            ["capture_quality", "capture_integrity", "face_match", "liveness", "screening", "document", "address"];
         let wanted: Vec<String> = settings.checks.clone().unwrap_or_else(|| ALL.map(String::from).to_vec());
         if let Some(bad) = wanted.iter().find(|w| !ALL.contains(&w.as_str())) {
             return Err(std::io::Error::other(format!("unknown check {bad:?} in --checks; known: {}", ALL.join(", "))));
@@ -96,6 +96,13 @@ impl Services {
                 .await
                 .map_err(std::io::Error::other)?;
             registry.register(Arc::new(face));
+        }
+        if on("liveness") {
+            let dir = model_dir.clone();
+            let liveness = tokio::task::spawn_blocking(move || crate::checks::liveness::LivenessCheck::load(&dir))
+                .await
+                .map_err(std::io::Error::other)?;
+            registry.register(Arc::new(liveness));
         }
         // The endpoint screens whenever lists exist, whether or not the pipeline check runs.
         let lists = ScreeningLists::start(db.clone(), settings.screening_lists.as_deref())

@@ -35,11 +35,15 @@ pub mod motion;
 pub mod quality;
 pub mod rectify;
 pub mod region;
+pub mod selfie;
 pub mod sharpness;
 pub mod synth;
 
 #[cfg(feature = "face")]
 pub mod face;
+
+#[cfg(feature = "face")]
+pub mod antispoof;
 
 pub use boundary::{BoundaryDetector, DocumentBoundary, DocumentFormat};
 pub use exposure::ExposureReport;

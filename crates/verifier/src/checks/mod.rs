@@ -20,6 +20,7 @@ pub mod address;
 pub mod document;
 pub mod face;
 pub mod integrity;
+pub mod liveness;
 pub mod quality;
 pub mod screening;
 
