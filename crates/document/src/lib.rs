@@ -13,3 +13,4 @@ pub mod mrz;
 pub mod ocr;
 #[cfg(feature = "ocr")]
 pub mod signals;
+pub mod tamper;

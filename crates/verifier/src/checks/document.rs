@@ -4,7 +4,9 @@
 //! front, and parsed (ICAO 9303 check digits, OCR repair confirmed by check digits). The
 //! document checks then look at: MRZ validity, expiry, the tenant's age limits (rules:
 //! `document.min_age`, `document.max_age`), the MRZ name and birth date against the applicant's
-//! declared ones, a black-and-white copy, an editing program in the EXIF data, and reuse of
+//! declared ones, a black-and-white copy, an editing program in the EXIF data, a photo of a
+//! screen (moiré: `document.screen_recapture`), JPEG regions with a different compression history
+//! (a pasted or locally re-saved region: `document.jpeg_regions_inconsistent`), and reuse of
 //! the same document in another session of the tenant (the MRZ digest and perceptual hash are
 //! kept per tenant in `document_fingerprints`; a match is the fraud signal `document.reused`).
 //!
@@ -226,7 +228,8 @@ impl Check for DocumentCheck {
                     "rotation": r.rotation,
                 })),
                 "signals": {"greyscale": signals.greyscale, "editing_software": signals.editing_software,
-                            "has_exif": signals.has_exif},
+                            "has_exif": signals.has_exif, "screen_recapture": signals.screen_recapture,
+                            "jpeg_regions": signals.jpeg_regions},
             });
             Ok::<_, CheckError>((report, read.is_some(), (details, signals.perceptual_hash)))
         })
