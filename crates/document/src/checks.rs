@@ -11,6 +11,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::mrz::{Date, Mrz};
+use crate::tamper::{JpegRegionsSignal, RecaptureSignal};
 
 /// Version of the rule set, reported with every result.
 pub const CHECKS_VERSION: &str = "document-checks/1";
@@ -78,7 +79,7 @@ impl Default for TenantPolicy {
 }
 
 /// Signals measured on the document image.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ImageSignals {
     /// Whether a face was detected on the document (the portrait).
     pub portrait_found: Option<bool>,
@@ -90,6 +91,10 @@ pub struct ImageSignals {
     pub has_exif: bool,
     /// 64-bit perceptual (difference) hash of the document image.
     pub perceptual_hash: Option<u64>,
+    /// Screen re-capture (moiré), if measured.
+    pub screen_recapture: Option<RecaptureSignal>,
+    /// JPEG compression history per region, if measured.
+    pub jpeg_regions: Option<JpegRegionsSignal>,
 }
 
 /// Everything the checks look at.
@@ -272,6 +277,21 @@ impl DocumentChecks {
             Some(s) if !s.has_exif => r("editing_software", NotApplicable, "no_exif"),
             Some(_) => r("editing_software", Pass, "ok"),
         });
+        checks.push(match s.and_then(|s| s.screen_recapture.as_ref()) {
+            None => r("screen_recapture", NotApplicable, "not_measured"),
+            Some(m) if !m.applicable() => r("screen_recapture", NotApplicable, "too_small_or_flat"),
+            Some(m) if m.is_recapture() => r("screen_recapture", Fail, "screen_recapture"),
+            Some(_) => r("screen_recapture", Pass, "ok"),
+        });
+        checks.push(match s.and_then(|s| s.jpeg_regions.as_ref()) {
+            None => r("jpeg_regions", NotApplicable, "not_measured"),
+            Some(JpegRegionsSignal::NotJpeg) => r("jpeg_regions", NotApplicable, "not_jpeg"),
+            Some(JpegRegionsSignal::Measured(m)) => match m.not_applicable_reason() {
+                Some(why) => r("jpeg_regions", NotApplicable, why),
+                None if m.is_inconsistent() => r("jpeg_regions", Fail, "jpeg_regions_inconsistent"),
+                None => r("jpeg_regions", Pass, "ok"),
+            },
+        });
         let digest = mrz.map(mrz_digest);
         let phash = s.and_then(|s| s.perceptual_hash);
         checks.push(if digest.is_none() && phash.is_none() {
@@ -330,6 +350,8 @@ mod tests {
                 editing_software: None,
                 has_exif: true,
                 perceptual_hash: Some(0xdead_beef),
+                screen_recapture: Some(crate::tamper::samples::recapture(false)),
+                jpeg_regions: Some(JpegRegionsSignal::Measured(crate::tamper::samples::jpeg_regions(false))),
             }),
             today: today(),
         }
@@ -356,6 +378,8 @@ mod tests {
             editing_software: Some("Adobe Photoshop".into()),
             has_exif: true,
             perceptual_hash: Some(0xdead_beef ^ 0b11),
+            screen_recapture: Some(crate::tamper::samples::recapture(true)),
+            jpeg_regions: Some(JpegRegionsSignal::Measured(crate::tamper::samples::jpeg_regions(true))),
         });
         let mut seen = MemorySeen::default();
         seen.insert(None, Some(0xdead_beef));
@@ -369,6 +393,8 @@ mod tests {
         assert_eq!(reason("photocopy"), Some((Outcome::Fail, "greyscale_copy")));
         assert_eq!(reason("editing_software"), Some((Outcome::Fail, "editing_software_tag")));
         assert_eq!(reason("document_reused"), Some((Outcome::Fail, "seen_in_other_session")));
+        assert_eq!(reason("screen_recapture"), Some((Outcome::Fail, "screen_recapture")));
+        assert_eq!(reason("jpeg_regions"), Some((Outcome::Fail, "jpeg_regions_inconsistent")));
         assert!(!rep.passed());
     }
 
@@ -388,11 +414,34 @@ mod tests {
         assert_eq!(rep.get("mrz_valid").map(|r| r.reason), Some("specimen_document"));
         assert_eq!(rep.get("portrait_present").map(|r| r.outcome), Some(Outcome::NotApplicable));
         assert_eq!(rep.get("mrz_vs_visual_name").map(|r| r.outcome), Some(Outcome::NotApplicable));
+        assert_eq!(rep.get("screen_recapture").map(|r| r.reason), Some("not_measured"));
+        assert_eq!(rep.get("jpeg_regions").map(|r| r.reason), Some("not_measured"));
         // The same MRZ in a later session is caught by its digest.
         let mut seen = MemorySeen::default();
         seen.insert(rep.mrz_digest.clone(), None);
         let again = DocumentChecks::run(&i, &seen);
         assert_eq!(again.get("document_reused").map(|r| r.outcome), Some(Outcome::Fail));
+    }
+
+    #[test]
+    fn tamper_rules_not_applicable_reasons() {
+        let m = td3("300415");
+        let mut i = input(&m);
+        let mut small = crate::tamper::samples::recapture(false);
+        small.tiles = 1;
+        let mut few = crate::tamper::samples::jpeg_regions(true);
+        few.measured_cells = 1;
+        let signals = i.signals.get_or_insert_with(ImageSignals::default);
+        signals.screen_recapture = Some(small);
+        signals.jpeg_regions = Some(JpegRegionsSignal::Measured(few));
+        let rep = DocumentChecks::run(&i, &MemorySeen::default());
+        assert_eq!(rep.get("screen_recapture").map(|r| r.reason), Some("too_small_or_flat"));
+        assert_eq!(rep.get("jpeg_regions").map(|r| r.reason), Some("too_few_measured_cells"));
+        if let Some(s) = i.signals.as_mut() {
+            s.jpeg_regions = Some(JpegRegionsSignal::NotJpeg);
+        }
+        let rep = DocumentChecks::run(&i, &MemorySeen::default());
+        assert_eq!(rep.get("jpeg_regions").map(|r| (r.outcome, r.reason)), Some((Outcome::NotApplicable, "not_jpeg")));
     }
 
     #[test]

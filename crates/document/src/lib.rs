@@ -15,4 +15,5 @@ pub mod mrz;
 pub mod ocr;
 #[cfg(feature = "ocr")]
 pub mod signals;
+pub mod tamper;
 pub mod viz;

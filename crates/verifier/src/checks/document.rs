@@ -7,7 +7,9 @@
 //! declared ones, the MRZ against the visual zone of the front (surname and given names,
 //! birth date, document number, expiry date, read by `trustcap_document::viz` from the
 //! front's OCR lines; a field that cannot be read is not applicable, `field_missing`), a
-//! black-and-white copy, an editing program in the EXIF data, and reuse of
+//! black-and-white copy, an editing program in the EXIF data, a photo of a screen (moiré:
+//! `document.screen_recapture`), JPEG regions with a different compression history (a pasted
+//! or locally re-saved region: `document.jpeg_regions_inconsistent`), and reuse of
 //! the same document in another session of the tenant (the MRZ digest and perceptual hash are
 //! kept per tenant in `document_fingerprints`; a match is the fraud signal `document.reused`).
 //!
@@ -245,7 +247,8 @@ impl Check for DocumentCheck {
                 })),
                 "visual_zone": {"fields_read": viz.count(), "sources": viz.sources},
                 "signals": {"greyscale": signals.greyscale, "editing_software": signals.editing_software,
-                            "has_exif": signals.has_exif},
+                            "has_exif": signals.has_exif, "screen_recapture": signals.screen_recapture,
+                            "jpeg_regions": signals.jpeg_regions},
             });
             Ok::<_, CheckError>((report, read.is_some(), (details, signals.perceptual_hash)))
         })

@@ -1,9 +1,12 @@
 //! Measuring [`ImageSignals`](crate::checks::ImageSignals) on a document photo: a grey-scale
 //! copy (almost no chroma), an editing program in the EXIF `Software` tag, a 64-bit difference
-//! hash of the image, and the portrait (BlazeFace from `trustcap-vision`).
-//!
-//! Not measured yet: screen re-capture (moiré) and JPEG quantisation that differs between
-//! regions; their checks are absent rather than faked.
+//! hash of the image, the portrait (BlazeFace from `trustcap-vision`), and two tamper signals:
+//! screen re-capture ([`recapture`]: moiré peaks in the spectrum) and JPEG compression history
+//! that differs between regions ([`jpeg_regions`]: block-grid phase and quantisation step per
+//! cell).
+
+pub mod jpeg_regions;
+pub mod recapture;
 
 use image::RgbImage;
 use image::imageops::FilterType;
@@ -97,6 +100,8 @@ pub fn analyze(
         editing_software: editing_software(bytes),
         has_exif: exif_segment(bytes).is_some(),
         perceptual_hash: Some(dhash(img)),
+        screen_recapture: Some(recapture::measure(img)),
+        jpeg_regions: Some(jpeg_regions::measure(bytes, img)),
     })
 }
 
