@@ -12,6 +12,10 @@
 //! `DIR2/bona_fide/<burst>/*.png|jpg` and `DIR2/attack/<type>/<burst>/*.png|jpg` (frames in name order,
 //! 30 fps assumed).
 //!
+//! The faces are found once per photo (the simulated bursts carry their own face boxes), then the bursts of
+//! different photos run on `--threads N` threads (default: the machine's cores); results are gathered in
+//! photo order, so the output does not depend on the thread count. The report gives wall and CPU time.
+//!
 //! Output: a readable report, `det.png` (the DET curve: APCER against BPCER as the threshold moves) and
 //! `scores.csv` in `--out`; the last line is one JSON object.
 
