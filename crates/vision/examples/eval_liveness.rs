@@ -25,6 +25,9 @@ use std::path::{Path, PathBuf};
 use image::{Rgb, RgbImage};
 use trustcap_vision::Frame;
 use trustcap_vision::face::{BlazeFace, BlazeFaceVariant};
+use trustcap_vision::liveness::known_image::{
+    DEFAULT_MAX_DISTANCE, HASH_BITS, ImageFingerprint, KnownImages, Match, compare,
+};
 use trustcap_vision::liveness::simulate::{BurstSpec, Presentation, Source, burst};
 use trustcap_vision::liveness::{FaceBox, LivenessAnalyzer, LivenessConfig, LivenessReport};
 
@@ -176,7 +179,15 @@ fn main() {
         };
         sources.push(Photo { seed: i as u64, name: name.clone(), rgba, width: w, height: h, face });
     }
+    // The real replay sample, found the same way.
+    let replay_name = "deepface/img11_reflection.jpg";
+    let replay_img = load(&faces_dir.join(replay_name)).and_then(|(rgba, w, h)| {
+        let face = det.face(&rgba, w, h)?;
+        Some((rgba, w, h, face))
+    });
     let detect_seconds = started.elapsed().as_secs_f64();
+    let known =
+        known_images(&sources, replay_img.as_ref().map(|(rgba, w, h, face)| (replay_name, &rgba[..], *w, *h, *face)));
     let results = run_parallel(&sources, args.threads);
 
     let config = LivenessConfig::default();
@@ -254,12 +265,9 @@ fn main() {
 
     // The real replay sample, beside the bona fide photos treated the same way (own resolution, a live head's
     // motion, so only the image itself can give it away).
-    let replay_path = faces_dir.join("deepface/img11_reflection.jpg");
     let mut replay_score = None;
-    if let Some((rgba, w, h)) = load(&replay_path)
-        && let Some(face) = det.face(&rgba, w, h)
-    {
-        let src = Source { rgba: &rgba, width: w, height: h, face };
+    if let Some((rgba, w, h, face)) = &replay_img {
+        let src = Source { rgba, width: *w, height: *h, face: *face };
         if let Some(r) = native_burst(&src, 999) {
             println!(
                 "\nreal replay sample deepface/img11_reflection.jpg (own resolution, live-head motion): score {:.3}, {} (decisive: {})",
@@ -313,7 +321,39 @@ fn main() {
         cpu.map_or("?".to_owned(), |c| format!("{c:.1}")),
         args.out.display()
     );
-    let replay_rejected = replay_score.as_ref().map(|r| !r.passed);
+    // Rejected if either the liveness score is below the threshold or the picture is a known image.
+    let liveness_rejects = replay_score.as_ref().map(|r| !r.passed);
+    let replay_signal = if known.replay_match.is_some() {
+        Some("known_image")
+    } else if liveness_rejects == Some(true) {
+        Some("liveness")
+    } else {
+        None
+    };
+    let replay_rejected = match (liveness_rejects, &known.replay_fingerprint) {
+        (None, None) => None,
+        _ => Some(replay_signal.is_some()),
+    };
+    let liveness_text = replay_score.as_ref().map_or("liveness not judged".to_owned(), |r| {
+        format!(
+            "liveness score {:.2}: {}",
+            r.score,
+            if r.passed { "no screen cue".to_owned() } else { format!("rejected by {}", r.decisive.unwrap_or("-")) }
+        )
+    });
+    match &known.replay_match {
+        Some((id, m)) => println!(
+            "\n{replay_name}: known-image replay of {id}{}, distance {}/{HASH_BITS}; {liveness_text} -> rejected ({})",
+            if m.mirrored { " (mirrored)" } else { "" },
+            m.distance,
+            replay_signal.unwrap_or("-"),
+        ),
+        None => println!(
+            "\n{replay_name}: no known image within {DEFAULT_MAX_DISTANCE}/{HASH_BITS} (nearest {}); {liveness_text} -> {}",
+            known.replay_nearest.map_or("-".to_owned(), |d| d.to_string()),
+            if replay_rejected == Some(true) { "rejected" } else { "NOT rejected" }
+        ),
+    }
     let json = serde_json::json!({
         "apcer_max": apcer_max,
         "apcer": apcer,
@@ -322,6 +362,11 @@ fn main() {
         "threshold": t,
         "replay_sample_rejected": replay_rejected,
         "replay_sample_score": replay_score.map(|r| r.score),
+        "replay_sample_signal": replay_signal,
+        "known_image_distance": known.replay_match.as_ref().map(|(_, m)| m.distance).or(known.replay_nearest),
+        "known_image_max_distance": DEFAULT_MAX_DISTANCE,
+        "known_image_min_distinct_distance": known.min_distinct,
+        "known_image_bona_fide_matches": known.bona_fide_matches,
         "native_scale_bpcer": native_bpcer,
         "recapture_cue": cue_margin,
         "eval_seconds": elapsed,
@@ -473,4 +518,82 @@ fn recapture_margin(native: &[(String, LivenessReport)], replay: Option<&Livenes
         "replay_pattern_ratio": replay.map(|r| r.pattern.ratio),
         "bona_fide_highest_pattern_ratio": native.iter().map(|l| l.1.pattern.ratio).fold(0.0, f64::max),
     })
+}
+
+/// What the known-image check found.
+struct KnownImageResult {
+    /// The replay sample's fingerprint, if it could be computed.
+    replay_fingerprint: Option<ImageFingerprint>,
+    /// The known bona fide photo the replay sample matches, and how.
+    replay_match: Option<(String, Match)>,
+    /// The replay sample's distance to its nearest bona fide photo.
+    replay_nearest: Option<u32>,
+    /// The smallest distance between two bona fide photos that do not match (the margin above the threshold).
+    min_distinct: Option<u32>,
+    /// Bona fide photos that match another bona fide photo (leave-one-out), as "a ~ b (distance)".
+    bona_fide_matches: Vec<String>,
+}
+
+/// Fingerprints the face region of every bona fide photo into a gallery (in processing order), then checks
+/// the replay sample against it, and each bona fide photo against all the others (leave-one-out).
+fn known_images(photos: &[Photo], replay: Option<(&str, &[u8], u32, u32, FaceBox)>) -> KnownImageResult {
+    let fingerprint = |rgba: &[u8], w: u32, h: u32, face: FaceBox| {
+        Frame::packed(rgba, w, h).ok().and_then(|f| ImageFingerprint::of(&f, Some(face)).ok())
+    };
+    let mut gallery = KnownImages::new();
+    for p in photos {
+        match fingerprint(&p.rgba, p.width, p.height, p.face) {
+            Some(fp) => gallery.insert(p.name.clone(), fp),
+            None => println!("  {}: no fingerprint", p.name),
+        }
+    }
+    // Every pair of bona fide photos.
+    let entries: Vec<(&String, &ImageFingerprint)> = gallery.iter().collect();
+    let mut pairs = Vec::new();
+    for (i, (a, fa)) in entries.iter().enumerate() {
+        for (b, fb) in entries.iter().skip(i + 1) {
+            pairs.push((compare(fa, fb).distance, (*a).clone(), (*b).clone()));
+        }
+    }
+    pairs.sort();
+    let bona_fide_matches: Vec<String> = pairs
+        .iter()
+        .filter(|(d, _, _)| *d <= DEFAULT_MAX_DISTANCE)
+        .map(|(d, a, b)| format!("{a} ~ {b} ({d})"))
+        .collect();
+    let min_distinct = pairs.iter().map(|(d, _, _)| *d).find(|d| *d > DEFAULT_MAX_DISTANCE);
+    println!(
+        "\nknown-image check: face-region 256-bit dHash (and its mirror) of {} bona fide photos, {} pairs; \
+         match if within {DEFAULT_MAX_DISTANCE}/{HASH_BITS} bits",
+        gallery.len(),
+        pairs.len()
+    );
+    let closest: Vec<String> = pairs.iter().take(6).map(|(d, a, b)| format!("{d} ({a} ~ {b})")).collect();
+    println!("  closest bona fide pairs: {}", closest.join(", "));
+    if bona_fide_matches.is_empty() {
+        println!("  dataset note: no bona fide photo matches another");
+    } else {
+        println!(
+            "  dataset note (not counted in BPCER): bona fide photos matching another bona fide photo: {}",
+            bona_fide_matches.join("; ")
+        );
+    }
+    println!(
+        "  smallest distance between non-matching photos: {}",
+        min_distinct.map_or("-".to_owned(), |d| d.to_string())
+    );
+    let replay_fingerprint = replay.and_then(|(_, rgba, w, h, face)| fingerprint(rgba, w, h, face));
+    let replay_nearest = replay_fingerprint.as_ref().and_then(|fp| gallery.nearest(fp)).map(|(_, m)| m.distance);
+    let replay_match = replay_fingerprint
+        .as_ref()
+        .and_then(|fp| gallery.find(fp, DEFAULT_MAX_DISTANCE))
+        .map(|(id, m)| (id.clone(), m));
+    if let (Some((name, ..)), Some(fp)) = (replay, &replay_fingerprint) {
+        let mut by_distance: Vec<(u32, &String)> =
+            entries.iter().map(|(id, f)| (compare(fp, f).distance, *id)).collect();
+        by_distance.sort();
+        let near: Vec<String> = by_distance.iter().take(3).map(|(d, id)| format!("{id} {d}")).collect();
+        println!("  {name}: nearest bona fide photos {}", near.join(", "));
+    }
+    KnownImageResult { replay_fingerprint, replay_match, replay_nearest, min_distinct, bona_fide_matches }
 }
