@@ -6,9 +6,11 @@
 //! `LivenessAnalyzer` exactly as camera frames would. **The attacks are synthetic**: the figures say how the
 //! signals separate these simulations, not how they fare against real attackers.
 //!
-//! Also judged: the real re-photographed screen `DIR/faces/deepface/img11_reflection.jpg`, at its own
-//! resolution, presented with a live head's motion (so only the image itself can give it away), beside the
-//! bona fide photos treated the same way. With `--bursts DIR2`, real labelled bursts are judged too:
+//! Also judged: the real replay sample `DIR/faces/deepface/img11_reflection.jpg` (a mirrored, enlarged copy of
+//! `deepface/img11.jpg`, with no screen in it), at its own resolution, presented with a live head's motion, beside
+//! the bona fide photos treated the same way; and against a known-image gallery of the bona fide photos
+//! (`liveness::known_image`): it counts as rejected if its liveness score is below the threshold or it matches a
+//! known image. Bona fide photos matching another one (leave-one-out) are reported as a dataset note. With `--bursts DIR2`, real labelled bursts are judged too:
 //! `DIR2/bona_fide/<burst>/*.png|jpg` and `DIR2/attack/<type>/<burst>/*.png|jpg` (frames in name order,
 //! 30 fps assumed).
 //!
@@ -270,9 +272,9 @@ fn main() {
         let src = Source { rgba, width: *w, height: *h, face: *face };
         if let Some(r) = native_burst(&src, 999) {
             println!(
-                "\nreal replay sample deepface/img11_reflection.jpg (own resolution, live-head motion): score {:.3}, {} (decisive: {})",
+                "\nreal replay sample deepface/img11_reflection.jpg (own resolution, live-head motion): liveness score {:.3}, {} (decisive: {})",
                 r.score,
-                if r.passed { "PASSED (missed)" } else { "rejected" },
+                if r.passed { "passed by liveness" } else { "rejected by liveness" },
                 r.decisive.unwrap_or("-")
             );
             for s in &r.signals {
