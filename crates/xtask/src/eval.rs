@@ -29,7 +29,7 @@ pub struct Area {
 /// Every evaluation area.
 pub const AREAS: &[Area] = &[
     Area { name: "docs", package: "trustcap-vision", features: "", ready: true },
-    Area { name: "liveness", package: "trustcap-vision", features: "face", ready: false },
+    Area { name: "liveness", package: "trustcap-vision", features: "face", ready: true },
     Area { name: "mrz", package: "trustcap-document", features: "", ready: true },
     Area { name: "faces", package: "trustcap-face", features: "", ready: true },
     Area { name: "screening", package: "trustcap-screening", features: "", ready: true },

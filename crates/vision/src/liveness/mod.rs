@@ -23,6 +23,7 @@
 pub mod colour;
 pub mod fft;
 pub mod injection;
+pub mod known_image;
 pub mod planar;
 pub mod simulate;
 pub mod spectrum;

@@ -5,11 +5,14 @@
 //! phone moves, the nose, cheeks and ears move by different amounts (parallax) and no single homography
 //! explains them.
 //!
-//! [`MotionTracker`] picks textured points on a grid inside the face of the first frame, follows each by
+//! [`MotionTracker`] picks textured points on a grid inside the face of the first frame (preferring
+//! two-dimensional texture: an edge such as a hair strand cannot be located along itself, and the slide
+//! along it would look like parallax), follows each by
 //! zero-mean block matching (the template always comes from the first frame, so there is no drift; the
 //! search starts where the point was last seen) with sub-pixel refinement, and for each frame fits one
-//! homography to all followed points ([`Homography::fit`], one round of outlier removal). The residual
-//! after the fit, relative to how far the points moved, is the signal: near zero for a flat picture, clearly
+//! homography to all followed points ([`Homography::fit`], one round of outlier removal). The coherent
+//! residual after the fit (each point's residual replaced by the median over its grid neighbourhood),
+//! relative to how far the points moved, is the signal: near zero for a flat picture, clearly
 //! above the tracking noise for a face. Too little motion to tell is reported as such, not guessed.
 //!
 //! Images are luma `f32` planes of one fixed size in one fixed coordinate frame for the whole burst (the
@@ -27,6 +30,13 @@ const GRID: usize = 9;
 const MAX_MATCH_ERROR: f64 = 14.0;
 /// Minimum mean absolute gradient in a patch for it to be trackable.
 const MIN_TEXTURE: f64 = 2.5;
+/// Smallest ratio of the structure tensor's eigenvalues (weak over strong direction) for a preferred point:
+/// below it the patch is an edge (a hair strand, an eyelid), whose position along the edge block matching
+/// cannot pin down, and the slide along the edge is shared by its neighbours: a coherent residual that a
+/// flat picture does not have.
+const MIN_ISOTROPY: f64 = 0.1;
+/// With fewer preferred (two-dimensionally textured) points than this, edge points are used as well.
+const MIN_PREFERRED_POINTS: usize = 3 * MIN_POINTS;
 /// Fewest points a homography is fitted to.
 const MIN_POINTS: usize = 8;
 /// Root-mean-square motion (pixels) below which a frame says nothing about planarity.
@@ -58,9 +68,12 @@ struct Track {
 pub struct FrameMotion {
     /// Root-mean-square displacement of the followed points, pixels.
     pub motion: f64,
-    /// Root-mean-square distance of the points from the best single homography after averaging each
-    /// point's residual vector with its grid neighbours (the *coherent* part of the residual), pixels.
+    /// Root-mean-square distance of the points from the best single homography after replacing each
+    /// point's residual vector by the component-wise median over it and its grid neighbours (the *coherent*
+    /// part of the residual), pixels.
     pub residual: f64,
+    /// The same with the neighbourhood mean instead of the median (more sensitive to single bad tracks).
+    pub mean_residual: f64,
     /// Points used in the fit.
     pub points: usize,
 }
@@ -73,6 +86,8 @@ pub struct PlanarReport {
     /// `sqrt(Σ residual² / Σ motion²)` over the frames that moved at least [`MIN_MOTION`]; `None` when no
     /// frame did (nothing to judge).
     pub residual_ratio: Option<f64>,
+    /// The same ratio from the neighbourhood-mean residual ([`FrameMotion::mean_residual`]).
+    pub mean_residual_ratio: Option<f64>,
     /// Frames that moved enough to count.
     pub frames_judged: usize,
     /// Points followed in the first frame.
@@ -96,7 +111,7 @@ impl MotionTracker {
         if width == 0 || height == 0 || first.len() != width * height {
             return None;
         }
-        let mut tracks = Vec::new();
+        let (mut tracks, mut edges) = (Vec::new(), Vec::new());
         let margin = (PATCH + SEARCH + 2) as f64;
         let (x0, x1) = ((face.x + 0.1 * face.w).max(margin), (face.x + 0.9 * face.w).min(width as f64 - margin));
         let (y0, y1) = ((face.y + 0.1 * face.h).max(margin), (face.y + 0.95 * face.h).min(height as f64 - margin));
@@ -107,11 +122,15 @@ impl MotionTracker {
                 let (cx, cy) = (x.round() as i64, y.round() as i64);
                 if texture(first, width, cx, cy) >= MIN_TEXTURE {
                     let p = Point::new(cx as f64, cy as f64);
-                    tracks.push(Track { origin: p, current: p, alive: true });
+                    let track = Track { origin: p, current: p, alive: true };
+                    if isotropy(first, width, cx, cy) >= MIN_ISOTROPY { tracks.push(track) } else { edges.push(track) }
                 }
                 x += GRID as f64;
             }
             y += GRID as f64;
+        }
+        if tracks.len() < MIN_PREFERRED_POINTS {
+            tracks.append(&mut edges);
         }
         Some(MotionTracker { width, height, reference: first.to_vec(), tracks, frames: Vec::new() })
     }
@@ -142,11 +161,12 @@ impl MotionTracker {
 
     /// The verdict so far.
     pub fn report(&self) -> PlanarReport {
-        let (mut res, mut mot, mut judged, mut max_motion) = (0.0, 0.0, 0, 0.0f64);
+        let (mut res, mut res_mean, mut mot, mut judged, mut max_motion) = (0.0, 0.0, 0.0, 0, 0.0f64);
         for f in &self.frames {
             max_motion = max_motion.max(f.motion);
             if f.motion >= MIN_MOTION {
                 res += f.residual * f.residual;
+                res_mean += f.mean_residual * f.mean_residual;
                 mot += f.motion * f.motion;
                 judged += 1;
             }
@@ -154,6 +174,7 @@ impl MotionTracker {
         PlanarReport {
             max_motion,
             residual_ratio: (judged > 0).then(|| (res / mot).sqrt()),
+            mean_residual_ratio: (judged > 0).then(|| (res_mean / mot).sqrt()),
             frames_judged: judged,
             points: self.tracks.len(),
         }
@@ -177,8 +198,10 @@ fn fit_motion(pairs: &mut Vec<(Point, Point)>) -> Option<FrameMotion> {
         return None;
     }
     let h = Homography::fit(pairs)?;
-    // Residual vectors; then each averaged with its grid neighbours. Parallax is a smooth field and survives
-    // the averaging; tracking noise is independent from point to point and shrinks by about three.
+    // Residual vectors; then the coherent part of each: the component-wise median of its own and its grid
+    // neighbours' residuals. Parallax is a smooth field and survives; tracking noise is independent from point
+    // to point and shrinks, and one badly tracked point (a large error that escaped the outlier cut) no longer
+    // leaks into its eight neighbours as it did with a plain mean.
     let errors: Vec<(Point, f64, f64)> = pairs
         .iter()
         .map(|(a, b)| {
@@ -187,21 +210,59 @@ fn fit_motion(pairs: &mut Vec<(Point, Point)>) -> Option<FrameMotion> {
         })
         .collect();
     let reach = 1.5 * GRID as f64;
-    let (mut r2, mut m2) = (0.0, 0.0);
+    let (mut r2, mut r2_mean, mut m2) = (0.0, 0.0, 0.0);
+    let (mut xs, mut ys) = (Vec::with_capacity(9), Vec::with_capacity(9));
     for ((a, b), (origin, ..)) in pairs.iter().zip(&errors) {
-        let (mut sx, mut sy, mut k) = (0.0, 0.0, 0.0);
+        xs.clear();
+        ys.clear();
         for (o, ex, ey) in &errors {
             if (o.x - origin.x).abs() <= reach && (o.y - origin.y).abs() <= reach {
-                sx += ex;
-                sy += ey;
-                k += 1.0;
+                xs.push(*ex);
+                ys.push(*ey);
             }
         }
-        r2 += (sx / k) * (sx / k) + (sy / k) * (sy / k);
+        let (mx, my) = (median(&mut xs), median(&mut ys));
+        r2 += mx * mx + my * my;
+        let k = xs.len().max(1) as f64;
+        let (ax, ay) = (xs.iter().sum::<f64>() / k, ys.iter().sum::<f64>() / k);
+        r2_mean += ax * ax + ay * ay;
         m2 += a.distance(*b) * a.distance(*b);
     }
     let n = pairs.len() as f64;
-    Some(FrameMotion { motion: (m2 / n).sqrt(), residual: (r2 / n).sqrt(), points: pairs.len() })
+    Some(FrameMotion {
+        motion: (m2 / n).sqrt(),
+        residual: (r2 / n).sqrt(),
+        mean_residual: (r2_mean / n).sqrt(),
+        points: pairs.len(),
+    })
+}
+
+/// The median of `values` (reordered in place); 0 when empty.
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    match values.len() {
+        0 => 0.0,
+        n if n % 2 == 1 => values[n / 2],
+        n => 0.5 * (values[n / 2 - 1] + values[n / 2]),
+    }
+}
+
+/// Ratio of the smaller to the larger eigenvalue of the patch's structure tensor (central differences): near
+/// 0 for an edge, up to 1 for a corner or a blob; 0 for a flat patch.
+fn isotropy(img: &[f32], width: usize, cx: i64, cy: i64) -> f64 {
+    let (mut gxx, mut gxy, mut gyy) = (0.0f64, 0.0f64, 0.0f64);
+    for dy in -PATCH..=PATCH {
+        for dx in -PATCH..=PATCH {
+            let i = ((cy + dy) as usize) * width + (cx + dx) as usize;
+            let gx = 0.5 * f64::from(img[i + 1] - img[i - 1]);
+            let gy = 0.5 * f64::from(img[i + width] - img[i - width]);
+            gxx += gx * gx;
+            gxy += gx * gy;
+            gyy += gy * gy;
+        }
+    }
+    let (mean, diff) = (0.5 * (gxx + gyy), (0.25 * (gxx - gyy) * (gxx - gyy) + gxy * gxy).sqrt());
+    if mean + diff <= 1e-12 { 0.0 } else { (mean - diff).max(0.0) / (mean + diff) }
 }
 
 /// Mean absolute horizontal plus vertical difference inside the patch at `(cx, cy)`.
@@ -423,6 +484,25 @@ mod tests {
         let r = tracker.report();
         assert_eq!(r.residual_ratio, None);
         assert_eq!(r.max_motion, 0.0);
+    }
+
+    #[test]
+    fn edges_are_told_from_corners() {
+        let w = 32;
+        // A vertical edge, a checkerboard corner, and a flat patch.
+        let edge: Vec<f32> = (0..w * w).map(|i| if i % w < 16 { 50.0 } else { 200.0 }).collect();
+        let corner: Vec<f32> = (0..w * w).map(|i| if (i % w < 16) == (i / w < 16) { 50.0 } else { 200.0 }).collect();
+        let flat = vec![90.0f32; w * w];
+        assert!(isotropy(&edge, w, 16, 16) < 0.01);
+        assert!(isotropy(&corner, w, 16, 16) > 0.5);
+        assert_eq!(isotropy(&flat, w, 16, 16), 0.0);
+    }
+
+    #[test]
+    fn the_median_ignores_one_stray_value() {
+        assert_eq!(median(&mut [0.1, 0.0, -0.1, 3.0, 0.05]), 0.05);
+        assert_eq!(median(&mut [1.0, 3.0]), 2.0);
+        assert_eq!(median(&mut []), 0.0);
     }
 
     #[test]

@@ -172,6 +172,31 @@ fn render(
     out
 }
 
+/// `255 · (v / 255)^gamma` for `v` in `0..=255`, tabulated every quarter grey level and interpolated
+/// linearly (the error is far below a grey level).
+#[derive(Debug, Clone)]
+struct GammaCurve(Vec<f64>);
+
+impl GammaCurve {
+    const STEPS_PER_LEVEL: f64 = 4.0;
+
+    fn new(gamma: f64) -> Self {
+        let n = (255.0 * Self::STEPS_PER_LEVEL) as usize;
+        GammaCurve((0..=n + 1).map(|i| 255.0 * (i as f64 / n as f64).min(1.0).powf(gamma)).collect())
+    }
+
+    fn apply(&self, v: f64) -> f64 {
+        let pos = (v.clamp(0.0, 255.0)) * Self::STEPS_PER_LEVEL;
+        let i = pos.floor() as usize;
+        let a = pos - pos.floor();
+        match (self.0.get(i), self.0.get(i + 1)) {
+            (Some(lo), Some(hi)) => lo + (hi - lo) * a,
+            (Some(lo), None) => *lo,
+            _ => 255.0,
+        }
+    }
+}
+
 /// A hand's slow wobble: a homography (tilt, rotation, shift, scale) for frame `t` of a burst, about the
 /// frame centre.
 fn hand_wobble(rng_phase: &[f64; 6], t: f64, width: u32, height: u32, amount: f64) -> Option<Homography> {
@@ -235,7 +260,15 @@ pub fn burst(src: &Source<'_>, presentation: Presentation, spec: BurstSpec) -> B
     let gamma = 1.15 + 0.2 * rng.unit();
     let glare = (f64::from(width) * (0.3 + 0.4 * rng.unit()), f64::from(height) * (0.3 + 0.4 * rng.unit()));
     let dot = 3.0 + 1.5 * rng.unit();
-    let still = render(src, width, height, to_src, |_, _, rgb| rgb);
+    // The screen's gamma curve and the glare spot are fixed for the burst: tabulate them once (a `powf` and an
+    // `exp` per pixel and frame were most of the simulator's time). The glare spot is a separable Gaussian.
+    let gamma_curve = GammaCurve::new(gamma);
+    let glare_x: Vec<f64> = (0..width).map(|x| (-((f64::from(x) - glare.0) / 60.0).powi(2)).exp()).collect();
+    let glare_y: Vec<f64> = (0..height).map(|y| (-((f64::from(y) - glare.1) / 45.0).powi(2)).exp()).collect();
+    let still = match presentation {
+        Presentation::StillFrame => render(src, width, height, to_src, |_, _, rgb| rgb),
+        _ => Vec::new(),
+    };
     for k in 0..frames {
         let t = k as f64 / 30.0;
         clock += 33.33 + 1.5 * rng.signed();
@@ -289,11 +322,11 @@ pub fn burst(src: &Source<'_>, presentation: Presentation, spec: BurstSpec) -> B
                             let row_gap = if w - w.floor() > 0.85 { 0.55 } else { 1.0 };
                             for (c, value) in v.iter_mut().enumerate() {
                                 let lit = if c == sub.min(2) { 1.0 } else { 0.78 };
-                                let g = 255.0 * (*value / 255.0).powf(gamma);
-                                *value = g * lit * row_gap * flicker * 1.08;
+                                *value = gamma_curve.apply(*value) * lit * row_gap * flicker * 1.08;
                             }
-                            let (gx, gy) = ((fx - glare.0) / 60.0, (fy - glare.1) / 45.0);
-                            let spot = 90.0 * (-(gx * gx + gy * gy)).exp();
+                            let spot = 90.0
+                                * glare_x.get(x as usize).copied().unwrap_or(0.0)
+                                * glare_y.get(y as usize).copied().unwrap_or(0.0);
                             v = v.map(|c| c + spot);
                         }
                         Presentation::Print => {
@@ -328,4 +361,23 @@ pub fn burst(src: &Source<'_>, presentation: Presentation, spec: BurstSpec) -> B
         out.faces.push(face);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_tabulated_gamma_curve_matches_powf() {
+        for gamma in [1.15, 1.25, 1.35] {
+            let curve = GammaCurve::new(gamma);
+            for k in 0..=2550 {
+                let v = f64::from(k) / 10.0;
+                let exact = 255.0 * (v / 255.0).powf(gamma);
+                assert!((curve.apply(v) - exact).abs() < 0.01, "gamma {gamma} at {v}");
+            }
+            assert_eq!(curve.apply(-3.0), 0.0);
+            assert!((curve.apply(300.0) - 255.0).abs() < 1e-9);
+        }
+    }
 }
