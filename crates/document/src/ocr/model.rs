@@ -15,6 +15,7 @@ const PLAN_CACHE: usize = 6;
 pub struct ShapeCachedModel {
     proto: ModelProto,
     plans: Vec<([usize; 4], Arc<TypedRunnableModel>)>,
+    built: usize,
 }
 
 impl std::fmt::Debug for ShapeCachedModel {
@@ -29,12 +30,17 @@ impl ShapeCachedModel {
         let proto = tract_onnx::onnx()
             .proto_model_for_read(&mut std::io::Cursor::new(bytes))
             .map_err(|e| OcrError::Model(e.to_string()))?;
-        Ok(Self { proto, plans: Vec::new() })
+        Ok(Self { proto, plans: Vec::new(), built: 0 })
     }
 
     /// A metadata property of the ONNX file.
     pub fn metadata(&self, key: &str) -> Option<&str> {
         self.proto.metadata_props.iter().find(|p| p.key == key).map(|p| p.value.as_str())
+    }
+
+    /// How many plans have been optimised so far (one per new input shape).
+    pub fn plans_built(&self) -> usize {
+        self.built
     }
 
     fn plan(&mut self, shape: [usize; 4]) -> Result<Arc<TypedRunnableModel>, OcrError> {
@@ -50,6 +56,7 @@ impl ShapeCachedModel {
             .and_then(|m| m.into_optimized())
             .and_then(|m| m.into_runnable())
             .map_err(|e| OcrError::Model(e.to_string()))?;
+        self.built += 1;
         if self.plans.len() >= PLAN_CACHE {
             self.plans.remove(0);
         }

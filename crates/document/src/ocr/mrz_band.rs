@@ -1,13 +1,15 @@
-//! Finding and reading the MRZ band of a document photo: wide text lines are recognised, the
-//! text normalised to the MRZ alphabet, consecutive lines grouped into a TD1/TD2/TD3/visa shape,
-//! filler runs fitted to the line length, and the group parsed with OCR repair. The photo is
-//! tried at the rotation the text boxes and the orientation classifier suggest first, then at
-//! the other quarter turns, until the check digits pass.
+//! Finding and reading the MRZ band of a document photo: one detection pass finds the long text
+//! lines, their geometry gives the stacks of parallel lines an MRZ makes and whether they run
+//! horizontally or vertically, the orientation classifier orders 0° against 180°, and only those
+//! lines are recognised. The text is normalised to the MRZ alphabet, consecutive lines grouped
+//! into a TD1/TD2/TD3/visa shape, filler runs fitted to the line length, and the group parsed with
+//! OCR repair; the check digits decide. A thorough fallback (detection at every quarter turn)
+//! runs only when MRZ-like text was seen but not read.
 
 use image::RgbImage;
 
 use super::det::TextBox;
-use super::{OcrEngine, OcrError, rotate};
+use super::{OcrEngine, OcrError, det, rotate};
 use crate::mrz::{Date, Mrz, ParseOptions, parse_lines};
 
 /// Most wide lines recognised per rotation.
@@ -38,6 +40,8 @@ pub fn normalize(text: &str) -> String {
             'A'..='Z' | '0'..='9' | '<' => Some(c),
             'a'..='z' => Some(c.to_ascii_uppercase()),
             '«' | '‹' | '〈' | 'く' | '≺' | '＜' | '(' | '{' | '[' => Some('<'),
+            // A closing bracket is how the recogniser sometimes sees an OCR-B `J`.
+            ']' => Some('J'),
             _ => None,
         })
         .collect()
@@ -162,7 +166,264 @@ fn rotation_order(boxes: &[TextBox], upside_down: bool) -> [u8; 4] {
     }
 }
 
+/// Longest side of the detector input when looking for the MRZ (a multiple of 32): MRZ
+/// characters are large, and a smaller input keeps the single detection pass cheap.
+pub const MRZ_DET_SIDE: u32 = 640;
+/// Most line stacks recognised by the fast path of [`OcrEngine::read_mrz`].
+const MAX_STACKS: usize = 4;
+/// Below this probability of being upside down (orientation classifier), a stack read upright
+/// with no MRZ-like line is not read upside down too.
+const CONFIDENT_UPRIGHT: f32 = 0.1;
+/// Margin (in line heights) of the crop a short line is read again from.
+const REREAD_MARGIN: f32 = 0.2;
+/// Most lines of one stack recognised (the widest are kept, in reading order).
+const MAX_STACK_LINES: usize = 4;
+
+/// A box in the frame of the image (`w`×`h`) turned clockwise by `turns` quarter turns (the
+/// frame [`rotate`] produces).
+pub fn rotate_box(b: &TextBox, w: f32, h: f32, turns: u8) -> TextBox {
+    let score = b.score;
+    match turns % 4 {
+        1 => TextBox { x0: h - b.y1, y0: b.x0, x1: h - b.y0, y1: b.x1, score },
+        2 => TextBox { x0: w - b.x1, y0: h - b.y1, x1: w - b.x0, y1: h - b.y0, score },
+        3 => TextBox { x0: b.y0, y0: w - b.x1, x1: b.y1, y1: w - b.x0, score },
+        _ => *b,
+    }
+}
+
+/// Whether `b` can be the MRZ line after `a` (top to bottom): similar height, overlapping
+/// horizontally, at most three line heights further down.
+fn continues(a: &TextBox, b: &TextBox) -> bool {
+    let (ha, hb) = (a.height().max(1.0), b.height().max(1.0));
+    let similar = ha.max(hb) / ha.min(hb) <= 1.8;
+    let overlap = a.x1.min(b.x1) - a.x0.max(b.x0);
+    let aligned = overlap >= 0.5 * a.width().min(b.width());
+    let pitch = b.y0 - a.y0;
+    similar && aligned && pitch > 0.5 * ha.min(hb) && pitch <= 3.0 * ha.max(hb)
+}
+
+/// Groups long lines (sorted top to bottom) into stacks of parallel neighbours; stacks of two or
+/// more lines first, the widest first. Each stack keeps at most [`MAX_STACK_LINES`] lines.
+fn stacks(lines: &[TextBox]) -> Vec<Vec<TextBox>> {
+    let mut out: Vec<Vec<TextBox>> = Vec::new();
+    for b in lines {
+        match out.iter_mut().find(|s| s.last().is_some_and(|last| continues(last, b))) {
+            Some(s) => s.push(*b),
+            None => out.push(vec![*b]),
+        }
+    }
+    for s in &mut out {
+        if s.len() > MAX_STACK_LINES {
+            let mut widths: Vec<f32> = s.iter().map(TextBox::width).collect();
+            widths.sort_by(|a, b| b.total_cmp(a));
+            let cut = widths.get(MAX_STACK_LINES - 1).copied().unwrap_or(0.0);
+            s.retain(|b| b.width() >= cut);
+            s.truncate(MAX_STACK_LINES);
+        }
+    }
+    let key = |s: &Vec<TextBox>| (s.len() >= 2, s.iter().map(TextBox::width).fold(0.0f32, f32::max));
+    out.sort_by(|a, b| {
+        let (ka, kb) = (key(a), key(b));
+        kb.0.cmp(&ka.0).then(kb.1.total_cmp(&ka.1))
+    });
+    out
+}
+
+/// Assembles recognised lines (top to bottom) into the best MRZ read at `rotation`.
+fn read_band(lines: &[(TextBox, String, String)], rotation: u8, today: Date) -> Option<MrzRead> {
+    let normalized: Vec<(TextBox, String)> = lines.iter().map(|(b, _, n)| (*b, n.clone())).collect();
+    let (fitted, mrz, band) = assemble(&normalized, today)?;
+    let raw_lines = lines.iter().filter(|(b, _, _)| band.contains(b)).map(|(_, t, _)| t.clone()).collect();
+    Some(MrzRead { rotation, raw_lines, lines: fitted, mrz, boxes: band })
+}
+
 impl OcrEngine {
+    /// Reads the MRZ of a document photo (rectified or raw, at any of the four rotations).
+    /// `today` anchors century inference. `Ok(None)` when no MRZ is found.
+    ///
+    /// One detection pass at most [`MRZ_DET_SIDE`] pixels; the long text lines are grouped into
+    /// stacks of parallel lines (horizontal ones for 0°/180°, vertical ones for 90°/270°); the
+    /// orientation classifier orders 0° against 180°; only the lines of the most MRZ-like stacks
+    /// are recognised, in one batch, until the check digits pass. When that reads no valid MRZ
+    /// but MRZ-like text was seen, [`OcrEngine::read_mrz_thorough`] runs and the better read wins.
+    pub fn read_mrz(&mut self, img: &RgbImage, today: Date) -> Result<Option<MrzRead>, OcrError> {
+        let mut best: Option<MrzRead> = None;
+        let mut saw_mrz_text = false;
+        let first = self.mrz_det_side;
+        // A second, finer detection pass when the first saw no MRZ-like text in a large photo
+        // (a document small in the frame).
+        let second = (img.width().max(img.height()) as f32 > 1.25 * first as f32).then_some(det::MAX_SIDE);
+        for side in std::iter::once(first).chain(second) {
+            let (read, saw, short) = self.read_mrz_fast(img, side, today)?;
+            saw_mrz_text |= saw;
+            if let Some(c) = read {
+                let valid = c.mrz.is_valid();
+                if best.as_ref().is_none_or(|b| score(&c.mrz) > score(&b.mrz)) {
+                    best = Some(c);
+                }
+                if valid && !short {
+                    return Ok(best);
+                }
+                if valid {
+                    // Valid, but a line looks one character short: the thorough read decides
+                    // when it is valid too.
+                    if let Some(thorough) = self.read_mrz_thorough(img, today)?
+                        && thorough.mrz.is_valid()
+                    {
+                        return Ok(Some(thorough));
+                    }
+                    return Ok(best);
+                }
+            }
+            if saw_mrz_text {
+                break;
+            }
+        }
+        if saw_mrz_text
+            && let Some(thorough) = self.read_mrz_thorough(img, today)?
+            && best.as_ref().is_none_or(|b| score(&thorough.mrz) > score(&b.mrz))
+        {
+            best = Some(thorough);
+        }
+        Ok(best)
+    }
+
+    /// Sets the longest side of the detector input of [`OcrEngine::read_mrz`]'s first pass
+    /// (rounded to a multiple of 32 within 256..=960; default [`MRZ_DET_SIDE`]).
+    pub fn set_mrz_detector_side(&mut self, side: u32) {
+        self.mrz_det_side = (side.clamp(256, det::MAX_SIDE) / 32) * 32;
+    }
+
+    /// One detection pass at `side`, then the line stacks: the best read, whether any recognised
+    /// line looked like MRZ text, and whether a valid read still looks one character short in a
+    /// line (names have no check digit to catch that).
+    fn read_mrz_fast(
+        &mut self,
+        img: &RgbImage,
+        side: u32,
+        today: Date,
+    ) -> Result<(Option<MrzRead>, bool, bool), OcrError> {
+        let boxes = self.detect_within(img, side)?;
+        let (w, h) = (img.width() as f32, img.height() as f32);
+        let wide_area: f32 =
+            boxes.iter().filter(|b| b.width() >= 3.0 * b.height()).map(|b| b.width() * b.height()).sum();
+        let tall_area: f32 =
+            boxes.iter().filter(|b| b.height() >= 3.0 * b.width()).map(|b| b.width() * b.height()).sum();
+        let families: [u8; 2] = if tall_area > wide_area { [1, 0] } else { [0, 1] };
+        let mut best: Option<MrzRead> = None;
+        let mut saw_mrz_text = false;
+        let mut tried = 0usize;
+        for base in families {
+            // The lines in the frame of the photo turned by `base` quarter turns.
+            let (fw, fh) = if base == 1 { (h, w) } else { (w, h) };
+            let turned: Vec<TextBox> = boxes.iter().map(|b| rotate_box(b, w, h, base)).collect();
+            let mut lines: Vec<TextBox> =
+                merge_rows(&turned).into_iter().filter(|b| b.width() >= MIN_ASPECT * b.height()).collect();
+            if lines.is_empty() {
+                continue;
+            }
+            lines.sort_by(|a, b| a.y0.total_cmp(&b.y0));
+            let t = self.tick();
+            let view = if base == 0 { None } else { Some(rotate(img, base)) };
+            self.timings.add("rotate image", t);
+            let view = view.as_ref().unwrap_or(img);
+            for stack in stacks(&lines) {
+                if tried >= MAX_STACKS {
+                    break;
+                }
+                tried += 1;
+                let crops: Vec<RgbImage> = stack.iter().filter_map(|b| Self::crop(view, b)).collect();
+                if crops.len() != stack.len() {
+                    continue;
+                }
+                let widest = stack
+                    .iter()
+                    .enumerate()
+                    .max_by(|a, b| a.1.width().total_cmp(&b.1.width()))
+                    .and_then(|(i, _)| crops.get(i));
+                let p_flipped = match widest {
+                    Some(c) => self.upside_down(c)?,
+                    None => 0.5,
+                };
+                let flip_first = p_flipped > 0.5;
+                let order = if flip_first { [base + 2, base] } else { [base, base + 2] };
+                for rotation in order {
+                    let flipped = rotation != base;
+                    let turned_crops: Vec<RgbImage> =
+                        if flipped { crops.iter().map(|c| rotate(c, 2)).collect() } else { crops.clone() };
+                    let mut texts = self.recognize_batch(&turned_crops)?;
+                    let short = self.reread_short_lines(view, &stack, flipped, &mut texts)?;
+                    let mut read: Vec<(TextBox, String, String)> = stack
+                        .iter()
+                        .zip(texts)
+                        .map(|(b, (text, _))| {
+                            let b = if flipped { rotate_box(b, fw, fh, 2) } else { *b };
+                            let norm = normalize(&text);
+                            (b, text, norm)
+                        })
+                        .filter(|(_, _, n)| mrz_like(n))
+                        .collect();
+                    read.sort_by(|a, b| a.0.y0.total_cmp(&b.0.y0));
+                    saw_mrz_text |= !read.is_empty();
+                    if let Some(c) = read_band(&read, rotation, today) {
+                        let valid = c.mrz.is_valid();
+                        if best.as_ref().is_none_or(|b| score(&c.mrz) > score(&b.mrz)) {
+                            best = Some(c);
+                        }
+                        if valid {
+                            return Ok((best, true, short));
+                        }
+                    }
+                    // Confidently upright text that is not MRZ-like: no need to read it upside down.
+                    if p_flipped < CONFIDENT_UPRIGHT && read.is_empty() {
+                        break;
+                    }
+                }
+            }
+        }
+        Ok((best, saw_mrz_text, false))
+    }
+
+    /// MRZ characters have one pitch: a line that reads at least one character fewer than its
+    /// box holds at the pitch of the stack's densest line (a character dropped by the recogniser)
+    /// is read again from a crop with a margin, and that reading kept if its length fits better.
+    fn reread_short_lines(
+        &mut self,
+        view: &RgbImage,
+        stack: &[TextBox],
+        flipped: bool,
+        texts: &mut [(String, f32)],
+    ) -> Result<bool, OcrError> {
+        let lens: Vec<usize> = texts.iter().map(|(t, _)| normalize(t).len()).collect();
+        let pitch = stack
+            .iter()
+            .zip(&lens)
+            .filter(|&(_, &n)| n >= 20)
+            .map(|(b, &n)| b.width() / n as f32)
+            .fold(f32::INFINITY, f32::min);
+        if !pitch.is_finite() {
+            return Ok(false);
+        }
+        let mut unresolved = false;
+        for ((b, &n), text) in stack.iter().zip(&lens).zip(texts.iter_mut()) {
+            let expected = b.width() / pitch;
+            if n < 20 || expected - (n as f32) < 0.75 {
+                continue;
+            }
+            let d = REREAD_MARGIN * b.height();
+            let padded = TextBox { x0: b.x0 - d, y0: b.y0 - d, x1: b.x1 + d, y1: b.y1 + d, ..*b };
+            let Some(crop) = Self::crop(view, &padded) else { continue };
+            let crop = if flipped { rotate(&crop, 2) } else { crop };
+            let again = self.recognize(&crop)?;
+            let m = normalize(&again.0).len() as f32;
+            if (m - expected).abs() < (n as f32 - expected).abs() {
+                *text = again;
+            }
+            unresolved |= expected - m.max(n as f32) >= 0.75;
+        }
+        Ok(unresolved)
+    }
+
     /// The wide, MRZ-like lines of an upright image, top to bottom.
     fn mrz_lines(&mut self, img: &RgbImage, boxes: &[TextBox]) -> Result<Vec<(TextBox, String, String)>, OcrError> {
         let merged = merge_rows(boxes);
@@ -183,9 +444,11 @@ impl OcrEngine {
         Ok(out)
     }
 
-    /// Reads the MRZ of a document photo (rectified or raw, at any of the four rotations).
-    /// `today` anchors century inference. `Ok(None)` when no MRZ is found.
-    pub fn read_mrz(&mut self, img: &RgbImage, today: Date) -> Result<Option<MrzRead>, OcrError> {
+    /// Reads the MRZ the slow, thorough way: text detection at full resolution at each quarter
+    /// turn in turn (the one the boxes suggest first) and up to ten wide lines recognised per turn,
+    /// until the check digits pass. [`OcrEngine::read_mrz`] falls back to it when its single
+    /// detection pass saw MRZ-like text but could not read a valid MRZ.
+    pub fn read_mrz_thorough(&mut self, img: &RgbImage, today: Date) -> Result<Option<MrzRead>, OcrError> {
         let boxes = self.detect(img)?;
         let upside_down = match boxes
             .iter()
@@ -203,7 +466,9 @@ impl OcrEngine {
             let (rotated, rboxes) = if rotation == 0 {
                 (None, boxes.clone())
             } else {
+                let t = self.tick();
                 let r = rotate(img, rotation);
+                self.timings.add("rotate image", t);
                 let b = self.detect(&r)?;
                 (Some(r), b)
             };
@@ -237,6 +502,7 @@ mod tests {
     #[test]
     fn normalisation_and_fitting() {
         assert_eq!(normalize("P<UTO erikSSON«<ANNA"), "P<UTOERIKSSON<<ANNA");
+        assert_eq!(normalize("TESTER<<]ANE"), "TESTER<<JANE");
         assert_eq!(fit("AB<<<<CD<<", 8), "AB<<CD<<");
         assert_eq!(fit("AB<CD", 7), "AB<<<CD");
         assert_eq!(fit("ABCDEFG", 5), "ABCDE");
@@ -259,5 +525,42 @@ mod tests {
         assert_eq!(rotation_order(&[tall], false)[0], 1);
         assert_eq!(rotation_order(&[wide], false)[0], 0);
         assert_eq!(rotation_order(&[wide], true)[0], 2);
+    }
+
+    #[test]
+    fn boxes_follow_the_image_rotation() {
+        // A 100x50 image with a box near its top-left corner.
+        let b = TextBox { x0: 10.0, y0: 5.0, x1: 40.0, y1: 15.0, score: 1.0 };
+        let img = RgbImage::from_fn(100, 50, |x, y| {
+            let inside = (10..40).contains(&x) && (5..15).contains(&y);
+            image::Rgb(if inside { [255, 0, 0] } else { [0, 0, 0] })
+        });
+        for turns in 0..4u8 {
+            let r = rotate_box(&b, 100.0, 50.0, turns);
+            let turned = rotate(&img, turns);
+            // Every pixel inside the turned box is red, and the box has the same area.
+            for y in r.y0 as u32..r.y1 as u32 {
+                for x in r.x0 as u32..r.x1 as u32 {
+                    assert_eq!(turned.get_pixel(x, y).0, [255, 0, 0], "turns {turns} at {x},{y}");
+                }
+            }
+            assert!((r.width() * r.height() - 300.0).abs() < 1e-3);
+            // Four quarter turns are the identity.
+            let back = rotate_box(&r, turned.width() as f32, turned.height() as f32, 4 - turns);
+            assert_eq!(back, b);
+        }
+    }
+
+    #[test]
+    fn stacks_group_parallel_lines() {
+        let line = |y: f32, x1: f32, h: f32| TextBox { x0: 20.0, y0: y, x1, y1: y + h, score: 0.9 };
+        // A visual-zone line, then a two-line MRZ, and a stray line far below.
+        let lines =
+            [line(10.0, 300.0, 12.0), line(100.0, 900.0, 30.0), line(145.0, 905.0, 30.0), line(400.0, 500.0, 30.0)];
+        let s = stacks(&lines);
+        assert_eq!(s[0], vec![lines[1], lines[2]], "{s:?}");
+        assert_eq!(s.len(), 3);
+        // A line of a very different height does not continue a stack.
+        assert!(!continues(&lines[0], &line(30.0, 300.0, 40.0)));
     }
 }

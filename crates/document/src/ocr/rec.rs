@@ -11,23 +11,37 @@ const WIDTH_STEP: u32 = 160;
 /// Widest input.
 pub const MAX_WIDTH: u32 = 1920;
 
+/// Width of a crop resized to [`HEIGHT`] (its aspect kept, within 8..=[`MAX_WIDTH`]).
+fn scaled_width(crop: &RgbImage) -> u32 {
+    let (w, h) = crop.dimensions();
+    ((w as f32 * HEIGHT as f32 / h.max(1) as f32).ceil() as u32).clamp(8, MAX_WIDTH)
+}
+
 /// The recogniser input for one crop: shape and data (BGR, scaled to [-1, 1], zero padded).
 pub fn preprocess(crop: &RgbImage) -> ([usize; 4], Vec<f32>) {
-    let (w, h) = crop.dimensions();
-    let tw = ((w as f32 * HEIGHT as f32 / h.max(1) as f32).ceil() as u32).clamp(8, MAX_WIDTH);
-    let padded = tw.div_ceil(WIDTH_STEP) * WIDTH_STEP;
-    let resized = image::imageops::resize(crop, tw, HEIGHT, FilterType::Triangle);
+    preprocess_batch(std::slice::from_ref(crop))
+}
+
+/// The recogniser input for several crops in one batch, all padded to the widest (rounded up
+/// to a multiple of 160 pixels).
+pub fn preprocess_batch(crops: &[RgbImage]) -> ([usize; 4], Vec<f32>) {
+    let widest = crops.iter().map(scaled_width).max().unwrap_or(8);
+    let padded = widest.div_ceil(WIDTH_STEP) * WIDTH_STEP;
     let plane = (padded * HEIGHT) as usize;
-    let mut data = vec![0f32; 3 * plane];
-    for (x, y, p) in resized.enumerate_pixels() {
-        let i = (y * padded + x) as usize;
-        for c in 0..3 {
-            if let Some(slot) = data.get_mut(c * plane + i) {
-                *slot = f32::from(p.0[2 - c]) / 127.5 - 1.0;
+    let mut data = vec![0f32; 3 * plane * crops.len()];
+    for (n, crop) in crops.iter().enumerate() {
+        let resized = image::imageops::resize(crop, scaled_width(crop), HEIGHT, FilterType::Triangle);
+        let base = 3 * plane * n;
+        for (x, y, p) in resized.enumerate_pixels() {
+            let i = (y * padded + x) as usize;
+            for c in 0..3 {
+                if let Some(slot) = data.get_mut(base + c * plane + i) {
+                    *slot = f32::from(p.0[2 - c]) / 127.5 - 1.0;
+                }
             }
         }
     }
-    ([1, 3, HEIGHT as usize, padded as usize], data)
+    ([crops.len(), 3, HEIGHT as usize, padded as usize], data)
 }
 
 /// Greedy CTC decoding of `[steps, classes]` scores: text and mean confidence of the kept
@@ -91,5 +105,13 @@ mod tests {
         assert_eq!(shape[2], 48);
         assert_eq!(shape[3] % 160, 0);
         assert_eq!(data.len(), 3 * 48 * shape[3]);
+        let wide = RgbImage::from_pixel(600, 30, image::Rgb([255, 255, 255]));
+        let (shape, data) = preprocess_batch(&[crop, wide]);
+        assert_eq!(shape, [2, 3, 48, 960]);
+        // The first crop (black, 480 px at height 48) is padded with zeros; the second (white)
+        // fills its row.
+        assert_eq!(data[479], -1.0);
+        assert_eq!(data[480], 0.0);
+        assert_eq!(data[3 * 48 * 960 + 959], 1.0);
     }
 }
