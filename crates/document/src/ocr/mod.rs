@@ -148,7 +148,8 @@ impl OcrEngine {
 
     /// Loads the models from their ONNX bytes.
     pub fn from_bytes(det: &[u8], rec: &[u8], cls: &[u8]) -> Result<Self, OcrError> {
-        let rec = ShapeCachedModel::from_bytes(rec)?;
+        // One plan per recogniser width bucket: warm reads never re-plan.
+        let rec = ShapeCachedModel::from_bytes_keeping(rec, rec::WIDTH_BUCKETS.len())?;
         let charset = rec::charset(rec.metadata("character").ok_or(OcrError::NoCharset)?);
         Ok(Self {
             det: ShapeCachedModel::from_bytes(det)?,
@@ -223,6 +224,13 @@ impl OcrEngine {
     }
 
     fn recognize_one(&mut self, crop: &RgbImage) -> Result<(String, f32), OcrError> {
+        let chars = self.recognize_aligned(crop)?;
+        let conf = chars.iter().map(|c| c.confidence).sum::<f32>() / chars.len().max(1) as f32;
+        Ok((chars.iter().map(|c| c.ch).collect(), conf))
+    }
+
+    /// Recognises the text of one line crop, with each character's time steps.
+    pub fn recognize_aligned(&mut self, crop: &RgbImage) -> Result<Vec<rec::AlignedChar>, OcrError> {
         let t = self.tick();
         let (shape, data) = rec::preprocess(crop);
         self.timings.add("rec: resize + normalise", t);
@@ -234,7 +242,7 @@ impl OcrEngine {
         if classes != self.charset.len() + 1 {
             return Err(OcrError::Model(format!("recogniser has {classes} classes, charset {}", self.charset.len())));
         }
-        Ok(rec::ctc_decode(&scores, classes, &self.charset))
+        Ok(rec::ctc_decode_aligned(&scores, classes, &self.charset))
     }
 
     /// Probability that a line crop is upside down (the orientation classifier's 180° class).

@@ -8,7 +8,7 @@ use tract_onnx::prelude::*;
 
 use super::OcrError;
 
-/// Plans kept per model.
+/// Plans kept per model unless set with [`ShapeCachedModel::from_bytes_keeping`].
 const PLAN_CACHE: usize = 6;
 
 /// An ONNX model with optimised plans for recently used input shapes.
@@ -16,6 +16,7 @@ pub struct ShapeCachedModel {
     proto: ModelProto,
     plans: Vec<([usize; 4], Arc<TypedRunnableModel>)>,
     built: usize,
+    keep: usize,
 }
 
 impl std::fmt::Debug for ShapeCachedModel {
@@ -27,10 +28,16 @@ impl std::fmt::Debug for ShapeCachedModel {
 impl ShapeCachedModel {
     /// Reads an ONNX model.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, OcrError> {
+        Self::from_bytes_keeping(bytes, PLAN_CACHE)
+    }
+
+    /// Reads an ONNX model that keeps the plans of its `plans` most recent input shapes (at
+    /// least one).
+    pub fn from_bytes_keeping(bytes: &[u8], plans: usize) -> Result<Self, OcrError> {
         let proto = tract_onnx::onnx()
             .proto_model_for_read(&mut std::io::Cursor::new(bytes))
             .map_err(|e| OcrError::Model(e.to_string()))?;
-        Ok(Self { proto, plans: Vec::new(), built: 0 })
+        Ok(Self { proto, plans: Vec::new(), built: 0, keep: plans.max(1) })
     }
 
     /// A metadata property of the ONNX file.
@@ -57,7 +64,7 @@ impl ShapeCachedModel {
             .and_then(|m| m.into_runnable())
             .map_err(|e| OcrError::Model(e.to_string()))?;
         self.built += 1;
-        if self.plans.len() >= PLAN_CACHE {
+        if self.plans.len() >= self.keep {
             self.plans.remove(0);
         }
         self.plans.push((shape, plan.clone()));

@@ -4,11 +4,12 @@
 //! lines are recognised. The text is normalised to the MRZ alphabet, consecutive lines grouped
 //! into a TD1/TD2/TD3/visa shape, filler runs fitted to the line length, and the group parsed with
 //! OCR repair; the check digits decide. A thorough fallback (detection at every quarter turn)
-//! runs only when MRZ-like text was seen but not read.
+//! runs only when that reads no MRZ whose check digits pass.
 
 use image::RgbImage;
 
 use super::det::TextBox;
+use super::rec::AlignedChar;
 use super::{OcrEngine, OcrError, det, rotate};
 use crate::mrz::{Date, Mrz, ParseOptions, parse_lines};
 
@@ -169,15 +170,16 @@ fn rotation_order(boxes: &[TextBox], upside_down: bool) -> [u8; 4] {
 /// Longest side of the detector input when looking for the MRZ (a multiple of 32): MRZ
 /// characters are large, and a smaller input keeps the single detection pass cheap.
 pub const MRZ_DET_SIDE: u32 = 640;
-/// Most line stacks recognised by the fast path of [`OcrEngine::read_mrz`].
-const MAX_STACKS: usize = 4;
-/// Below this probability of being upside down (orientation classifier), a stack read upright
+/// Margin (in line heights) of the crop a line that seems to miss a character is read again from.
+const REREAD_MARGIN: f32 = 0.2;
+/// Most candidate bands recognised by the fast path of [`OcrEngine::read_mrz`].
+const MAX_BANDS: usize = 3;
+/// Below this probability of being upside down (orientation classifier), a band read upright
 /// with no MRZ-like line is not read upside down too.
 const CONFIDENT_UPRIGHT: f32 = 0.1;
-/// Margin (in line heights) of the crop a short line is read again from.
-const REREAD_MARGIN: f32 = 0.2;
-/// Most lines of one stack recognised (the widest are kept, in reading order).
-const MAX_STACK_LINES: usize = 4;
+/// The lines of an MRZ band have the same number of characters at the same pitch: the shortest
+/// line of a candidate band is at least this share of the longest.
+const BAND_SIMILARITY: f32 = 0.8;
 
 /// A box in the frame of the image (`w`×`h`) turned clockwise by `turns` quarter turns (the
 /// frame [`rotate`] produces).
@@ -202,8 +204,7 @@ fn continues(a: &TextBox, b: &TextBox) -> bool {
     similar && aligned && pitch > 0.5 * ha.min(hb) && pitch <= 3.0 * ha.max(hb)
 }
 
-/// Groups long lines (sorted top to bottom) into stacks of parallel neighbours; stacks of two or
-/// more lines first, the widest first. Each stack keeps at most [`MAX_STACK_LINES`] lines.
+/// Groups long lines (sorted top to bottom) into stacks of parallel neighbours, top to bottom.
 fn stacks(lines: &[TextBox]) -> Vec<Vec<TextBox>> {
     let mut out: Vec<Vec<TextBox>> = Vec::new();
     for b in lines {
@@ -212,21 +213,41 @@ fn stacks(lines: &[TextBox]) -> Vec<Vec<TextBox>> {
             None => out.push(vec![*b]),
         }
     }
-    for s in &mut out {
-        if s.len() > MAX_STACK_LINES {
-            let mut widths: Vec<f32> = s.iter().map(TextBox::width).collect();
-            widths.sort_by(|a, b| b.total_cmp(a));
-            let cut = widths.get(MAX_STACK_LINES - 1).copied().unwrap_or(0.0);
-            s.retain(|b| b.width() >= cut);
-            s.truncate(MAX_STACK_LINES);
+    out
+}
+
+/// Candidate MRZ bands among the long lines (top to bottom) of a frame `frame_h` pixels high:
+/// runs of 3 or 2 consecutive stacked lines of similar length ([`BAND_SIMILARITY`]), the most
+/// MRZ-like first — the longest lines, nearest the top or bottom edge (an MRZ is the outermost
+/// text block, at the bottom or, upside down, at the top). A run of three similar lines stands
+/// for its two-line parts (a TD1 is read whole).
+fn bands(lines: &[TextBox], frame_h: f32) -> Vec<Vec<TextBox>> {
+    let mut scored: Vec<(f32, Vec<TextBox>)> = Vec::new();
+    for stack in stacks(lines) {
+        let mut covered: Vec<usize> = Vec::new();
+        for n in [3usize, 2] {
+            for (start, window) in stack.windows(n).enumerate() {
+                let widths = window.iter().map(TextBox::width);
+                let shortest = widths.clone().fold(f32::INFINITY, f32::min);
+                let longest = widths.fold(0.0f32, f32::max);
+                if shortest < BAND_SIMILARITY * longest {
+                    continue;
+                }
+                if n == 2 && covered.contains(&start) {
+                    continue;
+                }
+                if n == 3 {
+                    covered.extend([start, start + 1]);
+                }
+                let (Some(first), Some(last)) = (window.first(), window.last()) else { continue };
+                // 0 at the top or bottom edge, 1 in the middle of the frame.
+                let edge = (2.0 * first.y0.min(frame_h - last.y1) / frame_h.max(1.0)).clamp(0.0, 1.0);
+                scored.push((shortest * (1.0 - 0.5 * edge), window.to_vec()));
+            }
         }
     }
-    let key = |s: &Vec<TextBox>| (s.len() >= 2, s.iter().map(TextBox::width).fold(0.0f32, f32::max));
-    out.sort_by(|a, b| {
-        let (ka, kb) = (key(a), key(b));
-        kb.0.cmp(&ka.0).then(kb.1.total_cmp(&ka.1))
-    });
-    out
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+    scored.into_iter().map(|(_, w)| w).collect()
 }
 
 /// Assembles recognised lines (top to bottom) into the best MRZ read at `rotation`.
@@ -237,49 +258,75 @@ fn read_band(lines: &[(TextBox, String, String)], rotation: u8, today: Date) -> 
     Some(MrzRead { rotation, raw_lines, lines: fitted, mrz, boxes: band })
 }
 
+/// Whether a recognised line seems to have lost a character that is not a filler: MRZ
+/// characters have one pitch, so a blank stretch of at least one and a half pitches (the median
+/// distance between consecutive characters' first time steps) after a character, next to a
+/// character that is not `<`, is a dropped character. (The recogniser merges runs of `<`, which
+/// the filler fitting restores; those gaps are ignored.)
+pub fn dropped_character(chars: &[AlignedChar]) -> bool {
+    let pairs = || {
+        chars.windows(2).filter_map(|w| match w {
+            [a, b] => Some((a, b)),
+            _ => None,
+        })
+    };
+    let mut pitches: Vec<usize> = pairs().map(|(a, b)| b.steps.0.saturating_sub(a.steps.0)).collect();
+    if pitches.len() < 8 {
+        return false;
+    }
+    pitches.sort_unstable();
+    let pitch = pitches.get(pitches.len() / 2).copied().unwrap_or(0) as f32;
+    pairs().any(|(a, b)| (a.ch != '<' || b.ch != '<') && b.steps.0.saturating_sub(a.steps.1) as f32 > 1.5 * pitch)
+}
+
+/// What the fast path found.
+struct FastRead {
+    /// The best read (valid or not).
+    best: Option<MrzRead>,
+    /// Whether the detector found any text.
+    saw_text: bool,
+    /// Whether a line of the best read still seems to miss a character ([`dropped_character`]).
+    suspect: bool,
+}
+
 impl OcrEngine {
     /// Reads the MRZ of a document photo (rectified or raw, at any of the four rotations).
     /// `today` anchors century inference. `Ok(None)` when no MRZ is found.
     ///
-    /// One detection pass at most [`MRZ_DET_SIDE`] pixels; the long text lines are grouped into
-    /// stacks of parallel lines (horizontal ones for 0°/180°, vertical ones for 90°/270°); the
-    /// orientation classifier orders 0° against 180°; only the lines of the most MRZ-like stacks
-    /// are recognised, in one batch, until the check digits pass. When that reads no valid MRZ
-    /// but MRZ-like text was seen, [`OcrEngine::read_mrz_thorough`] runs and the better read wins.
+    /// Fast path: one detection pass at most [`MRZ_DET_SIDE`] pixels (a second one at the
+    /// detector's full size when a large photo shows no band); the long text lines, in the photo's
+    /// frame or turned a quarter (vertical lines), give candidate bands by geometry (2–3 long,
+    /// parallel lines of similar length, outermost first); the orientation classifier orders 0°
+    /// against 180°; only a band's lines are recognised, until the check digits pass. When no
+    /// candidate reads an MRZ whose check digits pass, [`OcrEngine::read_mrz_thorough`] runs and
+    /// the better read wins (unless the detector found no text at all).
     pub fn read_mrz(&mut self, img: &RgbImage, today: Date) -> Result<Option<MrzRead>, OcrError> {
         let mut best: Option<MrzRead> = None;
-        let mut saw_mrz_text = false;
+        let mut saw_text = false;
         let first = self.mrz_det_side;
-        // A second, finer detection pass when the first saw no MRZ-like text in a large photo
-        // (a document small in the frame).
+        // A second, finer detection pass in a large photo (a document small in the frame).
         let second = (img.width().max(img.height()) as f32 > 1.25 * first as f32).then_some(det::MAX_SIDE);
         for side in std::iter::once(first).chain(second) {
-            let (read, saw, short) = self.read_mrz_fast(img, side, today)?;
-            saw_mrz_text |= saw;
-            if let Some(c) = read {
-                let valid = c.mrz.is_valid();
+            let fast = self.read_mrz_fast(img, side, today)?;
+            saw_text |= fast.saw_text;
+            if let Some(c) = fast.best {
+                if c.mrz.is_valid() && !fast.suspect {
+                    return Ok(Some(c));
+                }
+                if c.mrz.is_valid() {
+                    // Valid, but a line seems to miss a character (names have no check digit):
+                    // the thorough read decides when it is valid too.
+                    return match self.read_mrz_thorough(img, today)? {
+                        Some(thorough) if thorough.mrz.is_valid() => Ok(Some(thorough)),
+                        _ => Ok(Some(c)),
+                    };
+                }
                 if best.as_ref().is_none_or(|b| score(&c.mrz) > score(&b.mrz)) {
                     best = Some(c);
                 }
-                if valid && !short {
-                    return Ok(best);
-                }
-                if valid {
-                    // Valid, but a line looks one character short: the thorough read decides
-                    // when it is valid too.
-                    if let Some(thorough) = self.read_mrz_thorough(img, today)?
-                        && thorough.mrz.is_valid()
-                    {
-                        return Ok(Some(thorough));
-                    }
-                    return Ok(best);
-                }
-            }
-            if saw_mrz_text {
-                break;
             }
         }
-        if saw_mrz_text
+        if saw_text
             && let Some(thorough) = self.read_mrz_thorough(img, today)?
             && best.as_ref().is_none_or(|b| score(&thorough.mrz) > score(&b.mrz))
         {
@@ -294,15 +341,9 @@ impl OcrEngine {
         self.mrz_det_side = (side.clamp(256, det::MAX_SIDE) / 32) * 32;
     }
 
-    /// One detection pass at `side`, then the line stacks: the best read, whether any recognised
-    /// line looked like MRZ text, and whether a valid read still looks one character short in a
-    /// line (names have no check digit to catch that).
-    fn read_mrz_fast(
-        &mut self,
-        img: &RgbImage,
-        side: u32,
-        today: Date,
-    ) -> Result<(Option<MrzRead>, bool, bool), OcrError> {
+    /// One detection pass at `side`, then the candidate bands, until one reads an MRZ whose
+    /// check digits pass.
+    fn read_mrz_fast(&mut self, img: &RgbImage, side: u32, today: Date) -> Result<FastRead, OcrError> {
         let boxes = self.detect_within(img, side)?;
         let (w, h) = (img.width() as f32, img.height() as f32);
         let wide_area: f32 =
@@ -310,8 +351,7 @@ impl OcrEngine {
         let tall_area: f32 =
             boxes.iter().filter(|b| b.height() >= 3.0 * b.width()).map(|b| b.width() * b.height()).sum();
         let families: [u8; 2] = if tall_area > wide_area { [1, 0] } else { [0, 1] };
-        let mut best: Option<MrzRead> = None;
-        let mut saw_mrz_text = false;
+        let mut fast = FastRead { best: None, saw_text: !boxes.is_empty(), suspect: false };
         let mut tried = 0usize;
         for base in families {
             // The lines in the frame of the photo turned by `base` quarter turns.
@@ -319,24 +359,25 @@ impl OcrEngine {
             let turned: Vec<TextBox> = boxes.iter().map(|b| rotate_box(b, w, h, base)).collect();
             let mut lines: Vec<TextBox> =
                 merge_rows(&turned).into_iter().filter(|b| b.width() >= MIN_ASPECT * b.height()).collect();
-            if lines.is_empty() {
+            lines.sort_by(|a, b| a.y0.total_cmp(&b.y0));
+            let candidates = bands(&lines, fh);
+            if candidates.is_empty() {
                 continue;
             }
-            lines.sort_by(|a, b| a.y0.total_cmp(&b.y0));
             let t = self.tick();
             let view = if base == 0 { None } else { Some(rotate(img, base)) };
             self.timings.add("rotate image", t);
             let view = view.as_ref().unwrap_or(img);
-            for stack in stacks(&lines) {
-                if tried >= MAX_STACKS {
-                    break;
+            for band in candidates {
+                if tried >= MAX_BANDS {
+                    return Ok(fast);
                 }
                 tried += 1;
-                let crops: Vec<RgbImage> = stack.iter().filter_map(|b| Self::crop(view, b)).collect();
-                if crops.len() != stack.len() {
+                let crops: Vec<RgbImage> = band.iter().filter_map(|b| Self::crop(view, b)).collect();
+                if crops.len() != band.len() {
                     continue;
                 }
-                let widest = stack
+                let widest = band
                     .iter()
                     .enumerate()
                     .max_by(|a, b| a.1.width().total_cmp(&b.1.width()))
@@ -345,33 +386,32 @@ impl OcrEngine {
                     Some(c) => self.upside_down(c)?,
                     None => 0.5,
                 };
-                let flip_first = p_flipped > 0.5;
-                let order = if flip_first { [base + 2, base] } else { [base, base + 2] };
+                let order = if p_flipped > 0.5 { [base + 2, base] } else { [base, base + 2] };
                 for rotation in order {
                     let flipped = rotation != base;
-                    let turned_crops: Vec<RgbImage> =
-                        if flipped { crops.iter().map(|c| rotate(c, 2)).collect() } else { crops.clone() };
-                    let mut texts = self.recognize_batch(&turned_crops)?;
-                    let short = self.reread_short_lines(view, &stack, flipped, &mut texts)?;
-                    let mut read: Vec<(TextBox, String, String)> = stack
-                        .iter()
-                        .zip(texts)
-                        .map(|(b, (text, _))| {
-                            let b = if flipped { rotate_box(b, fw, fh, 2) } else { *b };
-                            let norm = normalize(&text);
-                            (b, text, norm)
-                        })
-                        .filter(|(_, _, n)| mrz_like(n))
-                        .collect();
+                    let mut read: Vec<(TextBox, String, String)> = Vec::with_capacity(band.len());
+                    let mut suspects: Vec<TextBox> = Vec::new();
+                    for (b, crop) in band.iter().zip(&crops) {
+                        let (text, suspect) = self.read_mrz_line(view, b, crop, flipped)?;
+                        let b = if flipped { rotate_box(b, fw, fh, 2) } else { *b };
+                        if suspect {
+                            suspects.push(b);
+                        }
+                        let norm = normalize(&text);
+                        if mrz_like(&norm) {
+                            read.push((b, text, norm));
+                        }
+                    }
                     read.sort_by(|a, b| a.0.y0.total_cmp(&b.0.y0));
-                    saw_mrz_text |= !read.is_empty();
                     if let Some(c) = read_band(&read, rotation, today) {
                         let valid = c.mrz.is_valid();
-                        if best.as_ref().is_none_or(|b| score(&c.mrz) > score(&b.mrz)) {
-                            best = Some(c);
+                        let suspect = c.boxes.iter().any(|b| suspects.contains(b));
+                        if fast.best.as_ref().is_none_or(|b| score(&c.mrz) > score(&b.mrz)) {
+                            fast.best = Some(c);
+                            fast.suspect = suspect;
                         }
                         if valid {
-                            return Ok((best, true, short));
+                            return Ok(fast);
                         }
                     }
                     // Confidently upright text that is not MRZ-like: no need to read it upside down.
@@ -381,47 +421,37 @@ impl OcrEngine {
                 }
             }
         }
-        Ok((best, saw_mrz_text, false))
+        Ok(fast)
     }
 
-    /// MRZ characters have one pitch: a line that reads at least one character fewer than its
-    /// box holds at the pitch of the stack's densest line (a character dropped by the recogniser)
-    /// is read again from a crop with a margin, and that reading kept if its length fits better.
-    fn reread_short_lines(
+    /// Recognises one line of a candidate band (`crop` of box `b` in `view`, turned 180° when
+    /// `flipped`): its text, and whether it still seems to miss a character ([`dropped_character`])
+    /// after a second read from a crop with a margin.
+    fn read_mrz_line(
         &mut self,
         view: &RgbImage,
-        stack: &[TextBox],
+        b: &TextBox,
+        crop: &RgbImage,
         flipped: bool,
-        texts: &mut [(String, f32)],
-    ) -> Result<bool, OcrError> {
-        let lens: Vec<usize> = texts.iter().map(|(t, _)| normalize(t).len()).collect();
-        let pitch = stack
-            .iter()
-            .zip(&lens)
-            .filter(|&(_, &n)| n >= 20)
-            .map(|(b, &n)| b.width() / n as f32)
-            .fold(f32::INFINITY, f32::min);
-        if !pitch.is_finite() {
-            return Ok(false);
+    ) -> Result<(String, bool), OcrError> {
+        let chars = if flipped { self.recognize_aligned(&rotate(crop, 2))? } else { self.recognize_aligned(crop)? };
+        let text = |chars: &[AlignedChar]| chars.iter().map(|c| c.ch).collect::<String>();
+        if !dropped_character(&chars) {
+            return Ok((text(&chars), false));
         }
-        let mut unresolved = false;
-        for ((b, &n), text) in stack.iter().zip(&lens).zip(texts.iter_mut()) {
-            let expected = b.width() / pitch;
-            if n < 20 || expected - (n as f32) < 0.75 {
-                continue;
-            }
-            let d = REREAD_MARGIN * b.height();
-            let padded = TextBox { x0: b.x0 - d, y0: b.y0 - d, x1: b.x1 + d, y1: b.y1 + d, ..*b };
-            let Some(crop) = Self::crop(view, &padded) else { continue };
-            let crop = if flipped { rotate(&crop, 2) } else { crop };
-            let again = self.recognize(&crop)?;
-            let m = normalize(&again.0).len() as f32;
-            if (m - expected).abs() < (n as f32 - expected).abs() {
-                *text = again;
-            }
-            unresolved |= expected - m.max(n as f32) >= 0.75;
-        }
-        Ok(unresolved)
+        let d = REREAD_MARGIN * b.height();
+        let padded = TextBox { x0: b.x0 - d, y0: b.y0 - d, x1: b.x1 + d, y1: b.y1 + d, ..*b };
+        let Some(again) = Self::crop(view, &padded) else { return Ok((text(&chars), true)) };
+        let again = if flipped { rotate(&again, 2) } else { again };
+        let again = self.recognize_aligned(&again)?;
+        // The second read counts only when it has no gap and more characters besides fillers
+        // (a wider crop can also lose characters without leaving a gap).
+        let letters = |chars: &[AlignedChar]| normalize(&text(chars)).chars().filter(|&c| c != '<').count();
+        Ok(if !dropped_character(&again) && letters(&again) > letters(&chars) {
+            (text(&again), false)
+        } else {
+            (text(&chars), true)
+        })
     }
 
     /// The wide, MRZ-like lines of an upright image, top to bottom.
@@ -446,8 +476,8 @@ impl OcrEngine {
 
     /// Reads the MRZ the slow, thorough way: text detection at full resolution at each quarter
     /// turn in turn (the one the boxes suggest first) and up to ten wide lines recognised per turn,
-    /// until the check digits pass. [`OcrEngine::read_mrz`] falls back to it when its single
-    /// detection pass saw MRZ-like text but could not read a valid MRZ.
+    /// until the check digits pass. [`OcrEngine::read_mrz`] falls back to it when its fast path
+    /// read no MRZ whose check digits pass, or one whose line seems to miss a character.
     pub fn read_mrz_thorough(&mut self, img: &RgbImage, today: Date) -> Result<Option<MrzRead>, OcrError> {
         let boxes = self.detect(img)?;
         let upside_down = match boxes
@@ -558,9 +588,64 @@ mod tests {
         let lines =
             [line(10.0, 300.0, 12.0), line(100.0, 900.0, 30.0), line(145.0, 905.0, 30.0), line(400.0, 500.0, 30.0)];
         let s = stacks(&lines);
-        assert_eq!(s[0], vec![lines[1], lines[2]], "{s:?}");
+        assert_eq!(s[1], vec![lines[1], lines[2]], "{s:?}");
         assert_eq!(s.len(), 3);
         // A line of a very different height does not continue a stack.
         assert!(!continues(&lines[0], &line(30.0, 300.0, 40.0)));
+    }
+
+    /// Characters at a pitch of four steps, each one step long; `gaps` lists the indices before
+    /// which one character's worth of steps is left empty, and `<` runs may span several steps.
+    fn aligned(text: &str, gaps: &[usize]) -> Vec<AlignedChar> {
+        let mut t = 0usize;
+        let mut out = Vec::new();
+        for (i, ch) in text.chars().enumerate() {
+            if gaps.contains(&i) {
+                t += 4;
+            }
+            out.push(AlignedChar { ch, steps: (t, t + 1), confidence: 0.9 });
+            t += 4;
+        }
+        out
+    }
+
+    #[test]
+    fn dropped_characters_are_seen_by_their_gap() {
+        assert!(!dropped_character(&aligned("P<CHETESTER<<JANE<MARIE<<<<", &[])));
+        // "TESTER<<ANE": the J's place is empty.
+        assert!(dropped_character(&aligned("P<CHETESTER<<ANE<MARIE<<<<", &[13])));
+        // A gap between two fillers is a merged filler run, which fitting restores.
+        assert!(!dropped_character(&aligned("P<CHETESTER<<JANE<MARIE<<<<", &[25])));
+        // A filler run read as one long `<` leaves no gap after it.
+        let mut merged = aligned("P<CHETESTER<JANE<MARIE", &[]);
+        for c in merged.iter_mut().skip(11) {
+            c.steps = (c.steps.0 + 4, c.steps.1 + 4);
+        }
+        if let Some(run) = merged.get_mut(11) {
+            run.steps = (run.steps.0 - 4, run.steps.1);
+        }
+        assert!(!dropped_character(&merged));
+        // Too short to tell.
+        assert!(!dropped_character(&aligned("ABC", &[2])));
+    }
+
+    #[test]
+    fn bands_pick_long_similar_outer_lines() {
+        let line = |y: f32, x1: f32| TextBox { x0: 20.0, y0: y, x1, y1: y + 30.0, score: 0.9 };
+        // Visual-zone lines of varied length above a two-line MRZ at the bottom of a 700-px frame.
+        let lines =
+            [line(300.0, 500.0), line(345.0, 760.0), line(390.0, 420.0), line(600.0, 900.0), line(645.0, 905.0)];
+        let b = bands(&lines, 700.0);
+        assert_eq!(b.first(), Some(&vec![lines[3], lines[4]]), "{b:?}");
+        // Lines of different lengths are no band.
+        assert!(b.iter().all(|w| !w.contains(&lines[2])), "{b:?}");
+        // Three similar lines (a TD1) are one band, not two two-line ones.
+        let td1 = [line(500.0, 700.0), line(545.0, 705.0), line(590.0, 698.0)];
+        assert_eq!(bands(&td1, 700.0), vec![td1.to_vec()]);
+        // Upside down, the band is at the top, and still first.
+        let flipped: Vec<TextBox> = lines.iter().rev().map(|b| rotate_box(b, 1000.0, 700.0, 2)).collect();
+        let b = bands(&flipped, 700.0);
+        assert_eq!(b.first().map(Vec::len), Some(2));
+        assert!(b.first().is_some_and(|w| w.iter().all(|l| l.width() >= 880.0)), "{b:?}");
     }
 }
