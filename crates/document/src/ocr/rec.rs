@@ -14,7 +14,7 @@ pub const WIDTH_BUCKETS: [u32; 8] = [160, 320, 480, 640, 960, 1280, 1600, 1920];
 pub const MAX_WIDTH: u32 = 1920;
 /// A crop at most this much wider than a bucket is squeezed into it rather than padded to the
 /// next one (recognition tolerates a slightly narrower aspect; the run is cheaper).
-const SQUEEZE: f32 = 1.1;
+const SQUEEZE: f32 = 1.0;
 
 /// Width of a crop resized to [`HEIGHT`] (its aspect kept, within 8..=[`MAX_WIDTH`]), and the
 /// bucket it goes into: squeezed into a bucket it overshoots by at most [`SQUEEZE`].
