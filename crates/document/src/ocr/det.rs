@@ -42,21 +42,60 @@ impl TextBox {
 /// The detector input: BGR, ImageNet-normalised, NCHW, sides multiples of 32 no longer than
 /// [`MAX_SIDE`]. Returns the shape, the data and the scale from input to image pixels.
 pub fn preprocess(img: &RgbImage) -> ([usize; 4], Vec<f32>, (f32, f32)) {
+    preprocess_within(img, MAX_SIDE)
+}
+
+/// [`preprocess`] with the longest side bounded by `max_side` (at least 32) instead of [`MAX_SIDE`].
+pub fn preprocess_within(img: &RgbImage, max_side: u32) -> ([usize; 4], Vec<f32>, (f32, f32)) {
     let (w, h) = img.dimensions();
-    let scale = (MAX_SIDE as f32 / w.max(h).max(1) as f32).min(1.0);
+    let scale = (max_side.max(32) as f32 / w.max(h).max(1) as f32).min(1.0);
     let round = |v: f32| ((v / 32.0).round().max(1.0) * 32.0) as u32;
     let (tw, th) = (round(w as f32 * scale), round(h as f32 * scale));
-    let resized = image::imageops::resize(img, tw, th, FilterType::Triangle);
     const MEAN: [f32; 3] = [0.485, 0.456, 0.406];
     const STD: [f32; 3] = [0.229, 0.224, 0.225];
     let plane = (tw * th) as usize;
     let mut data = vec![0f32; 3 * plane];
-    for (i, p) in resized.pixels().enumerate() {
+    let mut put = |i: usize, rgb: [f32; 3]| {
         // BGR order, as the models were trained with OpenCV images.
         for c in 0..3 {
-            let v = f32::from(p.0[2 - c]) / 255.0;
             if let Some(slot) = data.get_mut(c * plane + i) {
-                *slot = (v - MEAN[c]) / STD[c];
+                *slot = (rgb[2 - c] / 255.0 - MEAN[c]) / STD[c];
+            }
+        }
+    };
+    if w >= 2 * tw || h >= 2 * th {
+        // Strong reduction: a filtered resize, so thin strokes are not skipped.
+        let resized = image::imageops::resize(img, tw, th, FilterType::Triangle);
+        for (i, p) in resized.pixels().enumerate() {
+            put(i, p.0.map(f32::from));
+        }
+    } else {
+        // Mild scaling: bilinear sampling straight into the input planes (much cheaper).
+        let (fx, fy) = (w as f32 / tw as f32, h as f32 / th as f32);
+        let raw = img.as_raw();
+        let px = |x: u32, y: u32| -> [f32; 3] {
+            let i = 3 * (y as usize * w as usize + x as usize);
+            match raw.get(i..i + 3) {
+                Some(&[r, g, b]) => [f32::from(r), f32::from(g), f32::from(b)],
+                _ => [0.0; 3],
+            }
+        };
+        for ty in 0..th {
+            let sy = ((ty as f32 + 0.5) * fy - 0.5).clamp(0.0, (h - 1) as f32);
+            let (y0, wy) = (sy.floor() as u32, sy.fract());
+            let y1 = (y0 + 1).min(h - 1);
+            for tx in 0..tw {
+                let sx = ((tx as f32 + 0.5) * fx - 0.5).clamp(0.0, (w - 1) as f32);
+                let (x0, wx) = (sx.floor() as u32, sx.fract());
+                let x1 = (x0 + 1).min(w - 1);
+                let (a, b, c, d) = (px(x0, y0), px(x1, y0), px(x0, y1), px(x1, y1));
+                let mut rgb = [0f32; 3];
+                for (k, v) in rgb.iter_mut().enumerate() {
+                    let top = a[k] + (b[k] - a[k]) * wx;
+                    let bottom = c[k] + (d[k] - c[k]) * wx;
+                    *v = top + (bottom - top) * wy;
+                }
+                put((ty * tw + tx) as usize, rgb);
             }
         }
     }
@@ -147,5 +186,12 @@ mod tests {
         assert_eq!(shape[3] % 32, 0);
         assert!(shape[3] <= MAX_SIDE as usize);
         assert_eq!(data.len(), 3 * shape[2] * shape[3]);
+        // Bilinear path: a flat image stays flat (white → the normalised white of each channel).
+        let white = RgbImage::from_pixel(1000, 700, image::Rgb([255, 255, 255]));
+        let (_, data, _) = preprocess_within(&white, 640);
+        assert!(data.iter().take(10).all(|v| (v - (1.0 - 0.485) / 0.229).abs() < 1e-4), "{:?}", &data[..3]);
+        let (shape, _, scale) = preprocess_within(&img, 640);
+        assert_eq!(shape, [1, 3, 448, 640]);
+        assert!((scale.0 - 1000.0 / 640.0).abs() < 1e-3, "{scale:?}");
     }
 }

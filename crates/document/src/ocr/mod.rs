@@ -68,6 +68,43 @@ pub struct OcrEngine {
     rec: ShapeCachedModel,
     cls: ShapeCachedModel,
     charset: Vec<char>,
+    timings: StageTimings,
+    mrz_det_side: u32,
+}
+
+/// Time spent per OCR stage since the last [`OcrEngine::take_timings`], in milliseconds of the
+/// clock set with [`OcrEngine::set_stage_clock`] (wall-clock by default).
+#[derive(Debug, Clone, Default)]
+pub struct StageTimings {
+    /// (stage name, milliseconds, calls), in first-use order.
+    pub stages: Vec<(&'static str, f64, usize)>,
+    clock: Option<fn() -> f64>,
+}
+
+impl StageTimings {
+    fn now(&self) -> f64 {
+        match self.clock {
+            Some(f) => f(),
+            None => wall_ms(),
+        }
+    }
+
+    fn add(&mut self, stage: &'static str, since: f64) {
+        let ms = self.now() - since;
+        match self.stages.iter_mut().find(|(s, _, _)| *s == stage) {
+            Some(e) => {
+                e.1 += ms;
+                e.2 += 1;
+            }
+            None => self.stages.push((stage, ms, 1)),
+        }
+    }
+}
+
+/// Milliseconds since the first call in this process.
+fn wall_ms() -> f64 {
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    START.get_or_init(std::time::Instant::now).elapsed().as_secs_f64() * 1e3
 }
 
 fn read(dir: &Path, name: &str) -> Result<Vec<u8>, OcrError> {
@@ -111,21 +148,57 @@ impl OcrEngine {
 
     /// Loads the models from their ONNX bytes.
     pub fn from_bytes(det: &[u8], rec: &[u8], cls: &[u8]) -> Result<Self, OcrError> {
-        let rec = ShapeCachedModel::from_bytes(rec)?;
+        // One plan per recogniser width bucket: warm reads never re-plan.
+        let rec = ShapeCachedModel::from_bytes_keeping(rec, rec::WIDTH_BUCKETS.len())?;
         let charset = rec::charset(rec.metadata("character").ok_or(OcrError::NoCharset)?);
-        Ok(Self { det: ShapeCachedModel::from_bytes(det)?, rec, cls: ShapeCachedModel::from_bytes(cls)?, charset })
+        Ok(Self {
+            det: ShapeCachedModel::from_bytes(det)?,
+            rec,
+            cls: ShapeCachedModel::from_bytes(cls)?,
+            charset,
+            timings: StageTimings::default(),
+            mrz_det_side: mrz_band::MRZ_DET_SIDE,
+        })
+    }
+
+    /// Sets the clock the stage timings use (milliseconds from any origin, e.g. the thread's
+    /// CPU time); the default is wall-clock time.
+    pub fn set_stage_clock(&mut self, clock: fn() -> f64) {
+        self.timings.clock = Some(clock);
+    }
+
+    /// The time spent per stage since the last call, and resets it.
+    pub fn take_timings(&mut self) -> Vec<(&'static str, f64, usize)> {
+        std::mem::take(&mut self.timings.stages)
+    }
+
+    fn tick(&self) -> f64 {
+        self.timings.now()
     }
 
     /// Text boxes of an image, top to bottom.
     pub fn detect(&mut self, img: &RgbImage) -> Result<Vec<TextBox>, OcrError> {
-        let (shape, data, scale) = det::preprocess(img);
+        self.detect_within(img, det::MAX_SIDE)
+    }
+
+    /// Text boxes of an image seen by the detector at most `max_side` pixels long (fewer pixels,
+    /// faster, for larger text), top to bottom, in image pixels.
+    pub fn detect_within(&mut self, img: &RgbImage, max_side: u32) -> Result<Vec<TextBox>, OcrError> {
+        let t = self.tick();
+        let (shape, data, scale) = det::preprocess_within(img, max_side);
+        self.timings.add("det: resize + normalise", t);
+        let t = self.tick();
+        let built = self.det.plans_built();
         let (out_shape, prob) = self.det.run(shape, data)?;
+        self.timings.add(if self.det.plans_built() > built { "det: plan build + model" } else { "det: model" }, t);
+        let t = self.tick();
         let (h, w) = match out_shape.as_slice() {
             [.., h, w] => (*h, *w),
             _ => return Err(OcrError::Model(format!("detector output shape {out_shape:?}"))),
         };
         let mut boxes = det::boxes(&prob, w, h, scale);
         boxes.sort_by(|a, b| a.y0.total_cmp(&b.y0));
+        self.timings.add("det: boxes", t);
         Ok(boxes)
     }
 
@@ -140,17 +213,41 @@ impl OcrEngine {
 
     /// Recognises the text of one line crop.
     pub fn recognize(&mut self, crop: &RgbImage) -> Result<(String, f32), OcrError> {
+        self.recognize_one(crop)
+    }
+
+    /// Recognises several line crops: text and mean confidence per crop, in order. Each crop is
+    /// its own batch-1 model run (tract runs the recogniser several times slower per line with a
+    /// larger batch).
+    pub fn recognize_batch(&mut self, crops: &[RgbImage]) -> Result<Vec<(String, f32)>, OcrError> {
+        crops.iter().map(|c| self.recognize_one(c)).collect()
+    }
+
+    fn recognize_one(&mut self, crop: &RgbImage) -> Result<(String, f32), OcrError> {
+        let chars = self.recognize_aligned(crop)?;
+        let conf = chars.iter().map(|c| c.confidence).sum::<f32>() / chars.len().max(1) as f32;
+        Ok((chars.iter().map(|c| c.ch).collect(), conf))
+    }
+
+    /// Recognises the text of one line crop, with each character's time steps.
+    pub fn recognize_aligned(&mut self, crop: &RgbImage) -> Result<Vec<rec::AlignedChar>, OcrError> {
+        let t = self.tick();
         let (shape, data) = rec::preprocess(crop);
+        self.timings.add("rec: resize + normalise", t);
+        let t = self.tick();
+        let built = self.rec.plans_built();
         let (out_shape, scores) = self.rec.run(shape, data)?;
+        self.timings.add(if self.rec.plans_built() > built { "rec: plan build + model" } else { "rec: model" }, t);
         let classes = out_shape.last().copied().unwrap_or(0);
         if classes != self.charset.len() + 1 {
             return Err(OcrError::Model(format!("recogniser has {classes} classes, charset {}", self.charset.len())));
         }
-        Ok(rec::ctc_decode(&scores, classes, &self.charset))
+        Ok(rec::ctc_decode_aligned(&scores, classes, &self.charset))
     }
 
     /// Probability that a line crop is upside down (the orientation classifier's 180° class).
     pub fn upside_down(&mut self, crop: &RgbImage) -> Result<f32, OcrError> {
+        let t = self.tick();
         let (w, h) = crop.dimensions();
         let tw = ((w as f32 * 48.0 / h.max(1) as f32).ceil() as u32).clamp(4, 192);
         let resized = image::imageops::resize(crop, tw, 48, FilterType::Triangle);
@@ -165,6 +262,7 @@ impl OcrEngine {
             }
         }
         let (_, out) = self.cls.run([1, 3, 48, 192], data)?;
+        self.timings.add("cls: all", t);
         Ok(out.get(1).copied().unwrap_or(0.0))
     }
 

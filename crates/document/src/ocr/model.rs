@@ -8,13 +8,15 @@ use tract_onnx::prelude::*;
 
 use super::OcrError;
 
-/// Plans kept per model.
+/// Plans kept per model unless set with [`ShapeCachedModel::from_bytes_keeping`].
 const PLAN_CACHE: usize = 6;
 
 /// An ONNX model with optimised plans for recently used input shapes.
 pub struct ShapeCachedModel {
     proto: ModelProto,
     plans: Vec<([usize; 4], Arc<TypedRunnableModel>)>,
+    built: usize,
+    keep: usize,
 }
 
 impl std::fmt::Debug for ShapeCachedModel {
@@ -26,15 +28,26 @@ impl std::fmt::Debug for ShapeCachedModel {
 impl ShapeCachedModel {
     /// Reads an ONNX model.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, OcrError> {
+        Self::from_bytes_keeping(bytes, PLAN_CACHE)
+    }
+
+    /// Reads an ONNX model that keeps the plans of its `plans` most recent input shapes (at
+    /// least one).
+    pub fn from_bytes_keeping(bytes: &[u8], plans: usize) -> Result<Self, OcrError> {
         let proto = tract_onnx::onnx()
             .proto_model_for_read(&mut std::io::Cursor::new(bytes))
             .map_err(|e| OcrError::Model(e.to_string()))?;
-        Ok(Self { proto, plans: Vec::new() })
+        Ok(Self { proto, plans: Vec::new(), built: 0, keep: plans.max(1) })
     }
 
     /// A metadata property of the ONNX file.
     pub fn metadata(&self, key: &str) -> Option<&str> {
         self.proto.metadata_props.iter().find(|p| p.key == key).map(|p| p.value.as_str())
+    }
+
+    /// How many plans have been optimised so far (one per new input shape).
+    pub fn plans_built(&self) -> usize {
+        self.built
     }
 
     fn plan(&mut self, shape: [usize; 4]) -> Result<Arc<TypedRunnableModel>, OcrError> {
@@ -50,7 +63,8 @@ impl ShapeCachedModel {
             .and_then(|m| m.into_optimized())
             .and_then(|m| m.into_runnable())
             .map_err(|e| OcrError::Model(e.to_string()))?;
-        if self.plans.len() >= PLAN_CACHE {
+        self.built += 1;
+        if self.plans.len() >= self.keep {
             self.plans.remove(0);
         }
         self.plans.push((shape, plan.clone()));

@@ -1,0 +1,190 @@
+//! Where the time of an MRZ read goes, in wall-clock and per-thread CPU time (the machine may be
+//! shared; CPU time of the reading thread is what one core costs).
+//!
+//! `cargo run --release -p trustcap-document --example mrz_read_profile -- [--photo FILE] [--width W]
+//! [--iters N] [--det-side PX] [--sweep DIR]`
+//!
+//! Without `--sweep`: the photo (default: the TD3 specimen in `../shared/data`) is resized to
+//! `W` pixels wide (default 1000), read once to warm the model plans, then `N` times (default 10);
+//! each stage is timed separately as well. The last stdout line is one JSON object.
+//! With `--sweep DIR`: every image under `DIR` is read once and the read (valid or not, rotation,
+//! time) is printed, to compare pipelines on photos without ground truth.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use serde_json::json;
+use trustcap_document::mrz::Date;
+use trustcap_document::ocr::{OcrEngine, decode_image};
+
+/// CPU time consumed by the calling thread, in milliseconds.
+fn thread_cpu_ms() -> f64 {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: `ts` is a valid, writable timespec; CLOCK_THREAD_CPUTIME_ID is always available on Linux.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    if rc != 0 {
+        return f64::NAN;
+    }
+    ts.tv_sec as f64 * 1e3 + ts.tv_nsec as f64 / 1e6
+}
+
+/// Runs `f`, returning its result, wall-clock ms and thread CPU ms.
+fn timed<T>(f: impl FnOnce() -> T) -> (T, f64, f64) {
+    let (t, c) = (Instant::now(), thread_cpu_ms());
+    let r = f();
+    (r, t.elapsed().as_secs_f64() * 1e3, thread_cpu_ms() - c)
+}
+
+fn load_avg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
+}
+
+struct Args {
+    photo: PathBuf,
+    width: u32,
+    iters: usize,
+    sweep: Option<PathBuf>,
+    det_side: Option<u32>,
+}
+
+fn args() -> Result<Args, String> {
+    let mut a = Args {
+        photo: PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../../shared/data/mrz/images/passporteye_tests/passport-td3.jpg"),
+        width: 1000,
+        iters: 10,
+        sweep: None,
+        det_side: None,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(k) = it.next() {
+        let v = it.next().ok_or(format!("{k} needs a value"))?;
+        match k.as_str() {
+            "--photo" => a.photo = PathBuf::from(v),
+            "--width" => a.width = v.parse().map_err(|_| "--width: a number")?,
+            "--iters" => a.iters = v.parse().map_err(|_| "--iters: a number")?,
+            "--sweep" => a.sweep = Some(PathBuf::from(v)),
+            "--det-side" => a.det_side = Some(v.parse().map_err(|_| "--det-side: a number")?),
+            other => return Err(format!("unknown argument {other}")),
+        }
+    }
+    Ok(a)
+}
+
+fn sweep(engine: &mut OcrEngine, dir: &Path, today: Date) -> Result<(), String> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).map_err(|e| e.to_string())?.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "jpg" || x == "png") {
+                files.push(p);
+            }
+        }
+    }
+    files.sort();
+    let (mut valid, mut total_ms) = (0usize, 0f64);
+    for f in &files {
+        let Ok(img) =
+            std::fs::read(f).map_err(|e| e.to_string()).and_then(|b| decode_image(&b).map_err(|e| e.to_string()))
+        else {
+            println!("{}: cannot decode", f.display());
+            continue;
+        };
+        let (read, ms, cpu) = timed(|| engine.read_mrz(&img, today));
+        let read = read.map_err(|e| e.to_string())?;
+        total_ms += cpu;
+        let ok = read.as_ref().is_some_and(|r| r.mrz.is_valid());
+        valid += usize::from(ok);
+        println!(
+            "{:<45} {:>5}x{:<5} {:>6.0} ms wall {:>6.0} ms cpu  valid {:<5} rot {} {:?}",
+            f.file_name().and_then(|n| n.to_str()).unwrap_or("?"),
+            img.width(),
+            img.height(),
+            ms,
+            cpu,
+            ok,
+            read.as_ref().map_or(9, |r| r.rotation),
+            read.as_ref().map(|r| r.mrz.lines.clone()).unwrap_or_default()
+        );
+    }
+    println!("{}", json!({"images": files.len(), "valid": valid, "cpu_ms_total": total_ms, "load_avg": load_avg()}));
+    Ok(())
+}
+
+fn main() {
+    if let Err(e) = run() {
+        eprintln!("mrz_read_profile: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn run() -> Result<(), String> {
+    let a = args()?;
+    let dir = trustcap_vision::model_cache::default_model_dir();
+    let (engine, ms, cpu) = timed(|| OcrEngine::from_dir(&dir));
+    let mut engine = engine.map_err(|e| e.to_string())?;
+    engine.set_stage_clock(thread_cpu_ms);
+    if let Some(side) = a.det_side {
+        engine.set_mrz_detector_side(side);
+    }
+    println!("load models: {ms:.0} ms wall, {cpu:.0} ms cpu");
+    let today = Date::new(2026, 11, 26).unwrap_or_else(Date::today_utc);
+    if let Some(d) = &a.sweep {
+        return sweep(&mut engine, d, today);
+    }
+    let bytes = std::fs::read(&a.photo).map_err(|e| format!("{}: {e}", a.photo.display()))?;
+    let img = decode_image(&bytes).map_err(|e| e.to_string())?;
+    let h = (img.height() as f32 * a.width as f32 / img.width() as f32).round().max(1.0) as u32;
+    let img = image::imageops::resize(&img, a.width, h, image::imageops::FilterType::Triangle);
+    println!("photo {} resized to {}x{}; load average {}", a.photo.display(), img.width(), img.height(), load_avg());
+
+    let (first, ms, cpu) = timed(|| engine.read_mrz(&img, today));
+    let first = first.map_err(|e| e.to_string())?;
+    println!(
+        "first read (plans built): {ms:.0} ms wall, {cpu:.0} ms cpu; valid {}",
+        first.as_ref().is_some_and(|r| r.mrz.is_valid())
+    );
+    println!("stages of the first read (thread cpu ms, calls):");
+    for (stage, ms, n) in engine.take_timings() {
+        println!("  {stage:<28} {ms:>8.1} {n:>4}");
+    }
+    let (r, _, cpu) = timed(|| engine.read_mrz(&img, today));
+    r.map_err(|e| e.to_string())?;
+    let profile = engine.take_timings();
+    println!("stages of a warm read (thread cpu ms, calls), total {cpu:.1} ms:");
+    for (stage, ms, n) in &profile {
+        println!("  {stage:<28} {ms:>8.1} {n:>4}");
+    }
+    let (mut wall, mut cpu) = (Vec::new(), Vec::new());
+    for _ in 0..a.iters {
+        let (r, w, c) = timed(|| engine.read_mrz(&img, today));
+        r.map_err(|e| e.to_string())?;
+        wall.push(w);
+        cpu.push(c);
+    }
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
+    let min = |v: &[f64]| v.iter().copied().fold(f64::INFINITY, f64::min);
+    println!(
+        "read x{}: wall mean {:.1} ms (min {:.1}), thread cpu mean {:.1} ms (min {:.1}); load average {}",
+        a.iters,
+        mean(&wall),
+        min(&wall),
+        mean(&cpu),
+        min(&cpu),
+        load_avg()
+    );
+    println!(
+        "{}",
+        json!({
+            "mrz_read_wall_ms": mean(&wall), "mrz_read_cpu_ms": mean(&cpu), "mrz_read_cpu_ms_min": min(&cpu),
+            "width": img.width(), "height": img.height(), "iters": a.iters, "load_avg": load_avg(),
+            "stages_cpu_ms": profile.iter().map(|(k, v, n)| json!({"stage": k, "cpu_ms": v, "calls": n})).collect::<Vec<_>>(),
+        })
+    );
+    Ok(())
+}
