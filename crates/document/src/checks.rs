@@ -70,11 +70,16 @@ pub struct TenantPolicy {
     pub max_age: Option<u8>,
     /// Accept specimen documents (test tenants only).
     pub allow_specimens: bool,
+    /// Let JPEG regions with a different compression history fail the document. Off by
+    /// default: on the genuine photos of `../shared/data` the signal flags 10 of 36 JPEGs
+    /// (blurred or re-saved photos), so it is reported (`inconsistent_not_enforced`) but
+    /// decides nothing until it is more precise.
+    pub enforce_jpeg_regions: bool,
 }
 
 impl Default for TenantPolicy {
     fn default() -> Self {
-        Self { min_age: Some(18), max_age: None, allow_specimens: false }
+        Self { min_age: Some(18), max_age: None, allow_specimens: false, enforce_jpeg_regions: false }
     }
 }
 
@@ -288,7 +293,10 @@ impl DocumentChecks {
             Some(JpegRegionsSignal::NotJpeg) => r("jpeg_regions", NotApplicable, "not_jpeg"),
             Some(JpegRegionsSignal::Measured(m)) => match m.not_applicable_reason() {
                 Some(why) => r("jpeg_regions", NotApplicable, why),
-                None if m.is_inconsistent() => r("jpeg_regions", Fail, "jpeg_regions_inconsistent"),
+                None if m.is_inconsistent() && input.policy.enforce_jpeg_regions => {
+                    r("jpeg_regions", Fail, "jpeg_regions_inconsistent")
+                }
+                None if m.is_inconsistent() => r("jpeg_regions", NotApplicable, "inconsistent_not_enforced"),
                 None => r("jpeg_regions", Pass, "ok"),
             },
         });
@@ -372,6 +380,7 @@ mod tests {
         let mut i = input(&m);
         i.visual.birth_date = Date::new(1974, 8, 13);
         i.policy.min_age = Some(60);
+        i.policy.enforce_jpeg_regions = true;
         i.signals = Some(ImageSignals {
             portrait_found: Some(false),
             greyscale: Some(true),
@@ -396,6 +405,13 @@ mod tests {
         assert_eq!(reason("screen_recapture"), Some((Outcome::Fail, "screen_recapture")));
         assert_eq!(reason("jpeg_regions"), Some((Outcome::Fail, "jpeg_regions_inconsistent")));
         assert!(!rep.passed());
+        // Not enforced (the default): reported, deciding nothing.
+        i.policy.enforce_jpeg_regions = false;
+        let rep = DocumentChecks::run(&i, &seen);
+        assert_eq!(
+            rep.get("jpeg_regions").map(|r| (r.outcome, r.reason)),
+            Some((Outcome::NotApplicable, "inconsistent_not_enforced"))
+        );
     }
 
     #[test]

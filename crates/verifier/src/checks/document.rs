@@ -9,7 +9,8 @@
 //! front's OCR lines; a field that cannot be read is not applicable, `field_missing`), a
 //! black-and-white copy, an editing program in the EXIF data, a photo of a screen (moiré:
 //! `document.screen_recapture`), JPEG regions with a different compression history (a pasted
-//! or locally re-saved region: `document.jpeg_regions_inconsistent`), and reuse of
+//! or locally re-saved region: `document.jpeg_regions_inconsistent`, reported but deciding nothing
+//! unless the policy enforces it), and reuse of
 //! the same document in another session of the tenant (the MRZ digest and perceptual hash are
 //! kept per tenant in `document_fingerprints`; a match is the fraud signal `document.reused`).
 //!
@@ -196,6 +197,7 @@ impl Check for DocumentCheck {
             min_age: ctx.rules.document.min_age,
             max_age: ctx.rules.document.max_age,
             allow_specimens: false,
+            enforce_jpeg_regions: false,
         };
         let today = Date::today_utc();
         let (report, mrz_found, details) = tokio::task::spawn_blocking(move || {
