@@ -232,7 +232,7 @@ pub fn size_steps(_args: &[String]) -> Result<(), String> {
         let _ = std::fs::remove_dir_all(&out);
         let bg = sdk_face::bindgen(&wasm, &out)?;
         if s.wasm_opt {
-            sdk_face::wasm_opt(&bg, &bg, "-Oz")?;
+            sdk_face::wasm_opt(&bg, &bg, "-Oz", true)?;
         }
         let (raw, gz) = sizes_of(&bg)?;
         rows.push((s.label, cargo_raw, raw, gz));

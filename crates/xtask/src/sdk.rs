@@ -72,22 +72,7 @@ fn build_into(pkg: &Path, bench: bool) -> Result<PathBuf, String> {
 
     step("build-sdk: wasm-opt -O3 (binaryen from npm)");
     let bg = wasm_out.join("trustcap_wasm_bg.wasm");
-    let wasm_opt = util::root().join("tests/e2e/node_modules/.bin/wasm-opt");
-    exec(
-        Command::new(wasm_opt)
-            .arg("-O3")
-            .args([
-                "--enable-bulk-memory",
-                "--enable-nontrapping-float-to-int",
-                "--enable-sign-ext",
-                "--enable-mutable-globals",
-                "--enable-reference-types",
-                "--enable-multivalue",
-            ])
-            .arg(&bg)
-            .arg("-o")
-            .arg(&bg),
-    )?;
+    crate::sdk_face::wasm_opt(&bg, &bg, "-O3", false)?;
 
     if !bench {
         crate::sdk_face::check_core_has_no_tract()?;

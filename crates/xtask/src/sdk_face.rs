@@ -62,26 +62,24 @@ pub fn bindgen(wasm: &Path, out: &Path) -> Result<PathBuf, String> {
     Ok(out.join(format!("{STEM}_bg.wasm")))
 }
 
-/// binaryen's `wasm-opt` (from npm: Debian's breaks externref tables) at `level` (`-Oz`, `-O3`).
-/// SIMD is always enabled: every tract build contains rustfft's SIMD code (see the module docs).
-pub fn wasm_opt(wasm: &Path, out: &Path, level: &str) -> Result<(), String> {
+/// binaryen's `wasm-opt` (from npm: Debian's breaks externref tables) at `level` (`-Oz`, `-O3`),
+/// with the wasm features every module here uses, and SIMD when `simd` (the face module always
+/// needs it: every tract build contains rustfft's SIMD code, see the module docs).
+pub fn wasm_opt(wasm: &Path, out: &Path, level: &str, simd: bool) -> Result<(), String> {
     let tool = util::root().join("tests/e2e/node_modules/.bin/wasm-opt");
-    exec(
-        Command::new(tool)
-            .arg(level)
-            .args([
-                "--enable-bulk-memory",
-                "--enable-nontrapping-float-to-int",
-                "--enable-sign-ext",
-                "--enable-mutable-globals",
-                "--enable-reference-types",
-                "--enable-multivalue",
-                "--enable-simd",
-            ])
-            .arg(wasm)
-            .arg("-o")
-            .arg(out),
-    )
+    let mut command = Command::new(tool);
+    command.arg(level).args([
+        "--enable-bulk-memory",
+        "--enable-nontrapping-float-to-int",
+        "--enable-sign-ext",
+        "--enable-mutable-globals",
+        "--enable-reference-types",
+        "--enable-multivalue",
+    ]);
+    if simd {
+        command.arg("--enable-simd");
+    }
+    exec(command.arg(wasm).arg("-o").arg(out))
 }
 
 /// Builds one variant into `pkg/<variant dir>`: cargo, wasm-bindgen, `wasm-opt -Oz`.
@@ -89,7 +87,7 @@ pub fn build_variant(v: Variant, pkg: &Path) -> Result<(), String> {
     step(&format!("build-sdk: face module, profile {} (simd128: {})", v.profile, v.simd));
     let wasm = cargo_build(v.profile, v.simd, &[])?;
     let bg = bindgen(&wasm, &pkg.join(v.dir))?;
-    wasm_opt(&bg, &bg, "-Oz")
+    wasm_opt(&bg, &bg, "-Oz", true)
 }
 
 /// Builds the shipped face module into `pkg` and copies the models next to it.
