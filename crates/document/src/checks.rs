@@ -71,7 +71,7 @@ pub struct TenantPolicy {
     /// Accept specimen documents (test tenants only).
     pub allow_specimens: bool,
     /// Let JPEG regions with a different compression history fail the document. Off by
-    /// default: on the genuine photos of `../shared/data` the signal flags 10 of 36 JPEGs
+    /// default: on the genuine sample photos of the evaluation data the signal flags 10 of 36 JPEGs
     /// (blurred or re-saved photos), so it is reported (`inconsistent_not_enforced`) but
     /// decides nothing until it is more precise.
     pub enforce_jpeg_regions: bool,
