@@ -30,6 +30,8 @@ pub struct Cli {
 }
 
 /// The subcommands.
+// Parsed once at startup: the size of the `Serve` variant costs nothing worth a box.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Runs the HTTP service (applies pending migrations first).
@@ -126,6 +128,10 @@ pub struct ServeArgs {
     /// `face_match`, `screening`, `document`, `address` (default: all of them).
     #[arg(long, env = "TRUSTCAP_CHECKS", value_delimiter = ',')]
     pub checks: Option<Vec<String>>,
+    /// The verifier's public base URL, e.g. `https://verify.example.com`: the `iss` of the
+    /// credentials it issues (default: `http://` and the bind address).
+    #[arg(long, env = "TRUSTCAP_PUBLIC_URL")]
+    pub public_url: Option<String>,
 }
 
 impl ServeArgs {
@@ -158,6 +164,7 @@ impl Default for ServeArgs {
             model_dir: None,
             screening_lists: None,
             checks: None,
+            public_url: None,
         }
     }
 }
@@ -193,6 +200,11 @@ impl ServiceSecret {
     /// The key that seals the audit trail.
     pub fn audit_key(&self) -> crate::audit::AuditKey {
         crate::audit::AuditKey::new(self.derive(b"trustcap/audit-chain/v1"))
+    }
+
+    /// The seed of the Ed25519 key that signs reusable credentials (one issuer per deployment).
+    pub fn credential_seed(&self) -> [u8; 32] {
+        self.derive(b"trustcap/credential-issuer/v1")
     }
 
     /// A key for one purpose: HMAC-SHA256 of the purpose's label under the secret.

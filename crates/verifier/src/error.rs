@@ -52,6 +52,22 @@ pub enum AppError {
         /// Explanation.
         message: String,
     },
+    /// The request conflicts with the resource's state (409), e.g. `session_not_approved`.
+    #[error("{message}")]
+    Conflict {
+        /// Stable code.
+        code: &'static str,
+        /// Explanation.
+        message: String,
+    },
+    /// Well-formed input that fails a semantic check (422), e.g. `credential_bad_signature`.
+    #[error("{message}")]
+    Unprocessable {
+        /// Stable code.
+        code: &'static str,
+        /// Explanation (never echoes the input).
+        message: String,
+    },
     /// Something failed on our side (`internal`, 500). The cause is logged, never returned.
     #[error("internal error: {0}")]
     Internal(String),
@@ -78,7 +94,10 @@ impl AppError {
             Self::InvalidRequest(_) => "invalid_request",
             Self::SessionNotCapturable(_) => "session_not_capturable",
             Self::MethodNotAllowed => "method_not_allowed",
-            Self::Invalid { code, .. } | Self::Unavailable { code, .. } => code,
+            Self::Invalid { code, .. }
+            | Self::Unavailable { code, .. }
+            | Self::Conflict { code, .. }
+            | Self::Unprocessable { code, .. } => code,
             Self::Internal(_) => "internal",
         }
     }
@@ -91,7 +110,8 @@ impl AppError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::InvalidJson(_) | Self::InvalidRequest(_) | Self::Invalid { .. } => StatusCode::BAD_REQUEST,
             Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
-            Self::SessionNotCapturable(_) => StatusCode::CONFLICT,
+            Self::SessionNotCapturable(_) | Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

@@ -35,6 +35,10 @@ impl Modify for Security {
         routes::audit::verify_chain,
         routes::webhooks::session_events,
         routes::webhooks::redeliver,
+        routes::credentials::issue,
+        routes::credentials::issuer_metadata,
+        routes::credentials::jwks,
+        routes::credentials::verify,
     ),
     components(schemas(routes::sessions::CreateSessionRequest, routes::sessions::Applicant, routes::webhooks::PutEndpointRequest, routes::screenings::ScreeningRequest)),
     modifiers(&Security)

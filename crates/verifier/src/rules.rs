@@ -86,6 +86,32 @@ pub struct RuleSet {
     /// Settings of the `liveness` check.
     #[serde(default)]
     pub liveness: LivenessSettings,
+    /// Whether approved applicants can get a reusable credential.
+    #[serde(default)]
+    pub credential: CredentialSettings,
+}
+
+/// A tenant's reusable-credential settings (part of its versioned rules).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CredentialSettings {
+    /// Approved sessions can be issued an SD-JWT VC (`POST /v1/sessions/{id}/credential`);
+    /// off by default.
+    #[serde(default)]
+    pub enabled: bool,
+    /// How long an issued credential is valid, in days (default 365, at most 3650).
+    #[serde(default = "default_credential_validity_days")]
+    pub validity_days: u32,
+}
+
+const fn default_credential_validity_days() -> u32 {
+    365
+}
+
+impl Default for CredentialSettings {
+    fn default() -> Self {
+        Self { enabled: false, validity_days: default_credential_validity_days() }
+    }
 }
 
 /// A tenant's proof-of-address settings (part of its versioned rules).
@@ -230,6 +256,7 @@ impl Default for RuleSet {
             document: DocumentSettings::default(),
             address: AddressSettings::default(),
             liveness: LivenessSettings::default(),
+            credential: CredentialSettings::default(),
         }
     }
 }
@@ -275,6 +302,9 @@ impl RuleSet {
         }
         if !(1..=3650).contains(&rules.address.max_age_days) {
             return Err("rules: address.max_age_days must be within 1..3650".into());
+        }
+        if !(1..=3650).contains(&rules.credential.validity_days) {
+            return Err("rules: credential.validity_days must be within 1..3650".into());
         }
         for s in &rules.step_ups {
             let window_ok = match s.when {

@@ -53,6 +53,8 @@ pub struct AppState {
     pub wake: Arc<tokio::sync::Notify>,
     /// The screening lists (`None`: screening is not configured).
     pub screening: Option<Arc<ScreeningLists>>,
+    /// Signs reusable credentials for approved applicants.
+    pub issuer: Arc<crate::credentials::Issuer>,
 }
 
 /// The checks and engines a server runs with.
@@ -132,7 +134,9 @@ impl AppState {
     /// Builds the state; image decoding is limited to one task per CPU.
     pub fn new(db: Db, secret: &ServiceSecret, settings: ServeArgs, clock: SharedClock, store: ImageStore) -> Self {
         let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let issuer_url = settings.public_url.clone().unwrap_or_else(|| format!("http://{}", settings.bind));
         Self {
+            issuer: Arc::new(crate::credentials::Issuer::new(secret.credential_seed(), issuer_url)),
             db,
             token_key: Arc::new(secret.token_key()),
             secrets: SecretBox::new(secret.webhook_encryption_key()),
@@ -229,6 +233,10 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/webhook", get(routes::webhooks::get_endpoint).put(routes::webhooks::put_endpoint))
         .route("/v1/webhook/rotate", post(routes::webhooks::rotate_secret))
         .route("/v1/audit/verify", get(routes::audit::verify_chain))
+        .route("/v1/sessions/{id}/credential", post(routes::credentials::issue))
+        .route("/v1/credentials/jwks", get(routes::credentials::jwks))
+        .route("/v1/credentials/verify", post(routes::credentials::verify))
+        .route("/.well-known/jwt-vc-issuer", get(routes::credentials::issuer_metadata))
         .method_not_allowed_fallback(method_not_allowed)
         .nest("/v1/client", client)
         .fallback(not_found)
@@ -317,8 +325,10 @@ impl Application {
             batch: 32,
             policy: settings.webhook_policy(),
         };
+        let public_url = settings.public_url.clone().unwrap_or_else(|| format!("http://{local_addr}"));
         let mut state = AppState::new(db.clone(), &secret, settings, clock.clone(), store.clone());
         state.screening = screening;
+        state.issuer = Arc::new(crate::credentials::Issuer::new(secret.credential_seed(), public_url));
         let mut pipeline = Pipeline::new(db.clone(), clock.clone(), store, registry, pipeline_config);
         pipeline.wake = state.wake.clone();
         let deliverer = Deliverer::new(db.clone(), clock, state.secrets.clone(), deliverer_config);

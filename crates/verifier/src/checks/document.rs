@@ -85,6 +85,16 @@ pub struct DocumentCheck {
     db: Db,
 }
 
+/// The age thresholds a credential can state (`age_over_18`, `age_over_21`).
+pub const AGE_BANDS: [u8; 2] = [18, 21];
+
+/// Whether a holder born on `birth` is at least each of [`AGE_BANDS`] years old on `today`:
+/// `{"18": true, "21": false}`. Bands say enough for most relying parties without the date.
+fn age_bands(birth: &Date, today: &Date) -> Value {
+    let age = birth.years_until(today);
+    Value::Object(AGE_BANDS.iter().map(|band| (band.to_string(), Value::Bool(age >= i32::from(*band)))).collect())
+}
+
 /// The applicant's declared name and birth date as the document checks take them.
 pub fn applicant_data(applicant: Option<&Value>) -> ApplicantData {
     let Some(a) = applicant else { return ApplicantData::default() };
@@ -247,6 +257,8 @@ impl Check for DocumentCheck {
                     "check_digits_pass": r.mrz.checks_pass(),
                     "rotation": r.rotation,
                 })),
+                // Age bands only (never the birth date): what a reusable credential may state.
+                "age_over": mrz.and_then(|m| m.birth_date).map(|b| age_bands(&b, &today)),
                 "visual_zone": {"fields_read": viz.count(), "sources": viz.sources},
                 "signals": {"greyscale": signals.greyscale, "editing_software": signals.editing_software,
                             "has_exif": signals.has_exif, "screen_recapture": signals.screen_recapture,
@@ -274,6 +286,15 @@ mod tests {
             checks: checks.iter().map(|&(check, outcome, reason)| CheckReport { check, outcome, reason }).collect(),
             mrz_digest: None,
         }
+    }
+
+    #[test]
+    fn age_bands_turn_on_the_birthday() {
+        let birth = Date::new(2005, 3, 2).unwrap();
+        let day_before = Date::new(2023, 3, 1).unwrap();
+        assert_eq!(age_bands(&birth, &day_before), json!({"18": false, "21": false}));
+        assert_eq!(age_bands(&birth, &Date::new(2023, 3, 2).unwrap()), json!({"18": true, "21": false}));
+        assert_eq!(age_bands(&birth, &Date::new(2026, 3, 2).unwrap()), json!({"18": true, "21": true}));
     }
 
     #[test]
