@@ -24,6 +24,7 @@ pub mod audit;
 pub mod checks;
 pub mod clock;
 pub mod config;
+pub mod console;
 pub mod db;
 pub mod domain;
 pub mod error;
