@@ -27,7 +27,6 @@ fn review_everything() -> Value {
 
 /// A signed-in reviewer's browser: its cookie and CSRF token.
 struct Reviewer {
-    id: String,
     cookie: String,
     csrf: String,
 }
@@ -56,7 +55,7 @@ async fn post_login(app: &TestApp, email: &str, password: &str) -> reqwest::Resp
         .unwrap()
 }
 
-async fn login(app: &TestApp, email: &str, id: &str) -> Reviewer {
+async fn login(app: &TestApp, email: &str) -> Reviewer {
     let resp = post_login(app, email, PASSWORD).await;
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
     assert_eq!(resp.headers()["location"], "/console");
@@ -70,7 +69,7 @@ async fn login(app: &TestApp, email: &str, id: &str) -> Reviewer {
     let html = page.text().await.unwrap();
     let csrf = html.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
     assert_eq!(csrf.len(), 64);
-    Reviewer { id: id.to_owned(), cookie, csrf }
+    Reviewer { cookie, csrf }
 }
 
 async fn get(app: &TestApp, cookie: &str, path: &str) -> reqwest::Response {
@@ -171,7 +170,7 @@ async fn reviewer_signs_in_sees_the_case_and_approves_it() {
     assert_eq!(unknown.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(unknown.text().await.unwrap(), wrong_text);
 
-    let ana = login(&app, "ana@acme.example", &reviewer_id).await;
+    let ana = login(&app, "ana@acme.example").await;
 
     // The queue lists the case with its reasons.
     let queue = get(&app, &ana.cookie, "/console").await.text().await.unwrap();
@@ -287,7 +286,7 @@ async fn sign_in_is_rate_limited_and_sessions_expire() {
     let app = spawn(Spawn { manual_clock: true, ..Spawn::default() }, |_| {}).await;
     let clock = app.clock.clone().unwrap();
     let (tenant, _) = app.tenant("Acme").await;
-    let id = add_reviewer(&app, &tenant, "bo@acme.example", Role::Reviewer).await;
+    let _ = add_reviewer(&app, &tenant, "bo@acme.example", Role::Reviewer).await;
 
     for attempt in 1..=5 {
         let resp = post_login(&app, "bo@acme.example", "guess guess guess").await;
@@ -306,7 +305,7 @@ async fn sign_in_is_rate_limited_and_sessions_expire() {
     assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(resp.headers()["retry-after"], "300");
     clock.advance(301);
-    let bo = login(&app, "bo@acme.example", &id).await;
+    let bo = login(&app, "bo@acme.example").await;
 
     // Idle expiry after 30 minutes without a request.
     clock.advance(29 * 60);
@@ -317,7 +316,7 @@ async fn sign_in_is_rate_limited_and_sessions_expire() {
     assert_eq!(get(&app, &bo.cookie, "/console").await.status(), StatusCode::SEE_OTHER);
 
     // Absolute expiry after 12 hours, however active.
-    let bo = login(&app, "bo@acme.example", &id).await;
+    let bo = login(&app, "bo@acme.example").await;
     for _ in 0..25 {
         clock.advance(29 * 60);
         let _ = get(&app, &bo.cookie, "/console").await;
@@ -342,10 +341,10 @@ async fn a_reviewer_sees_only_their_tenants_cases() {
     let (tenant_b, _) = app.tenant("B").await;
     app.put_rules(&key_a, &review_everything()).await;
     let session = case_in_review(&app, &key_a, json!({"family_name": "Doe"})).await;
-    let a_id = add_reviewer(&app, &tenant_a, "a@a.example", Role::Reviewer).await;
-    let b_id = add_reviewer(&app, &tenant_b, "b@b.example", Role::Admin).await;
-    let a = login(&app, "a@a.example", &a_id).await;
-    let b = login(&app, "b@b.example", &b_id).await;
+    let _ = add_reviewer(&app, &tenant_a, "a@a.example", Role::Reviewer).await;
+    let _ = add_reviewer(&app, &tenant_b, "b@b.example", Role::Admin).await;
+    let a = login(&app, "a@a.example").await;
+    let b = login(&app, "b@b.example").await;
 
     let page = get(&app, &a.cookie, &format!("/console/cases/{session}")).await.text().await.unwrap();
     let image_path = page.split("<img src=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
@@ -371,9 +370,9 @@ async fn four_eyes_needs_two_different_reviewers() {
     let r1 = add_reviewer(&app, &tenant, "one@acme.example", Role::Reviewer).await;
     let r2 = add_reviewer(&app, &tenant, "two@acme.example", Role::Reviewer).await;
     let admin_id = add_reviewer(&app, &tenant, "admin@acme.example", Role::Admin).await;
-    let one = login(&app, "one@acme.example", &r1).await;
-    let two = login(&app, "two@acme.example", &r2).await;
-    let admin = login(&app, "admin@acme.example", &admin_id).await;
+    let one = login(&app, "one@acme.example").await;
+    let two = login(&app, "two@acme.example").await;
+    let admin = login(&app, "admin@acme.example").await;
 
     // Only an admin turns it on in the console; the API key can too.
     let resp = post_form(&app, &one, "/console/settings", &[("csrf", one.csrf.as_str()), ("four_eyes", "on")]).await;
@@ -448,8 +447,8 @@ async fn a_reviewer_can_request_a_resubmission() {
     let app = spawn(Spawn::default(), |_| {}).await;
     let (tenant, api_key) = app.tenant("Acme").await;
     app.put_rules(&api_key, &review_everything()).await;
-    let id = add_reviewer(&app, &tenant, "cy@acme.example", Role::Reviewer).await;
-    let cy = login(&app, "cy@acme.example", &id).await;
+    let _ = add_reviewer(&app, &tenant, "cy@acme.example", Role::Reviewer).await;
+    let cy = login(&app, "cy@acme.example").await;
     let session = case_in_review(&app, &api_key, json!({"family_name": "Doe"})).await;
     let resp = decide(&app, &cy, &session, "request_resubmission", "reviewer.poor_quality").await;
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
