@@ -1,6 +1,7 @@
 //! Cross-site request defence for state-changing console requests, before any
 //! authentication: a browser's `Sec-Fetch-Site` must say `same-origin`, and an `Origin`
-//! header must name this very host. (Session-bound CSRF tokens in every form are checked
+//! header must name this very host (`Origin: null` passes only with
+//! `Sec-Fetch-Site: same-origin`). (Session-bound CSRF tokens in every form are checked
 //! by the handlers, see [`crate::console::auth::SignedIn::check_csrf`].)
 
 use axum::extract::Request;
@@ -12,10 +13,16 @@ use crate::console::error::ConsoleError;
 
 /// True unless the headers show a request from another site.
 pub fn same_origin(headers: &HeaderMap) -> bool {
-    if headers.get("sec-fetch-site").is_some_and(|site| site.as_bytes() != b"same-origin") {
+    let fetch_site = headers.get("sec-fetch-site").map(|site| site.as_bytes() == b"same-origin");
+    if fetch_site == Some(false) {
         return false;
     }
     let Some(origin) = headers.get(header::ORIGIN) else { return true };
+    if origin.as_bytes() == b"null" {
+        // Chromium sends `Origin: null` on form posts from a `Referrer-Policy: no-referrer`
+        // page (as every console page is); then only `Sec-Fetch-Site` can vouch for it.
+        return fetch_site == Some(true);
+    }
     let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) else { return false };
     let Ok(origin) = origin.to_str() else { return false };
     let Ok(url) = url::Url::parse(origin) else { return false };
@@ -59,6 +66,13 @@ mod tests {
         assert!(!same_origin(&headers(&[("host", "127.0.0.1:8080"), ("origin", "http://127.0.0.1:9999")])));
         assert!(!same_origin(&headers(&[("host", "kyc.example"), ("origin", "https://evil.example")])));
         assert!(!same_origin(&headers(&[("host", "kyc.example"), ("origin", "null")])));
+        assert!(same_origin(&headers(&[("host", "a:1"), ("origin", "null"), ("sec-fetch-site", "same-origin")])));
+        assert!(!same_origin(&headers(&[("host", "a:1"), ("origin", "null"), ("sec-fetch-site", "cross-site")])));
+        assert!(!same_origin(&headers(&[
+            ("host", "a:1"),
+            ("origin", "http://b:1"),
+            ("sec-fetch-site", "same-origin")
+        ])));
         assert!(!same_origin(&headers(&[("host", "a:1"), ("sec-fetch-site", "cross-site")])));
         assert!(!same_origin(&headers(&[("host", "a:1"), ("sec-fetch-site", "same-site")])));
         assert!(!same_origin(&headers(&[("origin", "http://a:1")])));
