@@ -113,8 +113,10 @@ pub async fn login(
     let email = field(&fields, "email").and_then(Email::parse);
     let attempt = field(&fields, "password").and_then(Password::parse_attempt);
     let account_key = format!("account:{}", email.as_ref().map_or("", Email::as_str));
-    let ip_key = format!("ip:{}", ip.map(|ip| ip.to_string()).unwrap_or_default());
-    limiter.check(&[&account_key, &ip_key], now).map_err(|retry_after| ConsoleError::RateLimited { retry_after })?;
+    // Without connect info (a router served without it) only the per-account limit applies.
+    let ip_key = ip.map(|ip| format!("ip:{ip}"));
+    let keys: Vec<&str> = std::iter::once(account_key.as_str()).chain(ip_key.as_deref()).collect();
+    limiter.check(&keys, now).map_err(|retry_after| ConsoleError::RateLimited { retry_after })?;
     let (Some(email), Some(attempt)) = (email, attempt) else {
         return Ok(login_page(StatusCode::BAD_REQUEST, Some("Enter your email address and password.")));
     };
@@ -135,7 +137,7 @@ pub async fn login(
     };
     let Some(reviewer) = reviewer.filter(|_| ok) else {
         let locked_account = limiter.failure(&account_key, limiter::ACCOUNT, now);
-        let locked_ip = limiter.failure(&ip_key, limiter::ADDRESS, now);
+        let locked_ip = ip_key.as_deref().and_then(|key| limiter.failure(key, limiter::ADDRESS, now));
         tracing::info!(code = "login_failed", "console sign-in failed");
         if let Some(retry_after) = locked_account.or(locked_ip) {
             return Err(ConsoleError::RateLimited { retry_after });
