@@ -61,6 +61,8 @@ export async function startStack() {
     verifierUrl: verifier.url,
     demoUrl: demo.url,
     apiKey,
+    tenant,
+    cli,
     async session(id) {
       const res = await fetch(`${verifier.url}/v1/sessions/${id}`, { headers: { authorization: `Bearer ${apiKey}` } });
       if (!res.ok) throw new Error(`GET session ${id}: ${res.status}`);

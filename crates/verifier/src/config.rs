@@ -58,6 +58,19 @@ pub enum Command {
         #[arg(long)]
         dir: PathBuf,
     },
+    /// Creates a review-console account for a tenant and prints its id. The password is read
+    /// from `TRUSTCAP_REVIEWER_PASSWORD` if set, else from the first line of standard input.
+    AddReviewer {
+        /// The tenant id (`ten_...`).
+        #[arg(long)]
+        tenant: String,
+        /// The reviewer's email address (the login name; unique across tenants).
+        #[arg(long)]
+        email: String,
+        /// `reviewer` (works the queue) or `admin` (also changes the console settings).
+        #[arg(long, default_value = "reviewer")]
+        role: String,
+    },
     /// Checks the hash chains of the audit trail (every tenant's, or `--tenant`'s) and says
     /// where an entry was edited, inserted or deleted; prints a JSON report and exits with
     /// status 1 if anything is wrong.

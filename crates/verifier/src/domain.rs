@@ -204,6 +204,9 @@ impl ApiKey {
 ///    └───────────┴────────────┴─► expired (open sessions past their expiry)
 /// ```
 ///
+/// A reviewer moves a session out of `review` to approved, declined or
+/// resubmission_requested (the review console).
+///
 /// [`SessionStatus::can_move_to`] is the only authority on which moves are legal; every
 /// stored change goes through it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -286,7 +289,8 @@ impl SessionStatus {
             (Created | Capturing | ResubmissionRequested, Capturing | Submitted | Expired)
                 | (Submitted, Processing)
                 | (Processing, Approved | Declined | Review | ResubmissionRequested)
-                | (Review, Approved | Declined)
+                // A reviewer's decision (the review console).
+                | (Review, Approved | Declined | ResubmissionRequested)
                 // Ongoing monitoring: a new or changed sanctions hit reopens an approval.
                 | (Approved, Review)
         )

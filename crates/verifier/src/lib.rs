@@ -24,6 +24,7 @@ pub mod audit;
 pub mod checks;
 pub mod clock;
 pub mod config;
+pub mod console;
 pub mod credentials;
 pub mod db;
 pub mod domain;

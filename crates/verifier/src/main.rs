@@ -58,6 +58,25 @@ async fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             let key = db::create_api_key(&pool, &tenant, now_secs()).await?;
             println!("{}", key.expose_secret());
         }
+        Command::AddReviewer { tenant, email, role } => {
+            use trustcap_verifier::console::accounts::{self, Email, Role};
+            use trustcap_verifier::console::password::Password;
+            let tenant = TenantId::parse(&tenant).ok_or("not a tenant id (ten_...)")?;
+            let email = Email::parse(&email).ok_or("not an email address")?;
+            let role = Role::parse(&role).ok_or("the role must be reviewer or admin")?;
+            let text = match std::env::var("TRUSTCAP_REVIEWER_PASSWORD") {
+                Ok(text) => text,
+                Err(_) => {
+                    let mut line = String::new();
+                    std::io::stdin().read_line(&mut line)?;
+                    line.trim_end_matches(['\r', '\n']).to_owned()
+                }
+            };
+            let password = Password::parse_new(&text)?;
+            let id = accounts::create_reviewer(&pool, audit::Actor::Cli, &tenant, &email, role, password, now_secs())
+                .await?;
+            println!("{id}");
+        }
         Command::UpdateLists { dir } => {
             let summary = trustcap_verifier::screening::monitoring::update_lists(&pool, &dir, now_secs()).await?;
             println!("{}", serde_json::to_string(&summary)?);

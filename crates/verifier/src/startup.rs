@@ -206,6 +206,7 @@ async fn json_errors(request: Request, next: Next) -> Response {
 
 /// The full HTTP API with its middleware.
 pub fn router(state: AppState) -> Router {
+    let console = crate::console::router(state.clone());
     let timeout = std::time::Duration::from_secs(state.settings.request_timeout_secs);
     let client = Router::new()
         .route("/key", post(routes::client::register_key))
@@ -259,6 +260,8 @@ pub fn router(state: AppState) -> Router {
             response.headers_mut().insert("x-content-type-options", HeaderValue::from_static("nosniff"));
             response
         }))
+        // The review console answers with HTML and its own headers (outside the JSON layers).
+        .merge(console)
 }
 
 /// A bound, ready-to-run server with its background workers.
@@ -366,7 +369,9 @@ impl Application {
             let rx = stop_rx.clone();
             tasks.spawn(async move { deliverer.run(rx).await });
         }
-        let served = axum::serve(self.listener, self.router).with_graceful_shutdown(signal).await;
+        let served = axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(signal)
+            .await;
         let _ = stop_tx.send(true);
         while tasks.join_next().await.is_some() {}
         served
