@@ -12,10 +12,19 @@ export type Step = 'document_front' | 'document_back' | 'selfie' | 'proof_of_add
 /** The capture steps, in capture order. */
 export declare const STEPS: readonly Step[];
 
+/** Frames of a selfie's liveness burst (8, the protocol's maximum). */
+export declare const BURST_FRAMES: number;
+
+/** Interval between burst frames in milliseconds (150: the burst spans about 1.05 s). */
+export declare const BURST_INTERVAL_MS: number;
+
 /**
  * A guidance code from the on-device analysis, e.g. `"too_blurry"`, `"more_light"`,
- * `"reduce_glare"`, `"hold_still"` or `"ready"`. New codes may be added; show `message`
- * for codes you do not handle.
+ * `"reduce_glare"`, `"hold_still"` or `"ready"`. The selfie step adds `no_face`,
+ * `multiple_faces`, `center_face`, `too_close`, `too_far`, `turn_left`, `turn_right`,
+ * `look_up`, `look_down`, `tilt_left`, `tilt_right`, `low_contrast` and `too_bright`; during
+ * its liveness burst the code is `hold_still` with `burst` set. New codes may be added; show
+ * `message` for codes you do not handle.
  */
 export type GuidanceCode = string;
 
@@ -48,6 +57,36 @@ export interface DetectedDocument {
   tilt: number;
 }
 
+/** The main face of a selfie frame (selfie step). */
+export interface GuidanceFace {
+  /** Detector score, 0 to 1. */
+  score: number;
+  /** The face box in frame pixels (unmirrored camera image). */
+  box: { x: number; y: number; width: number; height: number };
+  /** Head pose in approximate degrees, from the subject's point of view: yaw > 0 turned to their left, pitch > 0 chin up, roll > 0 leaning to their left shoulder. */
+  yaw: number;
+  pitch: number;
+  roll: number;
+}
+
+/** Progress of the selfie's liveness burst. */
+export interface BurstProgress {
+  /** Frames taken so far. */
+  frames: number;
+  /** Frames the burst takes ({@link BURST_FRAMES}). */
+  total: number;
+}
+
+/** The client's passive-liveness verdict on the burst (the verifier recomputes its own from the frames). */
+export interface ClientLiveness {
+  /** `1 - max(attack)` over the judged signals, 0 to 1. */
+  score: number;
+  passed: boolean;
+  /** The signal that decided, if any showed an attack (`planar_motion`, `injection`, ...). */
+  decisive: string | null;
+  frames: number;
+}
+
 /** `detail` of the `guidance` event, emitted for every analysed frame. */
 export interface GuidanceDetail {
   /** What the user should do now (`"ready"` when the frame is good). */
@@ -58,6 +97,12 @@ export interface GuidanceDetail {
   reasons: GuidanceCode[];
   /** The detected document outline, or `null` (none found, or a selfie step). */
   document: DetectedDocument | null;
+  /** Selfie step: the main face, or `null` (none found). Absent in document steps. */
+  face?: GuidanceFace | null;
+  /** Selfie step: faces that count in the frame. */
+  faces?: number;
+  /** Selfie step: the liveness burst's progress while it runs, else `null`. */
+  burst?: BurstProgress | null;
   /** The frame's quality metrics. */
   metrics: Metrics;
   /** How many consecutive good frames have been seen. */
@@ -78,6 +123,8 @@ export interface CapturedDetail {
   image: Blob;
   /** True when the image is the document rectified to its format's fixed size (1012×638 for ID-1, 1200×845 for ID-3). */
   rectified: boolean;
+  /** Selfie step: the client's liveness verdict on the burst (`image` is its sharpest frame; `bytes` counts every frame). */
+  liveness?: ClientLiveness;
 }
 
 /** `detail` of the `uploaded` event. */
@@ -86,6 +133,8 @@ export interface UploadedDetail {
   captureId: string;
   /** The capture's status at the verifier. */
   status: string;
+  /** Selfie step: the client's liveness verdict that was signed into the upload. */
+  liveness?: ClientLiveness;
 }
 
 /** `detail` of the `error` event. */
@@ -122,12 +171,13 @@ export declare class Capture extends EventTarget {
   /** The capture step. */
   readonly step: Step;
   /**
-   * Loads the WebAssembly core (once per page), registers a fresh capture key with the
+   * Loads the WebAssembly core (once per page) and, for the selfie step, the face module and its
+   * BlazeFace model (once per page; see `prefetchFaceModule`), registers a fresh capture key with the
    * verifier (once per session and page), opens the camera and starts analysing frames. Resolves once frames are being
    * analysed; rejects with a {@link TrustCapError} (also emitted as `error`) on failure.
    */
   start(): Promise<void>;
-  /** Captures the best frame so far now (manual shutter). */
+  /** Captures the best frame so far now (manual shutter); in the selfie step, starts the liveness burst at the next frame with one face. */
   captureNow(): void;
   /** Stops the camera, the frame loop and any upload in progress. */
   stop(): void;
@@ -161,7 +211,10 @@ export interface CaptureOptions {
   token: string;
   /** The step to capture (default `document_front`). */
   step?: Step;
-  /** Element that shows the camera preview (one is created off-screen if omitted). */
+  /**
+   * Element that shows the camera preview (one is created off-screen if omitted). For a selfie you may
+   * mirror it with CSS (`transform: scaleX(-1)`); the SDK analyses the unmirrored frames.
+   */
   video?: HTMLVideoElement;
   /** Optional canvas drawn over the video with a framing guide. */
   canvas?: HTMLCanvasElement;
@@ -169,7 +222,8 @@ export interface CaptureOptions {
   constraints?: MediaTrackConstraints;
   /**
    * Capture the best frame after this many analysed frames even if auto-capture has not
-   * triggered. Default: wait for auto-capture.
+   * triggered (selfie step: start the liveness burst then, once one face is seen). Default: wait
+   * for auto-capture.
    */
   autoCaptureFrames?: number;
   /** `id1` (ID card, driving licence) or `id3` (passport page) when your flow knows it; default: guessed from the aspect ratio. */

@@ -4,7 +4,14 @@
 // auto-capture decisions, hashing, the manifest and the signature all happen in the
 // WebAssembly module (crates/wasm over trustcap-vision and trustcap-protocol).
 
-import init, { CaptureKey, FrameAnalyzer, rectifyDocument, version as wasmVersion } from './wasm/trustcap_wasm.js';
+import init, {
+  CaptureKey,
+  FrameAnalyzer,
+  SelfieAnalyzer,
+  rectifyDocument,
+  version as wasmVersion,
+} from './wasm/trustcap_wasm.js';
+import { loadFaceModule } from './face.js';
 
 /** The package version (kept equal to the wasm crate version by the build). */
 export const VERSION = '0.1.0';
@@ -17,6 +24,15 @@ export const STEPS = Object.freeze(['document_front', 'document_back', 'selfie']
 
 const MAX_FRAME_WIDTH = 1280;
 const JPEG_QUALITY = 0.92;
+
+/** Frames of a selfie's liveness burst (the protocol's maximum, `trustcap_protocol::burst`). */
+export const BURST_FRAMES = 8;
+/** Interval between burst frames, milliseconds: 8 frames span about 1.05 s. */
+export const BURST_INTERVAL_MS = 150;
+// The burst format version of the signed `liveness.*` quality entries.
+const BURST_FORMAT_VERSION = 1;
+// Guidance codes that end a burst in progress: the face is gone or not alone any more.
+const BURST_BREAKERS = new Set(['no_face', 'multiple_faces', 'center_face']);
 
 /** An error with a stable machine-readable `code` (and the HTTP `status` for server refusals). */
 export class TrustCapError extends Error {
@@ -52,6 +68,12 @@ function loadWasm() {
     );
   }
   return wasmReady;
+}
+
+// The selfie step's face module (loaded lazily, once per page) and a BlazeFace front-128 detector.
+async function loadFace() {
+  const module = await loadFaceModule();
+  return { module, detector: await module.createDetector('front128') };
 }
 
 // Errors thrown by the wasm module carry "<code>: <detail>" messages.
@@ -123,6 +145,10 @@ export class Capture extends EventTarget {
   #loopHandle = null;
   #loopKind = null;
   #abort = new AbortController();
+  // Selfie step: the face detector, the liveness burst in progress and a manual-shutter request.
+  #face = null; // { module, detector }
+  #burst = null; // { frames: [{ image, width, height, t, at, metrics }], liveness, startedAt }
+  #burstRequested = false;
 
   /** @param {object} opts validated options from createCapture */
   constructor(opts) {
@@ -149,6 +175,8 @@ export class Capture extends EventTarget {
   async start() {
     if (this.#state !== 'idle') throw new TrustCapError('invalid_state', `start() called in state ${this.#state}`);
     this.#state = 'starting';
+    // The selfie step needs the face module: start loading it now, alongside the session and camera.
+    const face = this.#opts.step === 'selfie' ? loadFace() : null;
     try {
       await loadWasm();
       const session = await this.#session();
@@ -160,10 +188,18 @@ export class Capture extends EventTarget {
       }
       await this.#openCamera();
       this.#checkStopped();
-      this.#analyzer = new FrameAnalyzer(this.#analyzerKind());
+      if (face) {
+        this.#face = await face;
+        if (this.#state === 'stopped') {
+          this.#cleanup();
+          return;
+        }
+      }
+      this.#analyzer = this.#opts.step === 'selfie' ? new SelfieAnalyzer() : new FrameAnalyzer(this.#analyzerKind());
       this.#state = 'capturing';
       this.#scheduleFrame();
     } catch (err) {
+      if (face && !this.#face) face.then((f) => f.detector.free(), () => {});
       if (this.#state === 'stopped') return;
       const error = err instanceof TrustCapError ? err : fromWasmError(err, 'internal');
       this.#fail(error);
@@ -173,10 +209,13 @@ export class Capture extends EventTarget {
 
   /**
    * Takes the best frame seen so far now, without waiting for auto-capture (a manual
-   * shutter). Does nothing unless the capture is running and a frame was analysed.
+   * shutter). Does nothing unless the capture is running and a frame was analysed. In the
+   * selfie step it starts the liveness burst at the next frame with a face instead.
    */
   captureNow() {
-    if (this.#state === 'capturing' && this.#best) this.#finish();
+    if (this.#state !== 'capturing') return;
+    if (this.#opts.step === 'selfie') this.#burstRequested = true;
+    else if (this.#best) this.#finish();
   }
 
   /** Stops the camera, the frame loop and any upload in progress. No event is emitted. */
@@ -357,10 +396,13 @@ export class Capture extends EventTarget {
       this.#bestCtx = this.#bestCanvas.getContext('2d');
       this.#best = null;
       this.#analyzer.reset();
+      this.#endBurst();
     }
     const ctx = this.#frameCtx;
     ctx.drawImage(video, 0, 0, width, height);
+    // A fresh copy of the pixels every call: a burst keeps them.
     const image = ctx.getImageData(0, 0, width, height);
+    if (this.#opts.step === 'selfie') return this.#analyzeSelfieFrame(image, width, height, performance.now());
     const result = this.#analyzer.analyze(image.data, width, height, width * 4);
     // Keep the pixels of the best frame: the analyzer's pick among good frames, or, until
     // there is one (for captureNow / autoCaptureFrames), the sharpest frame so far.
@@ -392,13 +434,84 @@ export class Capture extends EventTarget {
     return result.capture || (limit > 0 && result.framesAnalyzed >= limit);
   }
 
-  /** The wasm analyzer for this step: document boundary + quality, or whole-frame quality for selfies. */
+  /**
+   * Selfie step: face detection and guidance on every frame; once the face has been good and steady
+   * for a few frames, a burst of {@link BURST_FRAMES} frames {@link BURST_INTERVAL_MS} apart for
+   * passive liveness (the client's analyser also sees the frames between them). True when the burst
+   * is complete.
+   */
+  #analyzeSelfieFrame(image, width, height, now) {
+    const faces = this.#face.detector.detect(image);
+    const result = this.#analyzer.analyze(image.data, width, height, width * 4, faces);
+    const limit = this.#opts.autoCaptureFrames;
+    const manual = this.#burstRequested || (limit > 0 && result.framesAnalyzed >= limit);
+    if (!this.#burst && (result.capture || manual) && result.face && result.faces === 1) {
+      this.#burstRequested = false;
+      this.#startBurst(now);
+    }
+    const burst = this.#burst;
+    if (!burst) {
+      this.#emitSelfieGuidance(result, result.guidance, result.message, null);
+      this.#drawOverlay(width, height, result.guidance, null);
+      return false;
+    }
+    if (BURST_BREAKERS.has(result.reasons[0]) || !result.face) {
+      // The face left the oval (or another one came in): back to framing.
+      this.#endBurst();
+      this.#analyzer.reset();
+      this.#emitSelfieGuidance(result, result.reasons[0] || 'no_face', result.message, null);
+      this.#drawOverlay(width, height, result.reasons[0] || 'no_face', null);
+      return false;
+    }
+    // The client's analyser sees every frame of the burst's span (motion between consecutive camera
+    // frames is small enough to track); the upload keeps BURST_FRAMES of them, evenly spaced, from
+    // which the verifier recomputes its own verdict.
+    burst.liveness.push(image, result.face.box, now);
+    const due = burst.startedAt + burst.frames.length * BURST_INTERVAL_MS;
+    if (now + 1 >= due) {
+      burst.frames.push({ image, width, height, t: now, at: Date.now(), metrics: result.metrics });
+    }
+    const progress = { frames: burst.frames.length, total: BURST_FRAMES };
+    this.#emitSelfieGuidance(result, 'hold_still', 'Hold still', progress);
+    this.#drawOverlay(width, height, 'burst', null, progress);
+    return burst.frames.length >= BURST_FRAMES;
+  }
+
+  #emitSelfieGuidance(result, code, message, burst) {
+    this.#emit('guidance', {
+      code,
+      message: code === result.guidance ? result.message : message,
+      reasons: result.reasons,
+      document: null,
+      face: result.face,
+      faces: result.faces,
+      burst,
+      metrics: result.metrics,
+      steadyCount: result.steadyCount,
+      acceptable: result.acceptable,
+      framesAnalyzed: result.framesAnalyzed,
+    });
+  }
+
+  #startBurst(now) {
+    const cameraLabel = this.#stream?.getVideoTracks()[0]?.label || '';
+    const liveness = this.#face.module.createLivenessAnalyzer({ cameraLabel });
+    this.#burst = { frames: [], startedAt: now, liveness };
+  }
+
+  #endBurst() {
+    if (this.#burst) {
+      this.#burst.liveness.free();
+      this.#burst = null;
+    }
+  }
+
+  /** The wasm analyzer kind of a document step: boundary + quality, with a fixed format if known. */
   #analyzerKind() {
-    if (this.#opts.step === 'selfie') return 'frame';
     return this.#opts.documentFormat ? `document:${this.#opts.documentFormat}` : 'document';
   }
 
-  #drawOverlay(width, height, code, document) {
+  #drawOverlay(width, height, code, document, progress) {
     const canvas = this.#opts.canvas;
     if (!canvas) return;
     if (canvas.width !== width || canvas.height !== height) {
@@ -408,13 +521,23 @@ export class Capture extends EventTarget {
     const ctx = canvas.getContext('2d');
     ctx.clearRect(0, 0, width, height);
     // A guide for the document (ID-1 card aspect) or the face.
-    const ready = code === 'ready';
+    const ready = code === 'ready' || code === 'burst';
     ctx.lineWidth = Math.max(3, Math.round(width / 200));
     ctx.strokeStyle = ready ? '#22c55e' : 'rgba(255,255,255,0.9)';
     if (this.#opts.step === 'selfie') {
+      // The oval the selfie guidance measures against (normalised frame coordinates).
+      const o = this.#analyzer.oval;
       ctx.beginPath();
-      ctx.ellipse(width / 2, height / 2, height * 0.3, height * 0.4, 0, 0, 2 * Math.PI);
+      ctx.ellipse(o.cx * width, o.cy * height, o.rx * width, o.ry * height, 0, 0, 2 * Math.PI);
       ctx.stroke();
+      if (progress) {
+        // The burst's progress as an arc around the oval.
+        ctx.lineWidth *= 2;
+        ctx.beginPath();
+        const end = -Math.PI / 2 + (2 * Math.PI * progress.frames) / progress.total;
+        ctx.ellipse(o.cx * width, o.cy * height, o.rx * width + ctx.lineWidth, o.ry * height + ctx.lineWidth, 0, -Math.PI / 2, end);
+        ctx.stroke();
+      }
     } else if (document) {
       // The detected document outline.
       const c = document.corners;
@@ -435,6 +558,7 @@ export class Capture extends EventTarget {
   }
 
   async #finish() {
+    if (this.#opts.step === 'selfie') return this.#finishSelfie();
     this.#cancelFrame();
     const best = this.#best;
     const framesAnalyzed = this.#analyzer ? this.#analyzer.framesAnalyzed : 0;
@@ -478,6 +602,98 @@ export class Capture extends EventTarget {
       this.#state = 'uploaded';
       this.#cleanup();
       this.#emit('uploaded', { captureId: result.capture_id, status: result.status });
+    } catch (err) {
+      if (this.#state === 'stopped') return;
+      this.#fail(err instanceof TrustCapError ? err : new TrustCapError('upload_failed', String(err)));
+    }
+  }
+
+  /**
+   * Selfie step: the burst's sharpest frame as `selfie`, every burst frame as `selfie_frame_<k>`, and
+   * the client's liveness verdict in the signed quality map (`liveness.*`, see
+   * `trustcap_protocol::burst`), sealed in one upload. The verifier recomputes liveness from the frames.
+   */
+  async #finishSelfie() {
+    this.#cancelFrame();
+    const burst = this.#burst;
+    this.#burst = null;
+    const framesAnalyzed = this.#analyzer ? this.#analyzer.framesAnalyzed : 0;
+    const cameraLabel = this.#stream?.getVideoTracks()[0]?.label || '';
+    this.#state = 'uploading';
+    this.#stopCamera();
+    try {
+      let report;
+      try {
+        report = burst.liveness.report();
+      } finally {
+        burst.liveness.free();
+      }
+      const frames = burst.frames;
+      const best = frames.reduce((a, b) => ((b.metrics.sharpness || 0) > (a.metrics.sharpness || 0) ? b : a));
+      const { width, height } = best;
+      const canvas = createCanvas(width, height);
+      const ctx = canvas.getContext('2d');
+      const blobs = [];
+      for (const frame of frames) {
+        ctx.putImageData(frame.image, 0, 0);
+        blobs.push(await encodeJpeg(canvas));
+      }
+      const bytes = await Promise.all(blobs.map(async (b) => new Uint8Array(await b.arrayBuffer())));
+      this.#checkStopped();
+      const bestIndex = frames.indexOf(best);
+      const liveness = { score: report.score, passed: report.passed, decisive: report.decisive, frames: report.frames };
+      this.#emit('captured', {
+        width,
+        height,
+        bytes: bytes.reduce((n, b) => n + b.byteLength, 0),
+        image: blobs[bestIndex],
+        rectified: false,
+        liveness,
+      });
+      this.#emit('uploading', {});
+      const { nonce } = await this.#api('POST', '/v1/client/nonce');
+      const origin = frames[0].t;
+      const quality = finiteMetrics(best.metrics);
+      quality['liveness.v'] = BURST_FORMAT_VERSION;
+      quality['liveness.frames'] = frames.length;
+      quality['liveness.score'] = Math.min(1, Math.max(0, report.score));
+      frames.forEach((f, k) => {
+        quality[`liveness.t.${k}`] = Math.round((f.t - origin) * 1000) / 1000;
+      });
+      for (const signal of report.signals || []) {
+        if (signal.judged && /^[a-z0-9_]+$/.test(signal.name) && Number.isFinite(signal.attack)) {
+          quality[`liveness.attack.${signal.name}`] = Math.min(1, Math.max(0, signal.attack));
+        }
+      }
+      const names = ['selfie', ...frames.map((_, k) => `selfie_frame_${k}`)];
+      let envelope;
+      try {
+        envelope = this.#key.sealParts(
+          {
+            sessionId: this.#sessionId,
+            nonce,
+            step: 'selfie',
+            capturedAtMs: best.at,
+            sdkVersion: VERSION,
+            userAgent: navigator.userAgent || '',
+            cameraLabel,
+            framesAnalyzed,
+            quality,
+          },
+          'image/jpeg',
+          names,
+          Uint32Array.from(names, () => width),
+          Uint32Array.from(names, () => height),
+          [bytes[bestIndex], ...bytes],
+        );
+      } catch (err) {
+        throw fromWasmError(err, 'seal_failed');
+      }
+      const result = await this.#api('POST', '/v1/client/captures', undefined, envelope, CAPTURE_CONTENT_TYPE);
+      this.#checkStopped();
+      this.#state = 'uploaded';
+      this.#cleanup();
+      this.#emit('uploaded', { captureId: result.capture_id, status: result.status, liveness });
     } catch (err) {
       if (this.#state === 'stopped') return;
       this.#fail(err instanceof TrustCapError ? err : new TrustCapError('upload_failed', String(err)));
@@ -535,6 +751,11 @@ export class Capture extends EventTarget {
     if (this.#analyzer) {
       this.#analyzer.free();
       this.#analyzer = null;
+    }
+    this.#endBurst();
+    if (this.#face) {
+      this.#face.detector.free();
+      this.#face = null;
     }
     if (this.#ownsVideo) this.#video = null;
   }

@@ -23,7 +23,9 @@ const API_KEY = process.env.TRUSTCAP_API_KEY || '';
 const SDK_DIR = process.env.TRUSTCAP_SDK_DIR || '';
 const DEMO_DIR = fileURLToPath(new URL('.', import.meta.url));
 const DEMO_FILES = new Set(['index.html', 'demo.js', 'style.css']);
-const STEPS = ['document_front'];
+// The steps a demo session may have, in capture order; the page picks a subset (default: all).
+const STEPS = ['document_front', 'selfie'];
+const MAX_BODY_BYTES = 1024;
 
 if (!Number.isInteger(PORT) || PORT < 0 || PORT > 65535) fatal(`PORT must be a port number, got ${process.env.PORT}`);
 if (!API_KEY) fatal('TRUSTCAP_API_KEY is required');
@@ -120,20 +122,54 @@ function relayFailure(res, result) {
   sendError(res, status, (e && e.code) || `verifier_${result.status}`, (e && e.message) || 'the verifier refused the request');
 }
 
-async function createSession(res) {
-  const result = await verifier('POST', '/v1/sessions', { steps: STEPS });
+/** Reads a small JSON body (`{}` when empty); null when it is too large or not JSON. */
+async function readJson(req) {
+  let text = '';
+  for await (const chunk of req) {
+    text += chunk;
+    if (text.length > MAX_BODY_BYTES) return null;
+  }
+  if (!text.trim()) return {};
+  try {
+    const value = JSON.parse(text);
+    return value && typeof value === 'object' && !Array.isArray(value) ? value : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The steps the page asked for, kept in capture order; every demo step when it asked for none. */
+function sessionSteps(body) {
+  if (body.steps === undefined) return STEPS;
+  if (!Array.isArray(body.steps) || body.steps.length === 0) return null;
+  if (!body.steps.every((s) => STEPS.includes(s))) return null;
+  return STEPS.filter((s) => body.steps.includes(s));
+}
+
+async function createSession(req, res) {
+  const body = await readJson(req);
+  const steps = body && sessionSteps(body);
+  if (!steps) return sendError(res, 400, 'invalid_request', `steps must be a non-empty subset of ${STEPS.join(', ')}`);
+  const result = await verifier('POST', '/v1/sessions', { steps });
   if (!result.ok || !result.data) return relayFailure(res, result);
   const { session_id, client_token } = result.data;
-  sendJson(res, 201, { session_id, client_token, verifier_url: VERIFIER_URL });
+  sendJson(res, 201, { session_id, client_token, steps, verifier_url: VERIFIER_URL });
 }
 
 async function sessionStatus(res, id) {
   const result = await verifier('GET', `/v1/sessions/${encodeURIComponent(id)}`);
   if (!result.ok || !result.data) return relayFailure(res, result);
   const captures = Array.isArray(result.data.captures) ? result.data.captures : [];
+  // The page sees the outcome only: the decision's state and the checks' outcomes and reason codes.
+  const decision = result.data.decision;
+  const checks = Array.isArray(result.data.checks) ? result.data.checks : [];
+  const codes = (reasons) =>
+    Array.isArray(reasons) ? reasons.map((r) => (typeof r === 'string' ? r : r && r.code)).filter(Boolean) : [];
   sendJson(res, 200, {
     status: result.data.status,
     captures: captures.map((c) => ({ step: c.step, signature_verified: c.signature_verified === true })),
+    decision: decision ? { state: decision.state, reasons: codes(decision.reasons) } : null,
+    checks: checks.map((c) => ({ name: c.name, outcome: c.outcome, reasons: codes(c.reasons) })),
   });
 }
 
@@ -144,8 +180,7 @@ async function handle(req, res) {
 
   if (path === '/api/session') {
     if (method !== 'POST') return sendError(res, 405, 'method_not_allowed', 'use POST');
-    req.resume(); // the body is not used
-    return createSession(res);
+    return createSession(req, res);
   }
   const status = /^\/api\/sessions\/([A-Za-z0-9_-]{1,64})$/.exec(path);
   if (status) {

@@ -37,7 +37,7 @@ async function openDemo(clip) {
       seen.token = body.client_token;
     }
   });
-  await page.goto(`${stack.demoUrl}/?autostart=1`);
+  await page.goto(`${stack.demoUrl}/?autostart=1&steps=document_front`);
   return { browser, page, seen };
 }
 

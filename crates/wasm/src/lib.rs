@@ -5,6 +5,8 @@
 //!
 //! * [`FrameAnalyzer`], [`rectify_document`], [`document_metrics`] and [`quality_metrics`] wrap
 //!   `trustcap-vision` (document boundary, frame quality, guidance, auto-capture, rectification);
+//! * [`SelfieAnalyzer`] wraps `trustcap-vision`'s selfie guidance (faces from the lazily loaded face
+//!   module, which runs the detector);
 //! * [`CaptureKey`] wraps `trustcap-protocol` (the per-session Ed25519 capture key and the
 //!   sealing of a signed upload envelope).
 //!
@@ -18,6 +20,9 @@
 
 #[cfg(feature = "bench")]
 pub mod bench;
+pub mod selfie;
+
+pub use selfie::SelfieAnalyzer;
 
 use std::collections::BTreeMap;
 
@@ -109,7 +114,7 @@ enum Analyzer {
 ///
 /// JavaScript: `new FrameAnalyzer("document")` (boundary, in-document quality and framing guidance;
 /// `"document:id1"` or `"document:id3"` fixes the format) or `new FrameAnalyzer("frame")` (whole-frame
-/// quality only, for selfies until face checks land), then `analyze(imageData.data, width, height,
+/// quality only; selfies use [`SelfieAnalyzer`]), then `analyze(imageData.data, width, height,
 /// width * 4)` for every frame.
 #[wasm_bindgen]
 pub struct FrameAnalyzer {
@@ -378,28 +383,73 @@ impl CaptureKey {
         width: u32,
         height: u32,
     ) -> Result<Vec<u8>, JsError> {
-        let input: DraftInput = serde_wasm_bindgen::from_value(draft).map_err(|e| js_error("manifest_invalid", e))?;
-        let step = Step::parse(&input.step)
-            .ok_or_else(|| js_error("manifest_invalid", "step must be document_front, document_back or selfie"))?;
-        let draft = ManifestDraft {
-            session_id: input.session_id,
-            nonce: input.nonce,
-            step,
-            captured_at_ms: input.captured_at_ms,
-            sdk: SdkInfo {
-                name: SDK_NAME.to_owned(),
-                version: input.sdk_version.unwrap_or_else(|| env!("CARGO_PKG_VERSION").to_owned()),
-            },
-            device: DeviceInfo {
-                user_agent: device_text(&input.user_agent),
-                camera_label: device_text(&input.camera_label),
-                frames_analyzed: input.frames_analyzed,
-            },
-            quality: input.quality,
-        };
+        let (step, draft) = manifest_draft(draft)?;
         let part = ImagePart { name: step.as_str(), content_type, width, height, bytes: image };
         seal(draft, &[part], &self.key).map_err(|e| js_error(e.code.as_str(), e.detail))
     }
+
+    /// Builds, signs and frames a capture upload of several images of one content type, e.g. a selfie
+    /// and its liveness burst (`names` `["selfie", "selfie_frame_0", …]`, see `trustcap_protocol::burst`).
+    ///
+    /// `draft` is as for [`CaptureKey::seal`]; `names`, `widths`, `heights` and `images` (an array of
+    /// `Uint8Array`s) describe the parts in order and must have the same length. Throws
+    /// `"invalid_argument: ..."` for mismatched lists or `"<protocol error code>: ..."` (e.g.
+    /// `manifest_invalid` for a malformed burst).
+    #[wasm_bindgen(js_name = sealParts)]
+    pub fn seal_parts(
+        &self,
+        draft: JsValue,
+        #[wasm_bindgen(js_name = contentType)] content_type: &str,
+        names: Vec<String>,
+        widths: Vec<u32>,
+        heights: Vec<u32>,
+        images: js_sys::Array,
+    ) -> Result<Vec<u8>, JsError> {
+        let n = names.len();
+        if widths.len() != n || heights.len() != n || images.length() as usize != n {
+            return Err(js_error("invalid_argument", "names, widths, heights and images must have the same length"));
+        }
+        let mut bytes = Vec::with_capacity(n);
+        for value in images.iter() {
+            let array = value
+                .dyn_into::<js_sys::Uint8Array>()
+                .map_err(|_| js_error("invalid_argument", "every image must be a Uint8Array"))?;
+            bytes.push(array.to_vec());
+        }
+        let (_, draft) = manifest_draft(draft)?;
+        let parts: Vec<ImagePart<'_>> = names
+            .iter()
+            .zip(&widths)
+            .zip(&heights)
+            .zip(&bytes)
+            .map(|(((name, &width), &height), b)| ImagePart { name, content_type, width, height, bytes: b })
+            .collect();
+        seal(draft, &parts, &self.key).map_err(|e| js_error(e.code.as_str(), e.detail))
+    }
+}
+
+/// The manifest draft of a [`CaptureKey::seal`] call, with its step.
+fn manifest_draft(draft: JsValue) -> Result<(Step, ManifestDraft), JsError> {
+    let input: DraftInput = serde_wasm_bindgen::from_value(draft).map_err(|e| js_error("manifest_invalid", e))?;
+    let step = Step::parse(&input.step)
+        .ok_or_else(|| js_error("manifest_invalid", "step must be document_front, document_back or selfie"))?;
+    let draft = ManifestDraft {
+        session_id: input.session_id,
+        nonce: input.nonce,
+        step,
+        captured_at_ms: input.captured_at_ms,
+        sdk: SdkInfo {
+            name: SDK_NAME.to_owned(),
+            version: input.sdk_version.unwrap_or_else(|| env!("CARGO_PKG_VERSION").to_owned()),
+        },
+        device: DeviceInfo {
+            user_agent: device_text(&input.user_agent),
+            camera_label: device_text(&input.camera_label),
+            frames_analyzed: input.frames_analyzed,
+        },
+        quality: input.quality,
+    };
+    Ok((step, draft))
 }
 
 #[cfg(test)]

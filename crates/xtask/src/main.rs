@@ -24,6 +24,7 @@ mod fuzz;
 mod models;
 mod sdk;
 mod sdk_face;
+mod selfie_clips;
 mod setup;
 mod test;
 mod util;

@@ -110,7 +110,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
 }
 
 /// The fake-camera clips of the end-to-end suite, rendered here so the suite needs no
-/// data files: a sharp, well-lit document-like scene, and the same scene blurred.
+/// data files: a sharp, well-lit document-like scene, the same scene blurred, an angled card,
+/// and the selfie clips of [`crate::selfie_clips`].
 pub fn write_e2e_assets(dir: Option<&str>) -> Result<(), String> {
     let dir = dir.map(PathBuf::from).unwrap_or_else(|| util::target_dir().join("e2e"));
     step(&format!("e2e assets: fake-camera clips in {}", dir.display()));
@@ -154,10 +155,13 @@ pub fn write_e2e_assets(dir: Option<&str>) -> Result<(), String> {
     let meta = serde_json::json!({ "width": tw, "height": th, "frame": [aw, ah], "corners": corners });
     write_atomic(&dir.join("document_angled.json"), meta.to_string().as_bytes())?;
     println!("  document_angled.y4m ({aw}x{ah}, 8 frames), document_angled_texture.rgba ({tw}x{th})");
-    Ok(())
+
+    // A face photo moved as a flat plane, and one still frame repeated: the selfie step's liveness attacks.
+    crate::selfie_clips::write(&dir)
 }
 
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
+/// Writes `bytes` to `path` through a temporary file, so a reader never sees half a file.
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
     let tmp = path.with_extension("tmp");
     std::fs::write(&tmp, bytes).map_err(|e| format!("{}: {e}", tmp.display()))?;
     std::fs::rename(&tmp, path).map_err(|e| e.to_string())
