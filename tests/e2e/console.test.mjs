@@ -73,11 +73,12 @@ async function caseInReview(applicant) {
         body: JSON.stringify({
           session_id: created.session_id,
           client_token: created.client_token,
+          steps: ['document_front'],
           verifier_url: stack.verifierUrl,
         }),
       }),
     );
-    await page.goto(`${stack.demoUrl}/?autostart=1`);
+    await page.goto(`${stack.demoUrl}/?autostart=1&steps=document_front`);
     await page.waitForSelector('#status[data-status="submitted"]', { timeout: 90_000 });
   } finally {
     await capture.close();
