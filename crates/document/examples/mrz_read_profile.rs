@@ -2,11 +2,13 @@
 //! shared; CPU time of the reading thread is what one core costs).
 //!
 //! `cargo run --release -p trustcap-document --example mrz_read_profile -- [--photo FILE] [--width W]
-//! [--iters N] [--det-side PX] [--sweep DIR]`
+//! [--iters N] [--det-side PX] [--locator on|off] [--dump-lines on|off] [--sweep DIR]`
 //!
 //! Without `--sweep`: the photo (default: the TD3 specimen in `../shared/data`) is resized to
 //! `W` pixels wide (default 1000), read once to warm the model plans, then `N` times (default 10);
-//! each stage is timed separately as well. The last stdout line is one JSON object.
+//! each stage is timed separately as well. The last stdout line is one JSON object. `--locator on`
+//! tries the classical MRZ band locator before the detector; `--dump-lines on` prints its lines
+//! next to the detector's.
 //! With `--sweep DIR`: every image under `DIR` is read once and the read (valid or not, rotation,
 //! time) is printed, to compare pipelines on photos without ground truth.
 
@@ -47,6 +49,8 @@ struct Args {
     iters: usize,
     sweep: Option<PathBuf>,
     det_side: Option<u32>,
+    locator: bool,
+    dump_lines: bool,
 }
 
 fn args() -> Result<Args, String> {
@@ -57,6 +61,8 @@ fn args() -> Result<Args, String> {
         iters: 10,
         sweep: None,
         det_side: None,
+        locator: false,
+        dump_lines: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(k) = it.next() {
@@ -67,6 +73,8 @@ fn args() -> Result<Args, String> {
             "--iters" => a.iters = v.parse().map_err(|_| "--iters: a number")?,
             "--sweep" => a.sweep = Some(PathBuf::from(v)),
             "--det-side" => a.det_side = Some(v.parse().map_err(|_| "--det-side: a number")?),
+            "--locator" => a.locator = v == "on",
+            "--dump-lines" => a.dump_lines = v == "on",
             other => return Err(format!("unknown argument {other}")),
         }
     }
@@ -132,6 +140,7 @@ fn run() -> Result<(), String> {
     if let Some(side) = a.det_side {
         engine.set_mrz_detector_side(side);
     }
+    engine.set_mrz_locator(a.locator);
     println!("load models: {ms:.0} ms wall, {cpu:.0} ms cpu");
     let today = Date::new(2026, 11, 26).unwrap_or_else(Date::today_utc);
     if let Some(d) = &a.sweep {
@@ -142,6 +151,16 @@ fn run() -> Result<(), String> {
     let h = (img.height() as f32 * a.width as f32 / img.width() as f32).round().max(1.0) as u32;
     let img = image::imageops::resize(&img, a.width, h, image::imageops::FilterType::Triangle);
     println!("photo {} resized to {}x{}; load average {}", a.photo.display(), img.width(), img.height(), load_avg());
+    if a.dump_lines {
+        // The classical locator's long lines next to the detector's boxes (to compare margins).
+        for b in trustcap_document::ocr::mrz_locate::long_lines(&img) {
+            println!("  locator  {:7.1} {:7.1} {:7.1} {:7.1}  h {:5.1}", b.x0, b.y0, b.x1, b.y1, b.height());
+        }
+        let boxes = engine.detect_within(&img, 640).map_err(|e| e.to_string())?;
+        for b in boxes.iter().filter(|b| b.width() > 7.0 * b.height()) {
+            println!("  detector {:7.1} {:7.1} {:7.1} {:7.1}  h {:5.1}", b.x0, b.y0, b.x1, b.y1, b.height());
+        }
+    }
 
     let (first, ms, cpu) = timed(|| engine.read_mrz(&img, today));
     let first = first.map_err(|e| e.to_string())?;

@@ -5,6 +5,7 @@
 pub mod det;
 pub mod model;
 pub mod mrz_band;
+pub mod mrz_locate;
 pub mod rec;
 
 use std::path::{Path, PathBuf};
@@ -70,6 +71,7 @@ pub struct OcrEngine {
     charset: Vec<char>,
     timings: StageTimings,
     mrz_det_side: u32,
+    mrz_locator: bool,
 }
 
 /// Time spent per OCR stage since the last [`OcrEngine::take_timings`], in milliseconds of the
@@ -158,6 +160,7 @@ impl OcrEngine {
             charset,
             timings: StageTimings::default(),
             mrz_det_side: mrz_band::MRZ_DET_SIDE,
+            mrz_locator: false,
         })
     }
 

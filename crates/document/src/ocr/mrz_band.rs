@@ -10,7 +10,7 @@ use image::RgbImage;
 
 use super::det::TextBox;
 use super::rec::AlignedChar;
-use super::{OcrEngine, OcrError, det, rotate};
+use super::{OcrEngine, OcrError, det, mrz_locate, rotate};
 use crate::mrz::{Date, Mrz, ParseOptions, parse_lines};
 
 /// Most wide lines recognised per rotation.
@@ -302,6 +302,15 @@ impl OcrEngine {
     /// the better read wins (unless the detector found no text at all).
     pub fn read_mrz(&mut self, img: &RgbImage, today: Date) -> Result<Option<MrzRead>, OcrError> {
         let mut best: Option<MrzRead> = None;
+        if self.mrz_locator {
+            let located = self.read_mrz_located(img, today)?;
+            if let Some(c) = located.best {
+                if c.mrz.is_valid() && !located.suspect {
+                    return Ok(Some(c));
+                }
+                best = Some(c);
+            }
+        }
         let mut saw_text = false;
         let first = self.mrz_det_side;
         // A second, finer detection pass in a large photo (a document small in the frame).
@@ -333,6 +342,31 @@ impl OcrEngine {
             best = Some(thorough);
         }
         Ok(best)
+    }
+
+    /// Turns the classical band locator of [`OcrEngine::read_mrz`] on or off (off by default: every
+    /// read starts with the text detector). On, a read first tries the band the locator finds,
+    /// without the detector (about 150 ms less on a clean 1000-px photo), and falls back to the
+    /// detector when its check digits fail. Experimental: its crops differ from the detector's,
+    /// and on the sample photos it read one name line worse (`SPEMEN` for `SPECIMEN`; names have
+    /// no check digit), so it is not the default yet.
+    pub fn set_mrz_locator(&mut self, on: bool) {
+        self.mrz_locator = on;
+    }
+
+    /// The detector-free first try of [`OcrEngine::read_mrz`]: the long horizontal lines the
+    /// classical locator ([`mrz_locate::long_lines`]) finds give the candidate bands, and the
+    /// most MRZ-like one is read like a band the detector found.
+    fn read_mrz_located(&mut self, img: &RgbImage, today: Date) -> Result<FastRead, OcrError> {
+        let t = self.tick();
+        let lines = mrz_locate::long_lines(img);
+        self.timings.add("locate: long lines", t);
+        let (w, h) = (img.width() as f32, img.height() as f32);
+        let mut fast = FastRead { best: None, saw_text: !lines.is_empty(), suspect: false };
+        if let Some(band) = bands(&lines, h).into_iter().next() {
+            self.read_candidate(img, &band, 0, (w, h), today, &mut fast)?;
+        }
+        Ok(fast)
     }
 
     /// Sets the longest side of the detector input of [`OcrEngine::read_mrz`]'s first pass
@@ -373,55 +407,71 @@ impl OcrEngine {
                     return Ok(fast);
                 }
                 tried += 1;
-                let crops: Vec<RgbImage> = band.iter().filter_map(|b| Self::crop(view, b)).collect();
-                if crops.len() != band.len() {
-                    continue;
-                }
-                let widest = band
-                    .iter()
-                    .enumerate()
-                    .max_by(|a, b| a.1.width().total_cmp(&b.1.width()))
-                    .and_then(|(i, _)| crops.get(i));
-                let p_flipped = match widest {
-                    Some(c) => self.upside_down(c)?,
-                    None => 0.5,
-                };
-                let order = if p_flipped > 0.5 { [base + 2, base] } else { [base, base + 2] };
-                for rotation in order {
-                    let flipped = rotation != base;
-                    let mut read: Vec<(TextBox, String, String)> = Vec::with_capacity(band.len());
-                    let mut suspects: Vec<TextBox> = Vec::new();
-                    for (b, crop) in band.iter().zip(&crops) {
-                        let (text, suspect) = self.read_mrz_line(view, b, crop, flipped)?;
-                        let b = if flipped { rotate_box(b, fw, fh, 2) } else { *b };
-                        if suspect {
-                            suspects.push(b);
-                        }
-                        let norm = normalize(&text);
-                        if mrz_like(&norm) {
-                            read.push((b, text, norm));
-                        }
-                    }
-                    read.sort_by(|a, b| a.0.y0.total_cmp(&b.0.y0));
-                    if let Some(c) = read_band(&read, rotation, today) {
-                        let valid = c.mrz.is_valid();
-                        let suspect = c.boxes.iter().any(|b| suspects.contains(b));
-                        if fast.best.as_ref().is_none_or(|b| score(&c.mrz) > score(&b.mrz)) {
-                            fast.best = Some(c);
-                            fast.suspect = suspect;
-                        }
-                        if valid {
-                            return Ok(fast);
-                        }
-                    }
-                    // Confidently upright text that is not MRZ-like: no need to read it upside down.
-                    if p_flipped < CONFIDENT_UPRIGHT && read.is_empty() {
-                        break;
-                    }
+                if self.read_candidate(view, &band, base, (fw, fh), today, &mut fast)? {
+                    return Ok(fast);
                 }
             }
         }
         Ok(fast)
+    }
+
+    /// Reads one candidate band (its boxes in `view`, the photo turned `base` quarter turns, a
+    /// frame `fw`×`fh`): the orientation classifier on its widest line orders `base` against
+    /// `base + 2`, and the band's lines are recognised at each until the check digits pass.
+    /// Keeps the best read in `fast`; returns whether it is valid.
+    fn read_candidate(
+        &mut self,
+        view: &RgbImage,
+        band: &[TextBox],
+        base: u8,
+        (fw, fh): (f32, f32),
+        today: Date,
+        fast: &mut FastRead,
+    ) -> Result<bool, OcrError> {
+        let crops: Vec<RgbImage> = band.iter().filter_map(|b| Self::crop(view, b)).collect();
+        if crops.len() != band.len() {
+            return Ok(false);
+        }
+        let widest =
+            band.iter().enumerate().max_by(|a, b| a.1.width().total_cmp(&b.1.width())).and_then(|(i, _)| crops.get(i));
+        let p_flipped = match widest {
+            Some(c) => self.upside_down(c)?,
+            None => 0.5,
+        };
+        let order = if p_flipped > 0.5 { [base + 2, base] } else { [base, base + 2] };
+        for rotation in order {
+            let flipped = rotation != base;
+            let mut read: Vec<(TextBox, String, String)> = Vec::with_capacity(band.len());
+            let mut suspects: Vec<TextBox> = Vec::new();
+            for (b, crop) in band.iter().zip(&crops) {
+                let (text, suspect) = self.read_mrz_line(view, b, crop, flipped)?;
+                let b = if flipped { rotate_box(b, fw, fh, 2) } else { *b };
+                if suspect {
+                    suspects.push(b);
+                }
+                let norm = normalize(&text);
+                if mrz_like(&norm) {
+                    read.push((b, text, norm));
+                }
+            }
+            read.sort_by(|a, b| a.0.y0.total_cmp(&b.0.y0));
+            if let Some(c) = read_band(&read, rotation, today) {
+                let valid = c.mrz.is_valid();
+                let suspect = c.boxes.iter().any(|b| suspects.contains(b));
+                if fast.best.as_ref().is_none_or(|b| score(&c.mrz) > score(&b.mrz)) {
+                    fast.best = Some(c);
+                    fast.suspect = suspect;
+                }
+                if valid {
+                    return Ok(true);
+                }
+            }
+            // Confidently upright text that is not MRZ-like: no need to read it upside down.
+            if p_flipped < CONFIDENT_UPRIGHT && read.is_empty() {
+                break;
+            }
+        }
+        Ok(false)
     }
 
     /// Recognises one line of a candidate band (`crop` of box `b` in `view`, turned 180° when

@@ -1,0 +1,316 @@
+//! A classical locator of long, horizontal text lines (the MRZ's), without the text detector:
+//! on a small grey copy of the photo, a morphological black-hat (closing minus image) keeps dark
+//! strokes thinner than a character, its horizontal gradient marks the many vertical stroke edges
+//! of printed text, a horizontal closing joins the characters of a line into one bar, Otsu's
+//! threshold separates the bars, and each connected bar much wider than high is a candidate line
+//! (the recipe of the classic OpenCV MRZ finder, with the lines kept apart instead of joined into
+//! one block). The boxes get the margin the detector's boxes have, so the recogniser sees the same
+//! kind of crop. Only horizontal lines are found (a photo turned a quarter has none).
+
+use image::RgbImage;
+
+use super::det::TextBox;
+
+/// Longest side of the working grey image (the photo is reduced by area averaging).
+pub const WORK_SIDE: u32 = 512;
+/// Black-hat structuring element (width, height) at [`WORK_SIDE`]: wider and taller than a
+/// stroke of an MRZ character.
+const BLACKHAT: (usize, usize) = (13, 5);
+/// Width of the horizontal closing that joins the characters of a line (about 1.5 character
+/// pitches of a full-width MRZ at [`WORK_SIDE`]).
+const JOIN: usize = 15;
+/// A candidate line is at least this many times wider than high.
+const MIN_ASPECT: f32 = 12.0;
+/// A candidate line spans at least this share of the working image's width.
+const MIN_WIDTH_SHARE: f32 = 0.25;
+/// Share of a candidate's bounding box its bar must fill.
+const MIN_FILL: f32 = 0.5;
+/// Margin added around a found bar, in bar heights: (horizontal, vertical), like the detector's
+/// unclipped boxes.
+const MARGIN: (f32, f32) = (0.5, 0.3);
+
+/// A grey image as f32 rows.
+struct Grey {
+    w: usize,
+    h: usize,
+    px: Vec<f32>,
+}
+
+impl Grey {
+    fn at(&self, x: usize, y: usize) -> f32 {
+        self.px.get(y * self.w + x).copied().unwrap_or(0.0)
+    }
+}
+
+/// The photo's luma reduced by area averaging so its longest side is at most [`WORK_SIDE`];
+/// also the scale from working to photo pixels.
+fn reduce(img: &RgbImage) -> (Grey, f32) {
+    let (w, h) = (img.width() as usize, img.height() as usize);
+    let scale = (w.max(h) as f32 / WORK_SIDE as f32).max(1.0);
+    let tw = ((w as f32 / scale).round() as usize).clamp(1, w.max(1));
+    let th = ((h as f32 / scale).round() as usize).clamp(1, h.max(1));
+    let raw = img.as_raw();
+    let luma = |x: usize, y: usize| -> f32 {
+        let i = 3 * (y * w + x);
+        match raw.get(i..i + 3) {
+            Some(&[r, g, b]) => 0.299 * f32::from(r) + 0.587 * f32::from(g) + 0.114 * f32::from(b),
+            _ => 0.0,
+        }
+    };
+    // Source ranges of each target column and row.
+    let ranges = |n: usize, tn: usize| -> Vec<(usize, usize)> {
+        (0..tn)
+            .map(|t| {
+                let a = t * n / tn;
+                let b = ((t + 1) * n).div_ceil(tn).clamp(a + 1, n.max(a + 1));
+                (a, b)
+            })
+            .collect()
+    };
+    let (cols, rows) = (ranges(w, tw), ranges(h, th));
+    // Horizontal pass into th-independent column sums per source row, then the vertical pass.
+    let mut horiz = vec![0f32; tw * h];
+    for y in 0..h {
+        for (tx, &(a, b)) in cols.iter().enumerate() {
+            let sum: f32 = (a..b.min(w)).map(|x| luma(x, y)).sum();
+            if let Some(slot) = horiz.get_mut(y * tw + tx) {
+                *slot = sum / (b - a) as f32;
+            }
+        }
+    }
+    let mut px = vec![0f32; tw * th];
+    for (ty, &(a, b)) in rows.iter().enumerate() {
+        for tx in 0..tw {
+            let sum: f32 = (a..b.min(h)).map(|y| horiz.get(y * tw + tx).copied().unwrap_or(0.0)).sum();
+            if let Some(slot) = px.get_mut(ty * tw + tx) {
+                *slot = sum / (b - a) as f32;
+            }
+        }
+    }
+    (Grey { w: tw, h: th, px }, scale)
+}
+
+/// Running maximum (`max = true`) or minimum over a `kw`×`kh` window centred on each pixel
+/// (separable; the window is clipped at the borders).
+fn extremum(g: &Grey, kw: usize, kh: usize, max: bool) -> Grey {
+    let pick = |a: f32, b: f32| if max { a.max(b) } else { a.min(b) };
+    let init = if max { f32::MIN } else { f32::MAX };
+    let (w, h) = (g.w, g.h);
+    let mut tmp = vec![init; w * h];
+    let (rx, ry) = (kw / 2, kh / 2);
+    for y in 0..h {
+        for x in 0..w {
+            let v = (x.saturating_sub(rx)..(x + rx + 1).min(w)).fold(init, |m, i| pick(m, g.at(i, y)));
+            if let Some(slot) = tmp.get_mut(y * w + x) {
+                *slot = v;
+            }
+        }
+    }
+    let mut out = vec![init; w * h];
+    for y in 0..h {
+        for x in 0..w {
+            let v = (y.saturating_sub(ry)..(y + ry + 1).min(h))
+                .fold(init, |m, j| pick(m, tmp.get(j * w + x).copied().unwrap_or(init)));
+            if let Some(slot) = out.get_mut(y * w + x) {
+                *slot = v;
+            }
+        }
+    }
+    Grey { w, h, px: out }
+}
+
+/// Grey closing (maximum, then minimum) with a `kw`×`kh` window.
+fn closing(g: &Grey, kw: usize, kh: usize) -> Grey {
+    extremum(&extremum(g, kw, kh, true), kw, kh, false)
+}
+
+/// Otsu's threshold of values in `0..=max` (256 bins): values at or above it are the bright class.
+fn otsu(values: &[f32], max: f32) -> f32 {
+    if max <= 0.0 {
+        return 0.0;
+    }
+    let mut hist = [0u64; 256];
+    for &v in values {
+        let bin = ((v / max) * 255.0).clamp(0.0, 255.0) as usize;
+        if let Some(c) = hist.get_mut(bin) {
+            *c += 1;
+        }
+    }
+    let total = values.len() as f64;
+    let sum_all: f64 = hist.iter().enumerate().map(|(i, &c)| i as f64 * c as f64).sum();
+    let (mut w0, mut sum0, mut best, mut best_t) = (0f64, 0f64, -1f64, 0usize);
+    for (t, &c) in hist.iter().enumerate() {
+        w0 += c as f64;
+        sum0 += t as f64 * c as f64;
+        let w1 = total - w0;
+        if w0 == 0.0 || w1 == 0.0 {
+            continue;
+        }
+        let (m0, m1) = (sum0 / w0, (sum_all - sum0) / w1);
+        let between = w0 * w1 * (m0 - m1) * (m0 - m1);
+        if between > best {
+            best = between;
+            best_t = t;
+        }
+    }
+    (best_t as f32 + 1.0) / 255.0 * max
+}
+
+/// The text-bar mask of a working image: black-hat, horizontal gradient, horizontal closing,
+/// Otsu threshold.
+fn bar_mask(g: &Grey) -> Vec<bool> {
+    let closed = closing(g, BLACKHAT.0, BLACKHAT.1);
+    let blackhat = Grey { w: g.w, h: g.h, px: closed.px.iter().zip(&g.px).map(|(c, v)| (c - v).max(0.0)).collect() };
+    // |Scharr x| of the black-hat.
+    let (w, h) = (g.w, g.h);
+    let mut grad = vec![0f32; w * h];
+    for y in 0..h {
+        let (ya, yb) = (y.saturating_sub(1), (y + 1).min(h.saturating_sub(1)));
+        for x in 0..w {
+            let (xa, xb) = (x.saturating_sub(1), (x + 1).min(w.saturating_sub(1)));
+            let d = |yy: usize| blackhat.at(xb, yy) - blackhat.at(xa, yy);
+            if let Some(slot) = grad.get_mut(y * w + x) {
+                *slot = (3.0 * d(ya) + 10.0 * d(y) + 3.0 * d(yb)).abs();
+            }
+        }
+    }
+    let joined = closing(&Grey { w, h, px: grad }, JOIN, 1);
+    let max = joined.px.iter().copied().fold(0.0f32, f32::max);
+    let t = otsu(&joined.px, max);
+    joined.px.iter().map(|&v| max > 0.0 && v >= t).collect()
+}
+
+/// Bounding boxes `(x0, y0, x1, y1)` (exclusive ends) and pixel counts of the 4-connected
+/// components of a mask.
+fn components(mask: &[bool], w: usize, h: usize) -> Vec<((usize, usize, usize, usize), usize)> {
+    let mut seen = vec![false; w * h];
+    let mut out = Vec::new();
+    let mut stack = Vec::new();
+    for start in 0..w * h {
+        if !mask.get(start).copied().unwrap_or(false) || seen.get(start).copied().unwrap_or(true) {
+            continue;
+        }
+        let (mut x0, mut y0, mut x1, mut y1, mut n) = (usize::MAX, usize::MAX, 0usize, 0usize, 0usize);
+        if let Some(s) = seen.get_mut(start) {
+            *s = true;
+        }
+        stack.push(start);
+        while let Some(i) = stack.pop() {
+            let (x, y) = (i % w, i / w);
+            (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x + 1), y1.max(y + 1));
+            n += 1;
+            let neighbours = [
+                (x > 0).then(|| i - 1),
+                (x + 1 < w).then(|| i + 1),
+                (y > 0).then(|| i - w),
+                (y + 1 < h).then(|| i + w),
+            ];
+            for j in neighbours.into_iter().flatten() {
+                if mask.get(j).copied().unwrap_or(false) && !seen.get(j).copied().unwrap_or(true) {
+                    if let Some(s) = seen.get_mut(j) {
+                        *s = true;
+                    }
+                    stack.push(j);
+                }
+            }
+        }
+        out.push(((x0, y0, x1, y1), n));
+    }
+    out
+}
+
+/// Long horizontal text lines of a photo, top to bottom, in photo pixels (boxes with the
+/// detector's kind of margin, clamped to the photo): candidates for the lines of an MRZ band.
+pub fn long_lines(img: &RgbImage) -> Vec<TextBox> {
+    if img.width() < 8 || img.height() < 8 {
+        return Vec::new();
+    }
+    let (g, scale) = reduce(img);
+    let mask = bar_mask(&g);
+    let (iw, ih) = (img.width() as f32, img.height() as f32);
+    let mut out: Vec<TextBox> = components(&mask, g.w, g.h)
+        .into_iter()
+        .filter_map(|((x0, y0, x1, y1), n)| {
+            let (bw, bh) = ((x1 - x0) as f32, (y1 - y0) as f32);
+            let fill = n as f32 / (bw * bh).max(1.0);
+            let keep = bh >= 3.0 && bw >= MIN_ASPECT * bh && bw >= MIN_WIDTH_SHARE * g.w as f32 && fill >= MIN_FILL;
+            keep.then(|| {
+                let (mx, my) = (MARGIN.0 * bh, MARGIN.1 * bh);
+                TextBox {
+                    x0: ((x0 as f32 - mx) * scale).max(0.0),
+                    y0: ((y0 as f32 - my) * scale).max(0.0),
+                    x1: ((x1 as f32 + mx) * scale).min(iw),
+                    y1: ((y1 as f32 + my) * scale).min(ih),
+                    score: fill,
+                }
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| a.y0.total_cmp(&b.y0));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A light page with dark "characters" (small blocks with a gap) along rows.
+    fn page(w: u32, h: u32, rows: &[(u32, u32, u32, u32)]) -> RgbImage {
+        RgbImage::from_fn(w, h, |x, y| {
+            let ink = rows.iter().any(|&(rx0, rx1, ry, rh)| {
+                (rx0..rx1).contains(&x) && (ry..ry + rh).contains(&y) && {
+                    // 12-px pitch characters made of two 2-px vertical strokes.
+                    let p = (x - rx0) % 12;
+                    p < 2 || (5..7).contains(&p)
+                }
+            });
+            image::Rgb(if ink { [30, 30, 40] } else { [225, 220, 210] })
+        })
+    }
+
+    #[test]
+    fn finds_two_long_lines_and_not_short_ones() {
+        // 500x330: a short visual-zone line, then two long MRZ lines near the bottom.
+        let img = page(500, 330, &[(40, 140, 80, 12), (20, 480, 250, 14), (20, 478, 280, 14)]);
+        let lines = long_lines(&img);
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        for (l, y) in lines.iter().zip([250.0, 280.0]) {
+            assert!(l.x0 <= 20.0 && l.x1 >= 470.0, "{l:?}");
+            assert!(l.y0 <= y && l.y1 >= y + 14.0 && l.height() < 28.0, "{l:?}");
+        }
+        assert!(lines[0].y1 <= lines[1].y0 + 8.0, "{lines:?}");
+    }
+
+    #[test]
+    fn scales_back_to_photo_pixels() {
+        // The same page at twice the size: boxes in the large photo's pixels.
+        let img = page(1000, 660, &[(40, 960, 500, 28), (40, 956, 560, 28)]);
+        let lines = long_lines(&img);
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        assert!(lines[0].x0 <= 40.0 && lines[0].x1 >= 940.0 && lines[0].y0 <= 500.0, "{lines:?}");
+        assert!(lines[1].y1 >= 588.0 && lines[1].y1 <= 620.0, "{lines:?}");
+    }
+
+    #[test]
+    fn blank_tiny_and_noisy_images_give_no_line() {
+        assert!(long_lines(&RgbImage::from_pixel(300, 200, image::Rgb([200, 200, 200]))).is_empty());
+        assert!(long_lines(&RgbImage::new(4, 4)).is_empty());
+        assert!(long_lines(&RgbImage::new(1, 900)).is_empty());
+        // Salt-and-pepper noise: no long bar.
+        let mut state = 12345u32;
+        let noisy = RgbImage::from_fn(400, 300, |_, _| {
+            state = state.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            let v = if (state >> 16).is_multiple_of(7) { 20 } else { 220 };
+            image::Rgb([v, v, v])
+        });
+        assert!(long_lines(&noisy).is_empty(), "{:?}", long_lines(&noisy));
+    }
+
+    #[test]
+    fn otsu_splits_two_modes() {
+        let values: Vec<f32> = (0..100).map(|i| if i < 70 { 10.0 } else { 200.0 }).collect();
+        let t = otsu(&values, 200.0);
+        assert!(t > 10.0 && t <= 200.0, "{t}");
+        assert_eq!(otsu(&[0.0; 5], 0.0), 0.0);
+    }
+}
