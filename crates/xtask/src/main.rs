@@ -27,6 +27,7 @@ mod sdk_face;
 mod setup;
 mod test;
 mod util;
+mod wasm_nosimd;
 
 use std::process::ExitCode;
 
