@@ -106,7 +106,7 @@ export declare class LivenessAnalyzer {
 /** The loaded face module. */
 export declare class FaceModule {
   private constructor();
-  /** Whether the running build uses SIMD kernels (false for the fallback without SIMD). */
+  /** Whether the running build uses SIMD kernels (the shipped one does). */
   readonly simd: boolean;
   readonly version: string;
   /**
@@ -121,19 +121,17 @@ export declare class FaceModule {
   createLivenessAnalyzer(options?: LivenessOptions): LivenessAnalyzer;
 }
 
-/** Whether this browser runs WebAssembly SIMD (then the faster SIMD build of the face module loads). */
+/** Whether this browser runs WebAssembly SIMD, which the face module needs. */
 export declare function faceSimdSupported(): boolean;
 
 /**
  * Downloads and compiles the face module (and the models listed, default `front128`) in idle
- * time, the build {@link loadFaceModule} would pick. Call it when the selfie step nears. Never rejects.
+ * time. Call it when the selfie step nears. Never rejects; does nothing without WebAssembly SIMD.
  */
-export declare function prefetchFaceModule(options?: { models?: FaceModelVariant[]; simd?: boolean }): Promise<void>;
+export declare function prefetchFaceModule(options?: { models?: FaceModelVariant[] }): Promise<void>;
 
 /**
- * Loads the face module once per page (cached per build): the SIMD build where WebAssembly SIMD
- * validates, else the slower fallback without SIMD; only that one is downloaded. `simd: false`
- * forces the fallback, `simd: true` the SIMD build. Rejects with `face_module_unsupported` (no
- * WebAssembly, or `simd: true` without SIMD) or `face_module_load_failed` (a later call tries again).
+ * Loads the face module once per page (cached). Rejects with `face_module_unsupported` (no
+ * WebAssembly SIMD) or `face_module_load_failed` (a later call tries again).
  */
-export declare function loadFaceModule(options?: { simd?: boolean }): Promise<FaceModule>;
+export declare function loadFaceModule(): Promise<FaceModule>;

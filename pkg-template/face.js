@@ -4,16 +4,15 @@
 // module (crates/wasm-face), several times the size of the core module. Nothing here runs at
 // import time: the page downloads the face module only when it calls prefetchFaceModule()
 // (in idle time, as the selfie step nears) or loadFaceModule(), so a document-only flow never
-// pays for it. There are two builds and the page downloads one: the SIMD build where the browser
-// validates WebAssembly SIMD (Chrome 91, Firefox 89, Safari 16.4 and later), else a slower build
-// without SIMD (its few SIMD functions, rustfft's, which face detection and liveness never run,
-// are replaced by traps at build time).
+// pays for it. The module needs WebAssembly SIMD (every browser since 2021–2023: Chrome 91,
+// Firefox 89, Safari 16.4); without it loadFaceModule() rejects with `face_module_unsupported`
+// (tract, the inference engine, contains SIMD code even when built without simd128).
 
 import { TrustCapError } from './index.js';
 
-const BUILDS = Object.freeze({
-  simd: Object.freeze({ js: './wasm-face-simd/trustcap_wasm_face.js', wasm: './wasm-face-simd/trustcap_wasm_face_bg.wasm' }),
-  plain: Object.freeze({ js: './wasm-face/trustcap_wasm_face.js', wasm: './wasm-face/trustcap_wasm_face_bg.wasm' }),
+const BUILD = Object.freeze({
+  js: './wasm-face-simd/trustcap_wasm_face.js',
+  wasm: './wasm-face-simd/trustcap_wasm_face_bg.wasm',
 });
 
 /** The BlazeFace models the package serves, by variant. */
@@ -29,7 +28,7 @@ const SIMD_PROBE = new Uint8Array([
   0, 0, 0, 0, 0, 0, 0, 11,
 ]);
 
-/** Whether this browser runs WebAssembly SIMD (then the faster SIMD build of the face module loads). */
+/** Whether this browser runs WebAssembly SIMD, which the face module needs. */
 export function faceSimdSupported() {
   try {
     return typeof WebAssembly === 'object' && WebAssembly.validate(SIMD_PROBE);
@@ -38,26 +37,10 @@ export function faceSimdSupported() {
   }
 }
 
-// The compiled WebAssembly.Module and the loaded FaceModule (promises) by build, and model
-// bytes by URL.
-const compiled = new Map();
-const loaded = new Map();
+// The compiled WebAssembly.Module and the loaded FaceModule (promises), and model bytes by URL.
+let compiled = null;
+let loaded = null;
 const modelBytes = new Map();
-
-// Which build to load: `simd` true or false forces one (false: the fallback, e.g. to test it),
-// anything else picks by WebAssembly.validate. Throws `face_module_unsupported` without
-// WebAssembly, or for `simd: true` where SIMD does not validate.
-function chooseBuild(simd) {
-  if (typeof WebAssembly !== 'object') {
-    throw new TrustCapError('face_module_unsupported', 'this browser has no WebAssembly, which face detection needs');
-  }
-  if (simd === false) return 'plain';
-  const supported = faceSimdSupported();
-  if (simd === true && !supported) {
-    throw new TrustCapError('face_module_unsupported', 'this browser lacks WebAssembly SIMD (asked for with simd: true)');
-  }
-  return supported ? 'simd' : 'plain';
-}
 
 const resolve = (relative) => new URL(relative, import.meta.url).href;
 
@@ -66,7 +49,7 @@ const resolve = (relative) => new URL(relative, import.meta.url).href;
 function faceError(err, fallbackCode) {
   if (err instanceof TrustCapError) return err;
   if (typeof WebAssembly === 'object' && err instanceof WebAssembly.RuntimeError) {
-    loaded.clear();
+    loaded = null;
     return new TrustCapError('face_module_crashed', `the face module stopped: ${err.message}`);
   }
   const message = String(err && err.message !== undefined ? err.message : err);
@@ -80,9 +63,9 @@ async function fetchOk(url) {
   return response;
 }
 
-function compileModule(build) {
-  if (!compiled.has(build)) {
-    const url = resolve(BUILDS[build].wasm);
+function compileModule() {
+  if (!compiled) {
+    const url = resolve(BUILD.wasm);
     const pending = (async () => {
       if (typeof WebAssembly.compileStreaming === 'function') {
         try {
@@ -93,12 +76,12 @@ function compileModule(build) {
       }
       return WebAssembly.compile(await (await fetchOk(url)).arrayBuffer());
     })();
-    compiled.set(build, pending);
+    compiled = pending;
     pending.catch(() => {
-      if (compiled.get(build) === pending) compiled.delete(build);
+      if (compiled === pending) compiled = null;
     });
   }
-  return compiled.get(build);
+  return compiled;
 }
 
 function fetchModel(url) {
@@ -133,20 +116,14 @@ function whenIdle() {
  * step nears (e.g. once the document is captured). Never rejects: a failed prefetch is
  * retried by loadFaceModule().
  *
- * @param {{ models?: string[], simd?: boolean }} [options] `models`: variants to fetch (default
- *   `['front128']`); `simd`: as for {@link loadFaceModule}
+ * @param {{ models?: string[] }} [options] `models`: variants to fetch (default `['front128']`)
  * @returns {Promise<void>} settles when the prefetch is done
  */
-export async function prefetchFaceModule({ models = ['front128'], simd } = {}) {
-  let build;
-  try {
-    build = chooseBuild(simd);
-  } catch {
-    return;
-  }
+export async function prefetchFaceModule({ models = ['front128'] } = {}) {
+  if (!faceSimdSupported()) return;
   await whenIdle();
-  addPreloadLink('modulepreload', resolve(BUILDS[build].js));
-  const work = [compileModule(build)];
+  addPreloadLink('modulepreload', resolve(BUILD.js));
+  const work = [compileModule()];
   for (const variant of models) {
     if (FACE_MODELS[variant]) work.push(fetchModel(resolve(FACE_MODELS[variant])));
   }
@@ -155,34 +132,29 @@ export async function prefetchFaceModule({ models = ['front128'], simd } = {}) {
 
 /**
  * Loads the face module once per page (later calls return the same promise) and resolves to
- * a {@link FaceModule}: the SIMD build where the browser validates WebAssembly SIMD, else the
- * fallback without SIMD (slower); only that one is downloaded. `simd: false` forces the fallback,
- * `simd: true` the SIMD build. Rejects with a TrustCapError: `face_module_unsupported` (no
- * WebAssembly, or `simd: true` without SIMD) or `face_module_load_failed` (a later call tries
- * again).
+ * a {@link FaceModule}. Rejects with a TrustCapError: `face_module_unsupported` (no WebAssembly
+ * SIMD in this browser) or `face_module_load_failed` (a later call tries again).
  *
- * @param {{ simd?: boolean }} [options]
  * @returns {Promise<FaceModule>}
  */
-export function loadFaceModule({ simd } = {}) {
-  let build;
-  try {
-    build = chooseBuild(simd);
-  } catch (err) {
-    return Promise.reject(err);
+export function loadFaceModule() {
+  if (!faceSimdSupported()) {
+    return Promise.reject(
+      new TrustCapError('face_module_unsupported', 'this browser lacks WebAssembly SIMD, which face detection needs'),
+    );
   }
-  if (!loaded.has(build)) {
+  if (!loaded) {
     const pending = (async () => {
-      const [glue, module] = await Promise.all([import(resolve(BUILDS[build].js)), compileModule(build)]);
+      const [glue, module] = await Promise.all([import(resolve(BUILD.js)), compileModule()]);
       await glue.default({ module_or_path: module });
       return new FaceModule(glue);
     })().catch((err) => {
-      if (loaded.get(build) === pending) loaded.delete(build);
+      if (loaded === pending) loaded = null;
       throw new TrustCapError('face_module_load_failed', `could not load the TrustCap face module: ${err}`);
     });
-    loaded.set(build, pending);
+    loaded = pending;
   }
-  return loaded.get(build);
+  return loaded;
 }
 
 // A frame as the face module takes it: ImageData, or { data, width, height, stride? }.
@@ -203,7 +175,7 @@ export class FaceModule {
     this.#glue = glue;
   }
 
-  /** Whether the running build uses SIMD kernels (false for the fallback without SIMD). */
+  /** Whether the running build uses SIMD kernels (the shipped one does). */
   get simd() {
     return this.#glue.simd();
   }

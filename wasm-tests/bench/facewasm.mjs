@@ -1,6 +1,7 @@
 // Browser harness for `cargo xtask bench facewasm`: in one headless Debian Chromium page, times
 //
-// - BlazeFace-128 per frame in the SDK's face module, SIMD build and the fallback without SIMD:
+// - BlazeFace-128 per frame in the SDK's face module, SIMD build and a build without simd128
+//   (only for this comparison: see crates/xtask/src/sdk_face.rs):
 //   the model alone on the prepared input tensor (FaceDetector.bestScoreOfTensor, the same
 //   Float32Array onnxruntime-web gets: apples to apples with session.run), and the whole
 //   FaceDetector.detect (RGBA to float input, tract inference, decoding and weighted NMS) on the
@@ -95,14 +96,15 @@ try {
 
     const simdModule = await sdk.loadFaceModule();
     const simd = await simdModule.createDetector('front128', { model: modelBytes });
-    // The fallback without SIMD, as loadFaceModule({ simd: false }) gives it; the raw bindings of
-    // both builds for the model-only timing (bestScoreOfTensor is not part of the package's API).
-    const plainModule = await sdk.loadFaceModule({ simd: false });
-    const plain = await plainModule.createDetector('front128', { model: modelBytes });
-    const simdGlue = await import('/sdk/wasm-face-simd/trustcap_wasm_face.js');
+    // The build without simd128 is not part of the package's API: load its bindings directly; the
+    // raw bindings of both builds for the model-only timing (bestScoreOfTensor is not in face.js).
     const plainGlue = await import('/sdk/wasm-face/trustcap_wasm_face.js');
-    const simdRaw = new simdGlue.FaceDetector(modelBytes, 'front128');
+    await plainGlue.default({ module_or_path: '/sdk/wasm-face/trustcap_wasm_face_bg.wasm' });
     const plainRaw = new plainGlue.FaceDetector(modelBytes, 'front128');
+    const plain = { detect: (image) => plainRaw.detect(image.data, image.width, image.height, image.width * 4) };
+    const plainModule = { simd: plainGlue.simd() };
+    const simdGlue = await import('/sdk/wasm-face-simd/trustcap_wasm_face.js');
+    const simdRaw = new simdGlue.FaceDetector(modelBytes, 'front128');
     const ours = simd.detect(small);
 
     // onnxruntime-web, wasm backend, the same model bytes and the same pixels.

@@ -1,7 +1,7 @@
 //! `cargo xtask bench facewasm` and `cargo xtask bench facewasm-size`: the SDK's face module.
 //!
 //! - `facewasm` builds the package, then times in headless Chromium (`wasm-tests/bench/facewasm.mjs`)
-//!   BlazeFace-128 per frame in the face module, SIMD build and the fallback without SIMD, against
+//!   BlazeFace-128 per frame in the face module, SIMD build and the build without simd128, against
 //!   the same ONNX file in onnxruntime-web (wasm backend) in the same page — the model alone on
 //!   the same input tensor, and the whole `detect` — and liveness per frame; with wall time and the
 //!   page main thread's CPU time, the load average, and the shipped sizes.
@@ -21,8 +21,9 @@ use crate::util::{self, output, step};
 
 /// Dispatches `cargo xtask bench facewasm`.
 pub fn run(_args: &[String]) -> Result<(), String> {
-    // The package builds both face modules: SIMD and the SIMD-free fallback.
     let pkg = crate::sdk::build_face_bench_copy()?;
+    // The build without simd128, next to the shipped one, for the comparison.
+    sdk_face::build_variant(sdk_face::PLAIN, &pkg)?;
     let models = crate::models::fetch_all()?;
     let mut sizes = Vec::new();
     for v in [sdk_face::SHIPPED, sdk_face::PLAIN] {
@@ -54,13 +55,13 @@ pub fn run(_args: &[String]) -> Result<(), String> {
     println!("  {:<58} {:>9} {:>9}", "", "wall ms", "CPU ms");
     let rows = [
         ("TrustCap SIMD: model alone on the input tensor", "simd_infer_128"),
-        ("TrustCap fallback (no SIMD): model alone on the tensor", "plain_infer_128"),
+        ("TrustCap plain (no simd128): model alone on the tensor", "plain_infer_128"),
         ("TrustCap face module, SIMD: detect 128x128 frame", "simd_detect_128"),
-        ("TrustCap fallback (no SIMD): detect 128x128 frame", "plain_detect_128"),
+        ("TrustCap plain (no simd128): detect 128x128 frame", "plain_detect_128"),
         ("onnxruntime-web (wasm, SIMD): session.run on the tensor", "ort_run"),
         ("onnxruntime-web: RGBA to tensor in JS + session.run", "ort_pre_and_run"),
         ("TrustCap SIMD: detect 640x480 frame (with letterbox)", "simd_detect_640x480"),
-        ("TrustCap fallback: detect 640x480 frame (with letterbox)", "plain_detect_640x480"),
+        ("TrustCap plain: detect 640x480 frame (with letterbox)", "plain_detect_640x480"),
         ("liveness: LivenessAnalyzer.push, 640x480 frame", "liveness_push_640x480"),
     ];
     for (label, key) in rows {
@@ -76,12 +77,12 @@ pub fn run(_args: &[String]) -> Result<(), String> {
          detect() vs tensor conversion + session.run: {ratio_detect_cpu:.2}x CPU (below 1: TrustCap is faster)"
     );
     println!(
-        "  SIMD speed-up over the fallback: {:.2}x (model alone, CPU), {:.2}x (detect, CPU)",
+        "  SIMD speed-up over the plain build: {:.2}x (model alone, CPU), {:.2}x (detect, CPU)",
         cpu("plain_infer_128") / cpu("simd_infer_128"),
         cpu("plain_detect_128") / cpu("simd_detect_128")
     );
     println!(
-        "  same input in both: best face score TrustCap {:.6} (tensor {:.6}, fallback {:.6}), onnxruntime-web {:.6} \
+        "  same input in both: best face score TrustCap {:.6} (tensor {:.6}, plain {:.6}), onnxruntime-web {:.6} \
          (onnxruntime-web {})",
         b["ours_score"].as_f64().unwrap_or(f64::NAN),
         b["ours_tensor_score"].as_f64().unwrap_or(f64::NAN),

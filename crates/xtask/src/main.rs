@@ -27,7 +27,6 @@ mod sdk_face;
 mod setup;
 mod test;
 mod util;
-mod wasm_nosimd;
 
 use std::process::ExitCode;
 

@@ -1,17 +1,17 @@
-//! The SDK's face module (`crates/wasm-face`), built twice for wasm32 into the package — with
-//! `simd128` into `wasm-face-simd/` and without it into `wasm-face/` (the fallback `face.js` picks
-//! at run time where `WebAssembly.validate` refuses SIMD) — plus the BlazeFace models copied from
-//! the model cache into `models/` (never committed). The package's `face.js` loads one build lazily.
+//! The SDK's face module (`crates/wasm-face`): built for wasm32 with `simd128` into
+//! `wasm-face-simd/` of the package, plus the BlazeFace models copied from the model cache
+//! into `models/` (never committed). The package's `face.js` loads it lazily.
 //!
-//! Profiles (root Cargo.toml): `wasm-face` — opt-level "z", fat LTO, one codegen unit, strip
-//! (panic=abort is already wasm32-unknown-unknown's default) with opt-level 3 for the crates
-//! whose speed matters; `wasm-face-simd` inherits it and is built with
-//! `-C target-feature=+simd128`. Both then go through wasm-bindgen and binaryen's `wasm-opt -Oz`.
+//! Profile `wasm-face-simd` (root Cargo.toml; inherits `wasm-face`): opt-level "z", fat LTO,
+//! one codegen unit, strip (panic=abort is already wasm32-unknown-unknown's default), with
+//! opt-level 3 for tract-linalg, tract-core, tract-data and trustcap-vision (what runs per frame),
+//! built with `-C target-feature=+simd128`; then wasm-bindgen and binaryen's `wasm-opt -Oz`.
 //!
-//! tract-core 0.23.9 enables rustfft's `wasm_simd` feature unconditionally, so even the build
-//! without `+simd128` contains SIMD functions (rustfft's butterflies, never run by BlazeFace or
-//! liveness): [`crate::wasm_nosimd`] replaces them by traps before `wasm-opt` (run without
-//! `--enable-simd`, so it refuses any SIMD left).
+//! There is no SIMD-free build to fall back on: tract-core 0.23.9 enables rustfft's `wasm_simd`
+//! feature unconditionally, so even a build without `+simd128` contains SIMD instructions
+//! (rustfft's butterflies) and does not validate in a browser without WebAssembly SIMD. The
+//! build without `+simd128` (profile `wasm-face`) is made only for the benchmark, to show what the
+//! SIMD kernels gain; the loader reports `face_module_unsupported` where SIMD is missing.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -32,15 +32,14 @@ pub struct Variant {
     pub dir: &'static str,
     /// Cargo profile.
     pub profile: &'static str,
-    /// Built with `-C target-feature=+simd128`; without it, the SIMD functions tract still
-    /// contains are stubbed out ([`crate::wasm_nosimd`]) so the module validates without SIMD.
+    /// Built with `-C target-feature=+simd128`.
     pub simd: bool,
 }
 
 /// The build the package ships.
 pub const SHIPPED: Variant = Variant { dir: "wasm-face-simd", profile: "wasm-face-simd", simd: true };
 
-/// The fallback without SIMD, for browsers that lack WebAssembly SIMD.
+/// The build without `+simd128`, for the benchmark only.
 pub const PLAIN: Variant = Variant { dir: "wasm-face", profile: "wasm-face", simd: false };
 
 /// `cargo build` of the face crate for wasm32 with `profile` (plus `extra` cargo arguments);
@@ -65,8 +64,8 @@ pub fn bindgen(wasm: &Path, out: &Path) -> Result<PathBuf, String> {
 }
 
 /// binaryen's `wasm-opt` (from npm: Debian's breaks externref tables) at `level` (`-Oz`, `-O3`),
-/// with the wasm features every module here uses, and SIMD when `simd` (without it, wasm-opt
-/// refuses a module with any SIMD instruction).
+/// with the wasm features every module here uses, and SIMD when `simd` (the face module always
+/// needs it: every tract build contains rustfft's SIMD code, see the module docs).
 pub fn wasm_opt(wasm: &Path, out: &Path, level: &str, simd: bool) -> Result<(), String> {
     let tool = util::root().join("tests/e2e/node_modules/.bin/wasm-opt");
     let mut command = Command::new(tool);
@@ -84,29 +83,17 @@ pub fn wasm_opt(wasm: &Path, out: &Path, level: &str, simd: bool) -> Result<(), 
     exec(command.arg(wasm).arg("-o").arg(out))
 }
 
-/// Builds one variant into `pkg/<variant dir>`: cargo, wasm-bindgen, (without simd128) the
-/// SIMD stubbing, `wasm-opt -Oz`.
+/// Builds one variant into `pkg/<variant dir>`: cargo, wasm-bindgen, `wasm-opt -Oz`.
 pub fn build_variant(v: Variant, pkg: &Path) -> Result<(), String> {
     step(&format!("build-sdk: face module, profile {} (simd128: {})", v.profile, v.simd));
     let wasm = cargo_build(v.profile, v.simd, &[])?;
     let bg = bindgen(&wasm, &pkg.join(v.dir))?;
-    if !v.simd {
-        let s = crate::wasm_nosimd::strip_simd(&bg, &bg)?;
-        println!(
-            "  SIMD-free fallback: {} SIMD function(s) replaced by traps; {} -> {} functions",
-            s.stubbed, s.functions.0, s.functions.1
-        );
-        if !s.names.is_empty() {
-            println!("  stubbed (names from the name section): {}", s.names.join(", "));
-        }
-    }
-    wasm_opt(&bg, &bg, "-Oz", v.simd)
+    wasm_opt(&bg, &bg, "-Oz", true)
 }
 
-/// Builds both face modules (SIMD and the fallback) into `pkg` and copies the models next to them.
+/// Builds the shipped face module into `pkg` and copies the models next to it.
 pub fn build_into(pkg: &Path) -> Result<(), String> {
     build_variant(SHIPPED, pkg)?;
-    build_variant(PLAIN, pkg)?;
     step("build-sdk: BlazeFace models from the model cache into models/");
     let cache = crate::models::fetch_all()?;
     let models = pkg.join("models");
