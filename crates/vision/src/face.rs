@@ -258,6 +258,31 @@ impl BlazeFace {
             .collect())
     }
 
+    /// Runs the model alone on an input tensor already in its layout (`1 × size × size × 3`,
+    /// RGB in [-1, 1], row-major): no letterboxing, decoding or NMS, the part an inference
+    /// engine's own `run` covers (for benchmarks against one). Returns the best face score
+    /// (sigmoid of the highest score logit), in [0, 1].
+    pub fn best_score_of_tensor(&mut self, input: &[f32]) -> Result<f32, FaceModelError> {
+        let size = self.variant.size();
+        if input.len() != size * size * 3 {
+            return Err(FaceModelError::Model(format!(
+                "the input tensor has {} values, the model takes {size}×{size}×3",
+                input.len()
+            )));
+        }
+        let outputs = self.plan.run(tvec!(Tensor::from_shape(&[1, size, size, 3], input)?.into()))?;
+        let mut best = f32::NEG_INFINITY;
+        for &i in &self.layout.scores {
+            if let Some(t) = outputs.get(i) {
+                best = t.try_as_plain_ram()?.as_slice::<f32>()?.iter().copied().fold(best, f32::max);
+            }
+        }
+        if !best.is_finite() {
+            return Err(FaceModelError::Model("the model produced no finite face score".into()));
+        }
+        Ok(decode::sigmoid(best))
+    }
+
     /// The strongest face score in the frame (sigmoid of the best anchor's logit), in [0, 1].
     /// Score tensors are the outputs with one value per anchor.
     pub fn best_score(&mut self, frame: &Frame<'_>) -> Result<f32, FaceModelError> {

@@ -136,6 +136,12 @@ impl Detector {
         Ok(())
     }
 
+    /// The model alone on a prepared input tensor (`size × size × 3` RGB values in [-1, 1]):
+    /// the best face score. For benchmarks against another inference engine's `run`.
+    pub fn best_score_of_tensor(&mut self, input: &[f32]) -> Result<f32, FaceError> {
+        self.model.best_score_of_tensor(input).map_err(|e| FaceError::Inference(e.to_string()))
+    }
+
     /// Faces in an RGBA frame (`stride` bytes per row), best first.
     pub fn detect(&mut self, data: &[u8], width: u32, height: u32, stride: u32) -> Result<Vec<Face>, FaceError> {
         let frame = Frame::new(data, width, height, stride as usize)?;

@@ -98,6 +98,15 @@ impl FaceDetector {
         self.inner.set_min_score(min_score).map_err(js_error)
     }
 
+    /// Runs the model alone on a prepared input tensor (`inputSize × inputSize × 3` RGB values in
+    /// [-1, 1], row-major; no resampling, decoding or NMS) and returns the best face score: what
+    /// another engine's `run` does, for side-by-side benchmarks. Throws `inference_failed` for a
+    /// tensor of the wrong length.
+    #[wasm_bindgen(js_name = bestScoreOfTensor)]
+    pub fn best_score_of_tensor(&mut self, input: &[f32]) -> Result<f32, JsError> {
+        self.inner.best_score_of_tensor(input).map_err(js_error)
+    }
+
     /// Detects faces in an RGBA frame (`stride` bytes per row). Throws a `frame_*` code for an
     /// inconsistent frame, `inference_failed` if the model fails.
     pub fn detect(&mut self, data: &[u8], width: u32, height: u32, stride: u32) -> Result<JsValue, JsError> {

@@ -70,3 +70,21 @@ fn frames_without_a_face_or_malformed_give_no_face_or_a_typed_error() {
     detector.set_min_score(2.0).unwrap();
     assert_eq!(detector.min_score(), 1.0);
 }
+
+#[test]
+fn the_model_alone_on_the_prepared_tensor_scores_what_detect_finds() {
+    // A 128×128 frame is the model's input as is: detect's tensor is the pixels mapped to [-1, 1].
+    let image = image::load_from_memory(&read("astronaut.png")).expect("astronaut.png decodes").to_rgba8();
+    let small = image::imageops::resize(&image, 128, 128, image::imageops::FilterType::Triangle);
+    let rgba = small.into_raw();
+    let mut detector = Detector::load(&read("blazeface_front_128.onnx"), "front128").unwrap();
+    let faces = detector.detect(&rgba, 128, 128, 128 * 4).unwrap();
+    assert_eq!(faces.len(), 1, "{faces:?}");
+    let tensor: Vec<f32> =
+        rgba.chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]]).map(|v| f32::from(v) / 127.5 - 1.0).collect();
+    let score = detector.best_score_of_tensor(&tensor).unwrap();
+    assert!((score - faces[0].score).abs() < 1e-3, "tensor {score} vs detect {}", faces[0].score);
+    // A tensor of the wrong length is a typed error, not a panic.
+    assert_eq!(detector.best_score_of_tensor(&tensor[1..]).unwrap_err().code(), "inference_failed");
+    assert_eq!(detector.best_score_of_tensor(&[]).unwrap_err().code(), "inference_failed");
+}

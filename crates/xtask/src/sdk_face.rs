@@ -3,8 +3,9 @@
 //! into `models/` (never committed). The package's `face.js` loads it lazily.
 //!
 //! Profile `wasm-face-simd` (root Cargo.toml; inherits `wasm-face`): opt-level "z", fat LTO,
-//! one codegen unit, strip (panic=abort is already wasm32-unknown-unknown's default), built with
-//! `-C target-feature=+simd128`; then wasm-bindgen and binaryen's `wasm-opt -Oz`.
+//! one codegen unit, strip (panic=abort is already wasm32-unknown-unknown's default), with
+//! opt-level 3 for tract-linalg, tract-core, tract-data and trustcap-vision (what runs per frame),
+//! built with `-C target-feature=+simd128`; then wasm-bindgen and binaryen's `wasm-opt -Oz`.
 //!
 //! There is no SIMD-free build to fall back on: tract-core 0.23.9 enables rustfft's `wasm_simd`
 //! feature unconditionally, so even a build without `+simd128` contains SIMD instructions

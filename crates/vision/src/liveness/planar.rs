@@ -277,38 +277,64 @@ fn texture(img: &[f32], width: usize, cx: i64, cy: i64) -> f64 {
     sum / ((2 * PATCH + 1) * (2 * PATCH + 1)) as f64
 }
 
-/// Zero-mean mean absolute difference between the reference patch at `origin` and the image patch at
-/// `(x, y)`; `None` outside the image.
-fn patch_cost(
+/// Side of a matched patch.
+const PATCH_SIDE: usize = (2 * PATCH + 1) as usize;
+
+/// Whether the patch centred at `(x, y)` lies inside a `width × height` image.
+fn patch_inside((x, y): (i64, i64), width: usize, height: usize) -> bool {
+    x - PATCH >= 0 && y - PATCH >= 0 && x + PATCH < width as i64 && y + PATCH < height as i64
+}
+
+/// The reference patch at `origin` (row-major) and the sum of its values; `None` outside the image.
+fn reference_patch(
     reference: &[f32],
-    image: &[f32],
     width: usize,
     height: usize,
     origin: (i64, i64),
-    at: (i64, i64),
-) -> Option<f64> {
-    let inside =
-        |(x, y): (i64, i64)| x - PATCH >= 0 && y - PATCH >= 0 && x + PATCH < width as i64 && y + PATCH < height as i64;
-    if !inside(origin) || !inside(at) {
+) -> Option<([f32; PATCH_SIDE * PATCH_SIDE], f32)> {
+    if !patch_inside(origin, width, height) {
         return None;
     }
-    let n = ((2 * PATCH + 1) * (2 * PATCH + 1)) as f32;
-    let (mut ma, mut mb) = (0.0f32, 0.0f32);
-    for dy in -PATCH..=PATCH {
-        let ra = ((origin.1 + dy) as usize) * width;
-        let rb = ((at.1 + dy) as usize) * width;
-        for dx in -PATCH..=PATCH {
-            ma += reference[ra + (origin.0 + dx) as usize];
-            mb += image[rb + (at.0 + dx) as usize];
-        }
+    let mut patch = [0.0f32; PATCH_SIDE * PATCH_SIDE];
+    let mut sum = 0.0f32;
+    let x0 = (origin.0 - PATCH) as usize;
+    for (dy, out) in patch.chunks_exact_mut(PATCH_SIDE).enumerate() {
+        let start = (origin.1 - PATCH) as usize + dy;
+        let row = reference.get(start * width + x0..start * width + x0 + PATCH_SIDE)?;
+        out.copy_from_slice(row);
+        // The sum in the same order as the image patch's in `patch_cost`.
+        sum = row.iter().fold(sum, |acc, v| acc + v);
     }
-    let offset = (mb - ma) / n;
+    Some((patch, sum))
+}
+
+/// Zero-mean mean absolute difference between the reference patch (from [`reference_patch`]: values and
+/// sum) and the image patch at `(x, y)`; `None` outside the image.
+fn patch_cost(
+    (patch, reference_sum): &([f32; PATCH_SIDE * PATCH_SIDE], f32),
+    image: &[f32],
+    width: usize,
+    height: usize,
+    at: (i64, i64),
+) -> Option<f64> {
+    if !patch_inside(at, width, height) {
+        return None;
+    }
+    let n = (PATCH_SIDE * PATCH_SIDE) as f32;
+    let x0 = (at.0 - PATCH) as usize;
+    let rows = |dy: usize| {
+        let start = ((at.1 - PATCH) as usize + dy) * width + x0;
+        image.get(start..start + PATCH_SIDE)
+    };
+    let mut mb = 0.0f32;
+    for dy in 0..PATCH_SIDE {
+        mb = rows(dy)?.iter().fold(mb, |acc, v| acc + v);
+    }
+    let offset = (mb - reference_sum) / n;
     let mut cost = 0.0f32;
-    for dy in -PATCH..=PATCH {
-        let ra = ((origin.1 + dy) as usize) * width;
-        let rb = ((at.1 + dy) as usize) * width;
-        for dx in -PATCH..=PATCH {
-            cost += (image[rb + (at.0 + dx) as usize] - offset - reference[ra + (origin.0 + dx) as usize]).abs();
+    for (dy, reference_row) in patch.chunks_exact(PATCH_SIDE).enumerate() {
+        for (v, r) in rows(dy)?.iter().zip(reference_row) {
+            cost += (v - offset - r).abs();
         }
     }
     Some(f64::from(cost / n))
@@ -324,11 +350,12 @@ fn best_match(
     last: Point,
 ) -> Option<Point> {
     let o = (origin.x as i64, origin.y as i64);
+    let template = reference_patch(reference, width, height, o)?;
     let (lx, ly) = (last.x.round() as i64, last.y.round() as i64);
     let mut best: Option<(f64, i64, i64)> = None;
     for y in ly - SEARCH..=ly + SEARCH {
         for x in lx - SEARCH..=lx + SEARCH {
-            if let Some(c) = patch_cost(reference, image, width, height, o, (x, y))
+            if let Some(c) = patch_cost(&template, image, width, height, (x, y))
                 && best.is_none_or(|(b, _, _)| c < b)
             {
                 best = Some((c, x, y));
@@ -433,6 +460,53 @@ mod tests {
     }
 
     const FACE: Rect = Rect { x: 40.0, y: 40.0, w: 120.0, h: 120.0 };
+
+    /// The patch cost as first written (both means summed at every position): the definition the
+    /// cached-template version must equal to the bit.
+    fn reference_cost(
+        reference: &[f32],
+        image: &[f32],
+        w: usize,
+        h: usize,
+        o: (i64, i64),
+        at: (i64, i64),
+    ) -> Option<f64> {
+        if !patch_inside(o, w, h) || !patch_inside(at, w, h) {
+            return None;
+        }
+        let n = ((2 * PATCH + 1) * (2 * PATCH + 1)) as f32;
+        let (mut ma, mut mb) = (0.0f32, 0.0f32);
+        for dy in -PATCH..=PATCH {
+            for dx in -PATCH..=PATCH {
+                ma += reference[((o.1 + dy) as usize) * w + (o.0 + dx) as usize];
+                mb += image[((at.1 + dy) as usize) * w + (at.0 + dx) as usize];
+            }
+        }
+        let offset = (mb - ma) / n;
+        let mut cost = 0.0f32;
+        for dy in -PATCH..=PATCH {
+            for dx in -PATCH..=PATCH {
+                let a = reference[((o.1 + dy) as usize) * w + (o.0 + dx) as usize];
+                cost += (image[((at.1 + dy) as usize) * w + (at.0 + dx) as usize] - offset - a).abs();
+            }
+        }
+        Some(f64::from(cost / n))
+    }
+
+    #[test]
+    fn patch_cost_with_a_cached_template_equals_the_definition() {
+        let (w, h) = (40, 30);
+        let reference = render(w, h, |x, y| (x, y));
+        let image = render(w, h, |x, y| (x * 1.02 + 0.7, y * 0.98 - 0.4));
+        for o in [(4, 4), (10, 12), (35, 25), (3, 10), (36, 10), (20, 26)] {
+            let template = reference_patch(&reference, w, h, o);
+            for at in (-2..44).flat_map(|x| (-2..34).map(move |y| (x, y))) {
+                let expected = reference_cost(&reference, &image, w, h, o, at);
+                let got = template.as_ref().and_then(|t| patch_cost(t, &image, w, h, at));
+                assert_eq!(got.map(f64::to_bits), expected.map(f64::to_bits), "origin {o:?} at {at:?}");
+            }
+        }
+    }
 
     #[test]
     fn a_plane_shaken_by_a_homography_is_planar() {
