@@ -250,10 +250,20 @@ impl Compiled {
         self.input
     }
 
+    /// The optimised tract plan (for profiling).
+    pub fn plan(&self) -> &std::sync::Arc<TypedRunnableModel> {
+        &self.plan
+    }
+
+    /// The plan's input tensor for planar `[C][H][W]` values.
+    pub fn input_tensor(&self, input: &[f32]) -> Result<Tensor, GraphError> {
+        let [c, h, w] = self.input;
+        Ok(Tensor::from_shape(&[1, c, h, w], input)?)
+    }
+
     /// Runs on planar `[C][H][W]` values; returns the flattened output.
     pub fn run(&self, input: &[f32]) -> Result<Vec<f32>, GraphError> {
-        let [c, h, w] = self.input;
-        let tensor = Tensor::from_shape(&[1, c, h, w], input)?;
+        let tensor = self.input_tensor(input)?;
         let outputs = self.plan.run(tvec!(tensor.into()))?;
         let first = outputs.first().ok_or_else(|| GraphError::Tract("no output".into()))?;
         let values: Vec<f32> = first.to_plain_array_view::<f32>()?.iter().copied().collect();

@@ -3,7 +3,8 @@
 //!
 //! Runs `cargo bench -p trustcap-face --bench face` with the model cache (fetched first) and
 //! reads criterion's means, then `cargo run --release -p trustcap-face --example profile_faces`,
-//! whose thread-CPU times are far less inflated than wall time on a loaded machine. Targets:
+//! whose thread-CPU times are far less inflated than wall time on a loaded machine, and
+//! `--example profile_embed` (the embedding's thread CPU time per tract operator). Targets:
 //! embedding ≤ 8 ms per face on one core; a full match of two photos (detect, align, embed
 //! twice) ≤ 80 ms. tract runs single-threaded here.
 
@@ -34,6 +35,22 @@ pub fn run(_args: &[String]) -> Result<(), String> {
         .find_map(|l| serde_json::from_str(l).ok())
         .ok_or("profile_faces printed no JSON result")?;
     let cpu = |stage: &str| profile["stages"][stage]["cpu_ms"].as_f64().unwrap_or(f64::NAN);
+    step("bench faces: embedding per operator (per-thread CPU time)");
+    let printed = output(
+        util::cargo()
+            .args(["run", "--release", "--package", "trustcap-face", "--example", "profile_embed"])
+            .env("TRUSTCAP_MODEL_DIR", &models),
+    )?;
+    print!("{printed}");
+    let per_op: Value = printed
+        .lines()
+        .rev()
+        .find_map(|l| serde_json::from_str(l).ok())
+        .ok_or("profile_embed printed no JSON result")?;
+    let op_ms = |op: &str| per_op["ops"][op]["cpu_ms"].as_f64().unwrap_or(0.0);
+    let op_total: f64 =
+        per_op["ops"].as_object().map_or(0.0, |ops| ops.values().filter_map(|v| v["cpu_ms"].as_f64()).sum());
+    let matmul_share = op_ms("OptMatMul") / op_total;
 
     let get = |name: &str| means.iter().find(|(n, _)| n == name).map(|(_, ms)| *ms).unwrap_or(f64::NAN);
     println!("\nFace match, criterion means (one core; photos: scikit-image astronaut.png, 512x512)");
@@ -44,6 +61,12 @@ pub fn run(_args: &[String]) -> Result<(), String> {
     let (embed_cpu, full_cpu, large_cpu) = (cpu("embed"), cpu("match_512"), cpu("match_1280x960"));
     println!(
         "Per-thread CPU time of the same work (profile_faces): embed {embed_cpu:.2} ms, match_512 {full_cpu:.2} ms, match_1280x960 {large_cpu:.2} ms"
+    );
+    println!(
+        "Embedding, fastest of 30 runs in thread CPU: {:.2} ms; matrix products {:.1} % of the per-node time, padding {:.1} %",
+        per_op["embed_cpu_min_ms"].as_f64().unwrap_or(f64::NAN),
+        100.0 * matmul_share,
+        100.0 * op_ms("Pad") / op_total,
     );
     println!("  load average: {}", profile["load_average"].as_str().unwrap_or("?"));
     println!("  embedding target <= 8 ms: {}", if embed <= 8.0 { "met" } else { "NOT met" });
@@ -59,6 +82,8 @@ pub fn run(_args: &[String]) -> Result<(), String> {
             "embed_cpu_ms": embed_cpu,
             "match_cpu_ms": full_cpu,
             "match_1280x960_cpu_ms": large_cpu,
+            "embed_cpu_min_ms": per_op["embed_cpu_min_ms"],
+            "embed_matmul_share": matmul_share,
             "runs_per_match_512": profile["runs_per_match_512"],
             "load_average": profile["load_average"],
             "embed_target_met": embed <= 8.0,
