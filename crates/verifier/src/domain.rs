@@ -202,6 +202,8 @@ impl ApiKey {
 ///    │           │            │            │
 ///    │           │            │            └─► resubmission_requested ─► capturing | submitted
 ///    └───────────┴────────────┴─► expired (open sessions past their expiry)
+///
+/// every state except erased ─► erased (erasure request or retention; final)
 /// ```
 ///
 /// [`SessionStatus::can_move_to`] is the only authority on which moves are legal; every
@@ -226,11 +228,14 @@ pub enum SessionStatus {
     ResubmissionRequested,
     /// The session (and its client token) expired before it was submitted.
     Expired,
+    /// The session was erased (on request or by retention): its data key is destroyed,
+    /// so its images and applicant data can no longer be read.
+    Erased,
 }
 
 impl SessionStatus {
     /// Every state.
-    pub const ALL: [Self; 9] = [
+    pub const ALL: [Self; 10] = [
         Self::Created,
         Self::Capturing,
         Self::Submitted,
@@ -240,6 +245,7 @@ impl SessionStatus {
         Self::Review,
         Self::ResubmissionRequested,
         Self::Expired,
+        Self::Erased,
     ];
 
     /// The stable string form stored and returned by the API.
@@ -254,6 +260,7 @@ impl SessionStatus {
             Self::Review => "review",
             Self::ResubmissionRequested => "resubmission_requested",
             Self::Expired => "expired",
+            Self::Erased => "erased",
         }
     }
 
@@ -275,7 +282,7 @@ impl SessionStatus {
 
     /// True for the states the pipeline never leaves on its own.
     pub const fn is_final(self) -> bool {
-        matches!(self, Self::Approved | Self::Declined | Self::Review | Self::Expired)
+        matches!(self, Self::Approved | Self::Declined | Self::Review | Self::Expired | Self::Erased)
     }
 
     /// True if the state machine allows `self → next`.
@@ -289,7 +296,7 @@ impl SessionStatus {
                 | (Review, Approved | Declined)
                 // Ongoing monitoring: a new or changed sanctions hit reopens an approval.
                 | (Approved, Review)
-        )
+        ) || (!matches!(self, Erased) && matches!(next, Erased))
     }
 
     /// The capture-phase status of the walking skeleton's `status` field, kept for
@@ -300,6 +307,7 @@ impl SessionStatus {
             Self::Created => Self::Created,
             Self::Capturing | Self::ResubmissionRequested => Self::Capturing,
             Self::Expired => Self::Expired,
+            Self::Erased => Self::Erased,
             _ => Self::Submitted,
         }
     }
@@ -384,8 +392,11 @@ mod tests {
                 assert!(!s.can_move_to(Approved), "{s} -> approved");
             }
             for t in SessionStatus::ALL {
-                // Final states stay final, except the explicit monitoring move approved → review.
-                if matches!(s, Approved | Declined | Expired) && (s, t) != (Approved, Review) {
+                // Final states stay final, except the explicit monitoring move approved → review
+                // and erasure, which every state but `erased` may take.
+                if matches!(s, Approved | Declined | Expired | Erased) && (s, t) != (Approved, Review) && t != Erased
+                    || s == Erased
+                {
                     assert!(!s.can_move_to(t), "{s} -> {t}");
                 }
             }
@@ -401,5 +412,10 @@ mod tests {
         assert_eq!(Approved.capture_status(), Submitted);
         assert_eq!(ResubmissionRequested.capture_status(), Capturing);
         assert!(ResubmissionRequested.is_capturable());
+        for s in SessionStatus::ALL {
+            assert_eq!(s.can_move_to(Erased), s != Erased, "{s} -> erased");
+        }
+        assert!(Erased.is_final() && !Erased.is_capturable());
+        assert_eq!(Erased.capture_status(), Erased);
     }
 }

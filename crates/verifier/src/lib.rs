@@ -26,6 +26,7 @@ pub mod clock;
 pub mod config;
 pub mod db;
 pub mod domain;
+pub mod erasure;
 pub mod error;
 pub mod extract;
 pub mod intake;
@@ -39,6 +40,7 @@ pub mod screening;
 pub mod startup;
 pub mod storage;
 pub mod time;
+pub mod vault;
 pub mod webhook;
 
 pub use config::{Cli, Command, ServeArgs, ServiceSecret, load_or_create_secret};

@@ -14,6 +14,7 @@ use crate::startup::AppState;
 
 pub mod audit;
 pub mod client;
+pub mod erasure;
 pub mod rules;
 pub mod screenings;
 pub mod sessions;
