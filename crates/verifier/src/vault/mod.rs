@@ -428,6 +428,41 @@ mod tests {
         assert_eq!(old.unwrap_key("ten_a", "ses_b", &wrapped).unwrap_err(), VaultError::Decrypt);
     }
 
+    proptest::proptest! {
+        /// Any plaintext round-trips; flipping any bit of the sealed blob, or truncating it,
+        /// is refused with a typed error (never a panic, never other plaintext).
+        #[test]
+        fn sealed_blobs_round_trip_and_resist_tampering(
+            plain in proptest::collection::vec(proptest::num::u8::ANY, 0..512),
+            flip in proptest::num::usize::ANY,
+            cut in proptest::num::usize::ANY,
+        ) {
+            let ring = ring(&[("k1", 1)]);
+            let (vault, _) = ring.new_key("ten_a", "ses_a");
+            let blob = vault.seal(Purpose::CaptureImage("ab"), &plain);
+            proptest::prop_assert_eq!(vault.open(Purpose::CaptureImage("ab"), &blob).unwrap(), plain);
+            let mut bad = blob.clone();
+            let at = flip % (bad.len() * 8);
+            bad[at / 8] ^= 1 << (at % 8);
+            proptest::prop_assert!(vault.open(Purpose::CaptureImage("ab"), &bad).is_err());
+            let short = &blob[..cut % blob.len()];
+            proptest::prop_assert!(vault.open(Purpose::CaptureImage("ab"), short).is_err());
+        }
+
+        /// Arbitrary bytes never panic the opener.
+        #[test]
+        fn arbitrary_bytes_do_not_open(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..256)) {
+            let ring = ring(&[("k1", 1)]);
+            let (vault, _) = ring.new_key("ten_a", "ses_a");
+            let mut with_magic = MAGIC.to_vec();
+            with_magic.extend_from_slice(&bytes);
+            proptest::prop_assert!(vault.open(Purpose::Applicant, &bytes).is_err());
+            proptest::prop_assert!(vault.open(Purpose::Applicant, &with_magic).is_err());
+            let text = format!("{TEXT_PREFIX}{}", String::from_utf8_lossy(&bytes));
+            proptest::prop_assert!(vault.open_text(Purpose::Applicant, &text).is_err());
+        }
+    }
+
     #[test]
     fn parsing() {
         let k1 = STANDARD.encode([1u8; 32]);
