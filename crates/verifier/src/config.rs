@@ -24,6 +24,14 @@ pub struct Cli {
     /// webhook secrets and seal the audit trail are derived from it); created (mode 0600) if missing.
     #[arg(long, global = true, env = "TRUSTCAP_SECRET_FILE", default_value = "trustcap-secret.key")]
     pub secret_file: PathBuf,
+    /// Key-encryption keys that wrap each session's data key (encryption at rest):
+    /// `id:base64key[,id:base64key...]`, newest first (it wraps; the others still unwrap),
+    /// each key 32 random bytes. Unset: a development KEK derived from the service secret.
+    #[arg(long, global = true, env = "TRUSTCAP_KEK", hide_env_values = true)]
+    pub kek: Option<String>,
+    /// Refuse to start without `TRUSTCAP_KEK` (set it in production).
+    #[arg(long, global = true, env = "TRUSTCAP_REQUIRE_KEK", default_value_t = false, action = clap::ArgAction::Set)]
+    pub require_kek: bool,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -70,6 +78,14 @@ pub enum Command {
         /// `reviewer` (works the queue) or `admin` (also changes the console settings).
         #[arg(long, default_value = "reviewer")]
         role: String,
+    },
+    /// Re-wraps every session's data key under the newest KEK of `TRUSTCAP_KEK` (the data is
+    /// not re-encrypted), in batches; idempotent. Afterwards the older KEKs can be removed
+    /// from the configuration. Prints a JSON summary.
+    RotateKek {
+        /// Data keys re-wrapped per transaction.
+        #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(i64).range(1..=100_000))]
+        batch: i64,
     },
     /// Checks the hash chains of the audit trail (every tenant's, or `--tenant`'s) and says
     /// where an entry was edited, inserted or deleted; prints a JSON report and exits with
@@ -218,6 +234,28 @@ impl ServiceSecret {
     /// The seed of the Ed25519 key that signs reusable credentials (one issuer per deployment).
     pub fn credential_seed(&self) -> [u8; 32] {
         self.derive(b"trustcap/credential-issuer/v1")
+    }
+
+    /// The key-encryption keys `--kek` / `TRUSTCAP_KEK` names or, without them (and unless
+    /// `require` is set), the development KEK derived from this secret.
+    pub fn keyring(&self, kek: Option<&str>, require: bool) -> Result<crate::vault::KeyRing, crate::vault::VaultError> {
+        match kek.map(str::trim).filter(|k| !k.is_empty()) {
+            Some(text) => crate::vault::KeyRing::parse(text),
+            None if require => {
+                Err(crate::vault::VaultError::Config("TRUSTCAP_REQUIRE_KEK is set but TRUSTCAP_KEK is not".into()))
+            }
+            None => {
+                tracing::warn!(
+                    "TRUSTCAP_KEK is not set: data keys are wrapped under a KEK derived from the service secret (development only)"
+                );
+                Ok(crate::vault::KeyRing::derived_from(self))
+            }
+        }
+    }
+
+    /// A key for one purpose (`label`), derived as by [`ServiceSecret::audit_key`].
+    pub(crate) fn derive_key(&self, label: &[u8]) -> [u8; 32] {
+        self.derive(label)
     }
 
     /// A key for one purpose: HMAC-SHA256 of the purpose's label under the secret.

@@ -184,8 +184,9 @@ fn day_of(unix_secs: i64) -> Option<Date> {
     Date::from_unix_days(unix_secs.div_euclid(86_400))
 }
 
-/// The check results of a session's `round`.
-pub async fn load_checks(db: &Db, session_id: &str, round: i64) -> Result<Vec<StoredCheck>, AppError> {
+/// The check results of a session's `round` (details decrypted with the session's key).
+pub async fn load_checks(db: &Db, tenant: &str, session_id: &str, round: i64) -> Result<Vec<StoredCheck>, AppError> {
+    let vault = crate::vault::keys::session_vault(db, tenant, session_id).await?;
     let rows = sqlx::query(
         "SELECT check_name, outcome, details, created_at FROM check_results WHERE session_id = $1 AND round = $2",
     )
@@ -195,16 +196,17 @@ pub async fn load_checks(db: &Db, session_id: &str, round: i64) -> Result<Vec<St
     .await?;
     rows.into_iter()
         .map(|row| {
+            let name: String = row.try_get("check_name")?;
             let details: String = row.try_get("details")?;
+            let details = vault.open_text(crate::vault::Purpose::CheckDetails(round, &name), &details)?;
             Ok(StoredCheck {
-                name: row.try_get("check_name")?,
+                name,
                 outcome: row.try_get("outcome")?,
                 details: serde_json::from_str(&details).unwrap_or(Value::Null),
                 created_at: row.try_get("created_at")?,
             })
         })
-        .collect::<Result<_, sqlx::Error>>()
-        .map_err(AppError::from)
+        .collect()
 }
 
 #[cfg(test)]

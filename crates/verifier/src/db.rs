@@ -14,6 +14,7 @@ use trustcap_protocol::{NonceStatus, Step};
 use crate::audit::{self, Actor, AuditKey, Auditor};
 use crate::domain::{ApiKey, CaptureId, Nonce, SessionId, SessionStatus, TenantId};
 use crate::error::AppError;
+use crate::vault::{self, KeyRing, Purpose};
 use crate::{outbox, queue};
 
 /// Which database engine a [`Db`] talks to.
@@ -33,6 +34,7 @@ pub struct Db {
     pool: AnyPool,
     backend: Backend,
     audit_key: Option<std::sync::Arc<AuditKey>>,
+    keyring: Option<KeyRing>,
 }
 
 impl Db {
@@ -45,6 +47,22 @@ impl Db {
     /// The audit key; an error if the handle was made without one.
     pub fn audit_key(&self) -> Result<&AuditKey, AppError> {
         self.audit_key.as_deref().ok_or_else(|| AppError::internal("the database handle has no audit key"))
+    }
+
+    /// This handle with the key-encryption keys that wrap the sessions' data keys.
+    pub fn with_keyring(mut self, ring: KeyRing) -> Self {
+        self.keyring = Some(ring);
+        self
+    }
+
+    /// The key-encryption keys; an error if the handle was made without them.
+    pub fn keyring(&self) -> Result<&KeyRing, AppError> {
+        self.keyring.as_ref().ok_or_else(|| AppError::internal("the database handle has no key-encryption keys"))
+    }
+
+    /// True if the handle holds key-encryption keys.
+    pub fn has_keyring(&self) -> bool {
+        self.keyring.is_some()
     }
 
     /// An [`Auditor`] for changes made by `actor`.
@@ -111,7 +129,8 @@ pub async fn connect(url: &str) -> Result<Db, sqlx::Error> {
                     Box::pin(async move {
                         conn.execute(
                             "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
+                             PRAGMA secure_delete = ON;",
                         )
                         .await?;
                         Ok(())
@@ -119,12 +138,12 @@ pub async fn connect(url: &str) -> Result<Db, sqlx::Error> {
                 })
                 .connect(&url)
                 .await?;
-            Db { pool, backend, audit_key: None }
+            Db { pool, backend, audit_key: None, keyring: None }
         }
         Backend::Postgres => {
             let pool =
                 AnyPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(30)).connect(url).await?;
-            Db { pool, backend, audit_key: None }
+            Db { pool, backend, audit_key: None, keyring: None }
         }
     };
     Ok(db)
@@ -211,8 +230,9 @@ pub struct SessionRecord {
     pub steps: Vec<Step>,
     /// The customer's reference, if any.
     pub reference: Option<String>,
-    /// The applicant data given at creation (JSON text; PII: never logged).
-    pub applicant: Option<String>,
+    /// The applicant data given at creation as stored: sealed with the session's data key
+    /// ([`vault::Purpose::Applicant`]); open it with [`SessionRecord::applicant`].
+    pub applicant_sealed: Option<String>,
     /// Registered capture public key (base64url), if any.
     pub public_key: Option<String>,
     /// The verification round: 0, then one more per resubmission request.
@@ -233,6 +253,11 @@ impl SessionRecord {
         self.status.at(self.expires_at, now)
     }
 
+    /// The applicant data (JSON text; PII: never logged), opened with the session's vault.
+    pub fn applicant(&self, vault: &vault::SessionVault) -> Result<Option<String>, vault::VaultError> {
+        self.applicant_sealed.as_deref().map(|text| vault.open_text(Purpose::Applicant, text)).transpose()
+    }
+
     /// The steps the current round must capture.
     pub fn round_steps(&self) -> &[Step] {
         self.requested_steps.as_deref().unwrap_or(&self.steps)
@@ -250,7 +275,7 @@ pub struct NewSession<'a> {
     pub steps: &'a [Step],
     /// The customer's reference.
     pub reference: Option<&'a str>,
-    /// Applicant data (JSON text).
+    /// Applicant data (JSON text, plain: [`insert_session`] seals it).
     pub applicant: Option<&'a str>,
     /// Expiry, Unix seconds.
     pub expires_at: i64,
@@ -267,9 +292,14 @@ fn steps_from_json(text: &str) -> Result<Vec<Step>, AppError> {
     serde_json::from_str(text).map_err(|e| AppError::internal(format_args!("stored steps: {e}")))
 }
 
-/// Inserts a new session with status `created` (audited: `session.created`, actor `api`).
+/// Inserts a new session with status `created` and its data key (wrapped under the
+/// current KEK); the applicant data is stored sealed with that key (audited:
+/// `session.created`, actor `api`).
 pub async fn insert_session(db: &Db, new: &NewSession<'_>) -> Result<(), AppError> {
+    let ring = db.keyring()?;
     let mut tx = db.pool().begin().await?;
+    let (session_vault, wrapped) = ring.new_key(new.tenant_id.as_str(), new.id.as_str());
+    let applicant = new.applicant.map(|a| session_vault.seal_text(Purpose::Applicant, a));
     sqlx::query(
         "INSERT INTO sessions (id, tenant_id, status, steps, reference, applicant, expires_at, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
@@ -279,11 +309,12 @@ pub async fn insert_session(db: &Db, new: &NewSession<'_>) -> Result<(), AppErro
     .bind(SessionStatus::Created.as_str())
     .bind(steps_to_json(new.steps))
     .bind(new.reference)
-    .bind(new.applicant)
+    .bind(applicant)
     .bind(new.expires_at)
     .bind(new.now)
     .execute(&mut *tx)
     .await?;
+    vault::keys::insert(&mut tx, new.tenant_id.as_str(), new.id.as_str(), &wrapped, new.now).await?;
     let steps: Vec<&str> = new.steps.iter().map(|s| s.as_str()).collect();
     let details = serde_json::json!({"steps": steps, "expires_at": new.expires_at});
     db.auditor(Actor::Api)?
@@ -308,7 +339,7 @@ fn session_from_row(row: &sqlx::any::AnyRow) -> Result<SessionRecord, AppError> 
             .ok_or_else(|| AppError::internal(format_args!("unknown stored session status {status:?}")))?,
         steps: steps_from_json(&steps)?,
         reference: row.try_get("reference")?,
-        applicant: row.try_get("applicant")?,
+        applicant_sealed: row.try_get("applicant")?,
         public_key: row.try_get("public_key")?,
         round: row.try_get("round")?,
         requested_steps: requested.as_deref().map(steps_from_json).transpose()?,
@@ -512,7 +543,9 @@ pub struct NewImage<'a> {
     pub height: u32,
     /// SHA-256, lowercase hex.
     pub sha256: &'a str,
-    /// The encoded bytes.
+    /// Length of the image in bytes (before sealing).
+    pub byte_len: usize,
+    /// The image sealed with the session's data key ([`vault::Purpose::CaptureImage`]).
     pub data: &'a [u8],
     /// Where the bytes are in the object store; `None` keeps them in the database.
     pub object_key: Option<&'a str>,
@@ -668,7 +701,7 @@ pub async fn store_capture(db: &Db, new: &NewCapture<'_>) -> Result<SessionStatu
         .bind(image.content_type)
         .bind(i64::from(image.width))
         .bind(i64::from(image.height))
-        .bind(i64::try_from(image.data.len()).unwrap_or(i64::MAX))
+        .bind(i64::try_from(image.byte_len).unwrap_or(i64::MAX))
         .bind(image.sha256)
         .bind(data)
         .bind(image.object_key)

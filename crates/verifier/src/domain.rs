@@ -202,6 +202,8 @@ impl ApiKey {
 ///    │           │            │            │
 ///    │           │            │            └─► resubmission_requested ─► capturing | submitted
 ///    └───────────┴────────────┴─► expired (open sessions past their expiry)
+///
+/// every state except erased ─► erased (erasure request or retention; final)
 /// ```
 ///
 /// A reviewer moves a session out of `review` to approved, declined or
@@ -229,11 +231,14 @@ pub enum SessionStatus {
     ResubmissionRequested,
     /// The session (and its client token) expired before it was submitted.
     Expired,
+    /// The session was erased (on request or by retention): its data key is destroyed,
+    /// so its images and applicant data can no longer be read.
+    Erased,
 }
 
 impl SessionStatus {
     /// Every state.
-    pub const ALL: [Self; 9] = [
+    pub const ALL: [Self; 10] = [
         Self::Created,
         Self::Capturing,
         Self::Submitted,
@@ -243,6 +248,7 @@ impl SessionStatus {
         Self::Review,
         Self::ResubmissionRequested,
         Self::Expired,
+        Self::Erased,
     ];
 
     /// The stable string form stored and returned by the API.
@@ -257,6 +263,7 @@ impl SessionStatus {
             Self::Review => "review",
             Self::ResubmissionRequested => "resubmission_requested",
             Self::Expired => "expired",
+            Self::Erased => "erased",
         }
     }
 
@@ -278,7 +285,7 @@ impl SessionStatus {
 
     /// True for the states the pipeline never leaves on its own.
     pub const fn is_final(self) -> bool {
-        matches!(self, Self::Approved | Self::Declined | Self::Review | Self::Expired)
+        matches!(self, Self::Approved | Self::Declined | Self::Review | Self::Expired | Self::Erased)
     }
 
     /// True if the state machine allows `self → next`.
@@ -293,7 +300,7 @@ impl SessionStatus {
                 | (Review, Approved | Declined | ResubmissionRequested)
                 // Ongoing monitoring: a new or changed sanctions hit reopens an approval.
                 | (Approved, Review)
-        )
+        ) || (!matches!(self, Erased) && matches!(next, Erased))
     }
 
     /// The capture-phase status of the walking skeleton's `status` field, kept for
@@ -304,6 +311,7 @@ impl SessionStatus {
             Self::Created => Self::Created,
             Self::Capturing | Self::ResubmissionRequested => Self::Capturing,
             Self::Expired => Self::Expired,
+            Self::Erased => Self::Erased,
             _ => Self::Submitted,
         }
     }
@@ -388,8 +396,11 @@ mod tests {
                 assert!(!s.can_move_to(Approved), "{s} -> approved");
             }
             for t in SessionStatus::ALL {
-                // Final states stay final, except the explicit monitoring move approved → review.
-                if matches!(s, Approved | Declined | Expired) && (s, t) != (Approved, Review) {
+                // Final states stay final, except the explicit monitoring move approved → review
+                // and erasure, which every state but `erased` may take.
+                if matches!(s, Approved | Declined | Expired | Erased) && (s, t) != (Approved, Review) && t != Erased
+                    || s == Erased
+                {
                     assert!(!s.can_move_to(t), "{s} -> {t}");
                 }
             }
@@ -405,5 +416,10 @@ mod tests {
         assert_eq!(Approved.capture_status(), Submitted);
         assert_eq!(ResubmissionRequested.capture_status(), Capturing);
         assert!(ResubmissionRequested.is_capturable());
+        for s in SessionStatus::ALL {
+            assert_eq!(s.can_move_to(Erased), s != Erased, "{s} -> erased");
+        }
+        assert!(Erased.is_final() && !Erased.is_capturable());
+        assert_eq!(Erased.capture_status(), Erased);
     }
 }

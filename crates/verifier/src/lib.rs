@@ -28,6 +28,7 @@ pub mod console;
 pub mod credentials;
 pub mod db;
 pub mod domain;
+pub mod erasure;
 pub mod error;
 pub mod extract;
 pub mod intake;
@@ -41,6 +42,7 @@ pub mod screening;
 pub mod startup;
 pub mod storage;
 pub mod time;
+pub mod vault;
 pub mod webhook;
 
 pub use config::{Cli, Command, ServeArgs, ServiceSecret, load_or_create_secret};

@@ -39,7 +39,8 @@ async fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
     // Every other command writes or checks the audit trail, sealed with a key derived from the secret.
     let key = load_or_create_secret(&cli.secret_file)
         .map_err(|e| format!("service secret {}: {e}", cli.secret_file.display()))?;
-    let pool = pool.with_audit_key(key.audit_key());
+    let ring = key.keyring(cli.kek.as_deref(), cli.require_kek).map_err(|e| e.to_string())?;
+    let pool = pool.with_audit_key(key.audit_key()).with_keyring(ring);
     match cli.command {
         Command::Migrate => {}
         Command::CreateTenant { name } => {
@@ -79,6 +80,10 @@ async fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
         }
         Command::UpdateLists { dir } => {
             let summary = trustcap_verifier::screening::monitoring::update_lists(&pool, &dir, now_secs()).await?;
+            println!("{}", serde_json::to_string(&summary)?);
+        }
+        Command::RotateKek { batch } => {
+            let summary = trustcap_verifier::vault::keys::rotate(&pool, batch, now_secs()).await?;
             println!("{}", serde_json::to_string(&summary)?);
         }
         Command::VerifyAudit { tenant } => {

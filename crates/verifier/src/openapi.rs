@@ -26,6 +26,9 @@ impl Modify for Security {
         routes::metrics,
         routes::sessions::create_session,
         routes::sessions::get_session,
+        routes::erasure::erase_session,
+        routes::erasure::get_retention,
+        routes::erasure::put_retention,
         routes::rules::get_rules,
         routes::rules::put_rules,
         routes::screenings::screen,
@@ -40,7 +43,7 @@ impl Modify for Security {
         routes::credentials::jwks,
         routes::credentials::verify,
     ),
-    components(schemas(routes::sessions::CreateSessionRequest, routes::sessions::Applicant, routes::webhooks::PutEndpointRequest, routes::screenings::ScreeningRequest)),
+    components(schemas(routes::sessions::CreateSessionRequest, routes::sessions::Applicant, routes::webhooks::PutEndpointRequest, routes::screenings::ScreeningRequest, routes::erasure::RetentionRequest)),
     modifiers(&Security)
 )]
 struct ApiDoc;

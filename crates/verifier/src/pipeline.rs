@@ -26,6 +26,7 @@ use crate::error::AppError;
 use crate::queue::{self, Job, JobKind};
 use crate::rules::{self, CheckResult, RuleSet};
 use crate::storage::ImageStore;
+use crate::vault::{self, Purpose};
 
 /// Settings of the pipeline workers.
 #[derive(Debug, Clone)]
@@ -278,15 +279,22 @@ impl Pipeline {
         };
         // Object-store writes first (idempotent: same key, same bytes), then the result and
         // its artifact rows in one transaction.
+        // Chips and details are sealed with the session's data key like the images.
+        let vault = vault::keys::session_vault(&self.db, &session.tenant_id, session.id.as_str()).await?;
+        let sealed: Vec<Vec<u8>> = artifacts
+            .iter()
+            .map(|a| vault.seal(Purpose::Artifact(session.round, check.name(), &a.name), &a.bytes))
+            .collect();
+        let details = vault.seal_text(Purpose::CheckDetails(session.round, check.name()), &details.to_string());
         let mut keys = Vec::with_capacity(artifacts.len());
-        for artifact in &artifacts {
+        for (artifact, bytes) in artifacts.iter().zip(&sealed) {
             let key = artifact_key(session.id.as_str(), session.round, check.name(), &artifact.name);
-            keys.push(self.store.put(&key, &artifact.bytes).await.map_err(AppError::internal)?);
+            keys.push(self.store.put(&key, bytes).await.map_err(AppError::internal)?);
         }
         let now = self.clock.now();
         let mut tx = self.db.pool().begin().await?;
-        for (artifact, key) in artifacts.iter().zip(&keys) {
-            let data: &[u8] = if key.is_some() { &[] } else { &artifact.bytes };
+        for ((artifact, key), bytes) in artifacts.iter().zip(&keys).zip(&sealed) {
+            let data: &[u8] = if key.is_some() { &[] } else { bytes };
             sqlx::query(
                 "INSERT INTO check_artifacts (session_id, round, check_name, name, content_type, sha256, byte_len, \
                  data, object_key, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -314,7 +322,7 @@ impl Pipeline {
         .bind(check.version())
         .bind(outcome)
         .bind(score)
-        .bind(details.to_string())
+        .bind(details)
         .bind(attempts)
         .bind(now)
         .execute(&mut *tx)
@@ -332,11 +340,16 @@ impl Pipeline {
         .fetch_all(self.db.pool())
         .await?;
         let mut out = BTreeMap::new();
+        if rows.is_empty() {
+            return Ok(out);
+        }
+        let vault = vault::keys::session_vault(&self.db, &session.tenant_id, session.id.as_str()).await?;
         for row in rows {
             let name: String = row.try_get("check_name")?;
             let outcome: String = row.try_get("outcome")?;
             let score: Option<f64> = row.try_get("score")?;
             let details: String = row.try_get("details")?;
+            let details = vault.open_text(Purpose::CheckDetails(session.round, &name), &details)?;
             let details: Value = serde_json::from_str(&details).unwrap_or(Value::Null);
             let result = match (outcome.as_str(), score) {
                 ("passed" | "failed" | "inconclusive", Some(score)) => CheckResult::Ran {
@@ -362,6 +375,10 @@ impl Pipeline {
     /// Loads the latest capture of every step with its image bytes.
     async fn context(&self, session: &SessionRecord, rules: &RuleSet) -> Result<CheckContext, CheckError> {
         let db_err = |e: sqlx::Error| CheckError::Transient(format!("database: {e}"));
+        let sealed_err = |e: vault::VaultError| CheckError::Permanent(format!("sealed data: {e}"));
+        let vault = vault::keys::session_vault(&self.db, &session.tenant_id, session.id.as_str())
+            .await
+            .map_err(|e| CheckError::Transient(e.to_string()))?;
         let rows = sqlx::query(
             "SELECT id, step, manifest, key_id FROM captures WHERE session_id = $1 ORDER BY round DESC, received_at DESC, id",
         )
@@ -388,16 +405,18 @@ impl Pipeline {
             let mut inputs = Vec::with_capacity(images.len());
             for image in images {
                 let key: Option<String> = image.try_get("object_key").map_err(db_err)?;
-                let bytes = match key {
+                let stored = match key {
                     Some(key) => self.store.get(&key).await.map_err(|e| CheckError::Transient(e.to_string()))?,
                     None => image.try_get("data").map_err(db_err)?,
                 };
+                let sha256: String = image.try_get("sha256").map_err(db_err)?;
+                let bytes = vault.open_or_legacy(Purpose::CaptureImage(&sha256), stored).map_err(sealed_err)?;
                 inputs.push(ImageInput {
                     name: image.try_get("name").map_err(db_err)?,
                     content_type: image.try_get("content_type").map_err(db_err)?,
                     width: u32::try_from(image.try_get::<i64, _>("width").map_err(db_err)?).unwrap_or(0),
                     height: u32::try_from(image.try_get::<i64, _>("height").map_err(db_err)?).unwrap_or(0),
-                    sha256: image.try_get("sha256").map_err(db_err)?,
+                    sha256,
                     bytes: Arc::new(bytes),
                 });
             }
@@ -415,14 +434,17 @@ impl Pipeline {
             tenant_id: session.tenant_id.clone(),
             steps: session.steps.clone(),
             round: session.round,
-            applicant: session.applicant.as_deref().and_then(|a| serde_json::from_str(a).ok()),
+            applicant: session.applicant(&vault).map_err(sealed_err)?.and_then(|a| serde_json::from_str(&a).ok()),
             captures,
             rules: rules.clone(),
         })
     }
 
-    /// Runs as worker `worker` until `shutdown` turns true; also expires sessions.
+    /// Runs as worker `worker` until `shutdown` turns true; also expires sessions and, at
+    /// most every [`RETENTION_SWEEP_SECS`] of the pipeline's clock, erases the sessions past
+    /// their tenant's retention period.
     pub async fn run(self, worker: String, mut shutdown: watch::Receiver<bool>) {
+        let mut next_sweep = i64::MIN;
         loop {
             if *shutdown.borrow() {
                 break;
@@ -435,6 +457,13 @@ impl Pipeline {
             if let Err(e) = db::expire_sessions(&self.db, self.clock.now(), 100).await {
                 tracing::error!(error = %e, "session expiry");
             }
+            let now = self.clock.now();
+            if now >= next_sweep {
+                next_sweep = now.saturating_add(RETENTION_SWEEP_SECS);
+                if let Err(e) = crate::erasure::sweep(&self.db, &self.store, now, 100).await {
+                    tracing::error!(error = %e, "retention sweep");
+                }
+            }
             tokio::select! {
                 _ = tokio::time::sleep(self.config.poll) => {}
                 _ = self.wake.notified() => {}
@@ -443,6 +472,9 @@ impl Pipeline {
         }
     }
 }
+
+/// How often (pipeline clock seconds) a worker looks for sessions past their retention.
+pub const RETENTION_SWEEP_SECS: i64 = 60;
 
 /// The object-store key of a check's artifact (a face chip) for reviewers.
 pub fn artifact_key(session: &str, round: i64, check: &str, name: &str) -> String {

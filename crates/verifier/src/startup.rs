@@ -226,7 +226,8 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(routes::metrics))
         .route("/openapi.json", get(routes::openapi_json))
         .route("/v1/sessions", post(routes::sessions::create_session))
-        .route("/v1/sessions/{id}", get(routes::sessions::get_session))
+        .route("/v1/sessions/{id}", get(routes::sessions::get_session).delete(routes::erasure::erase_session))
+        .route("/v1/retention", get(routes::erasure::get_retention).put(routes::erasure::put_retention))
         .route("/v1/sessions/{id}/events", get(routes::webhooks::session_events))
         .route("/v1/events/{id}/redeliver", post(routes::webhooks::redeliver))
         .route("/v1/rules", get(routes::rules::get_rules).put(routes::rules::put_rules))
@@ -305,6 +306,14 @@ impl Application {
         let Services { registry, screening } = services;
         // Every change the service writes is sealed into the audit trail with this key.
         let db = db.with_audit_key(secret.audit_key());
+        // Data keys are wrapped under the configured KEKs; a handle without them (tests,
+        // embedders) gets the development KEK derived from the secret.
+        let db = if db.has_keyring() {
+            db
+        } else {
+            let ring = secret.keyring(None, false).map_err(std::io::Error::other)?;
+            db.with_keyring(ring)
+        };
         let store = match &settings.image_store {
             Some(url) => ImageStore::from_url(url).map_err(std::io::Error::other)?,
             None => ImageStore::in_database(),

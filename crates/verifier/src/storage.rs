@@ -79,6 +79,17 @@ impl ImageStore {
         Ok(Some(key.to_owned()))
     }
 
+    /// Deletes the bytes under `key` (a missing key is not an error); a no-op without an
+    /// object store.
+    pub async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        let Some(store) = &self.inner else { return Ok(()) };
+        let path = ObjectPath::parse(key).map_err(|e| StoreError::Config(e.to_string()))?;
+        match store.delete(&path).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// Reads the bytes under `key`.
     pub async fn get(&self, key: &str) -> Result<Vec<u8>, StoreError> {
         let store = self.inner.as_ref().ok_or_else(|| StoreError::Config("no object store is configured".into()))?;
@@ -99,6 +110,9 @@ mod tests {
         let key = ImageStore::key_for("ses_x", "ab12");
         assert_eq!(store.put(&key, b"bytes").await.unwrap().as_deref(), Some(key.as_str()));
         assert_eq!(store.get(&key).await.unwrap(), b"bytes");
+        store.delete(&key).await.unwrap();
+        assert!(store.get(&key).await.is_err());
+        store.delete(&key).await.unwrap();
         assert!(store.get("captures/none").await.is_err());
         let db = ImageStore::from_url("database").unwrap();
         assert_eq!(db.put(&key, b"x").await.unwrap(), None);

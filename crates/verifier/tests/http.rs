@@ -7,6 +7,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use trustcap_protocol::{Envelope, ImageEntry, Manifest, PAYLOAD_VERSION, Step, TokenClaims};
 use trustcap_verifier::time::now_secs;
+use trustcap_verifier::vault::Purpose;
 
 #[tokio::test]
 async fn healthz_and_unknown_routes_are_json() {
@@ -85,9 +86,12 @@ async fn full_capture_path() {
     assert_eq!(status["status"], "submitted");
     assert_eq!(status["captured_steps"], json!(["document_front"]));
 
-    // The stored image is the uploaded bytes.
-    let stored: Vec<u8> = sqlx::query_scalar("SELECT data FROM capture_images").fetch_one(app.db.pool()).await.unwrap();
-    assert!(payload.windows(stored.len()).any(|w| w == stored.as_slice()));
+    // The stored image is the uploaded bytes, sealed with the session's data key.
+    let (stored, sha): (Vec<u8>, String) =
+        sqlx::query_as("SELECT data, sha256 FROM capture_images").fetch_one(app.db.pool()).await.unwrap();
+    assert!(!payload.windows(stored.len()).any(|w| w == stored.as_slice()), "stored in plain");
+    let plain = app.vault(&session.id).await.open(Purpose::CaptureImage(&sha), &stored).unwrap();
+    assert!(payload.windows(plain.len()).any(|w| w == plain.as_slice()));
 
     // A submitted session issues no more nonces.
     let resp = app.client.post(app.url("/v1/client/nonce")).bearer_auth(&session.token).send().await.unwrap();

@@ -21,6 +21,7 @@ use trustcap_protocol::Step;
 
 use super::{Check, CheckContext, CheckError, CheckOutcome, CheckStatus, Reason};
 use crate::screening::{ScreeningLists, hit_json, hit_records, query_from_applicant};
+use crate::vault::Purpose;
 
 /// Version of this check's behaviour.
 pub const VERSION: &str = "1.0.0";
@@ -69,6 +70,10 @@ impl Check for ScreeningCheck {
         .await
         .map_err(|e| CheckError::Transient(format!("screening task: {e}")))?;
 
+        // The query and the hits quote names: stored sealed with the session's data key.
+        let vault = crate::vault::keys::session_vault(self.lists.db(), &ctx.tenant_id, &ctx.session_id)
+            .await
+            .map_err(|e| CheckError::Transient(e.to_string()))?;
         sqlx::query(
             "INSERT INTO screening_records (session_id, tenant_id, query, hits, list_versions, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (session_id) DO UPDATE SET query = excluded.query, \
@@ -76,8 +81,8 @@ impl Check for ScreeningCheck {
         )
         .bind(&ctx.session_id)
         .bind(&ctx.tenant_id)
-        .bind(text(&query))
-        .bind(text(&records))
+        .bind(vault.seal_text(Purpose::ScreeningQuery, &text(&query)))
+        .bind(vault.seal_text(Purpose::ScreeningHits, &text(&records)))
         .bind(text(&result.list_versions))
         .bind(crate::time::now_secs())
         .execute(self.lists.db().pool())

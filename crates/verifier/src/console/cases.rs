@@ -10,6 +10,8 @@
 //! The reviewer's free-text note stays in `review_actions`; the audit trail and the webhook
 //! carry the reason code only.
 
+use crate::vault::Purpose;
+use crate::vault::keys::session_vault;
 use serde_json::{Value, json};
 use sqlx::Row as _;
 
@@ -236,13 +238,16 @@ pub struct Evidence {
     pub decisions: Vec<(i64, String, f64, Value)>,
     /// Reviewer actions, oldest first.
     pub actions: Vec<ActionRow>,
+    /// The applicant data declared at session creation (JSON text), decrypted.
+    pub applicant: Option<String>,
 }
 
 /// Loads the evidence of `session` (already checked to be the reviewer's tenant's).
 pub async fn evidence(state: &AppState, session: &SessionRecord) -> Result<Evidence, ConsoleError> {
     let pool = state.db.pool();
     let id = session.id.as_str();
-    let mut out = Evidence::default();
+    let vault = session_vault(&state.db, &session.tenant_id, id).await?;
+    let mut out = Evidence { applicant: session.applicant(&vault)?, ..Evidence::default() };
     let rows = sqlx::query(
         "SELECT round, check_name, check_version, outcome, score, details FROM check_results \
          WHERE session_id = $1 ORDER BY round DESC, check_name",
@@ -251,10 +256,13 @@ pub async fn evidence(state: &AppState, session: &SessionRecord) -> Result<Evide
     .fetch_all(pool)
     .await?;
     for row in rows {
+        let round: i64 = row.try_get("round")?;
+        let name: String = row.try_get("check_name")?;
         let details: String = row.try_get("details")?;
+        let details = vault.open_text(Purpose::CheckDetails(round, &name), &details)?;
         out.checks.push(CheckRow {
-            round: row.try_get("round")?,
-            name: row.try_get("check_name")?,
+            round,
+            name,
             version: row.try_get("check_version")?,
             outcome: row.try_get("outcome")?,
             score: row.try_get("score")?,
@@ -337,8 +345,8 @@ pub async fn capture_image(
     position: i64,
 ) -> Result<(Vec<u8>, String), ConsoleError> {
     let row = sqlx::query(
-        "SELECT i.content_type, i.data, i.object_key FROM capture_images i JOIN captures c ON c.id = i.capture_id \
-         WHERE c.session_id = $1 AND i.capture_id = $2 AND i.position = $3",
+        "SELECT i.content_type, i.data, i.object_key, i.sha256 FROM capture_images i \
+         JOIN captures c ON c.id = i.capture_id WHERE c.session_id = $1 AND i.capture_id = $2 AND i.position = $3",
     )
     .bind(session.id.as_str())
     .bind(capture)
@@ -346,7 +354,10 @@ pub async fn capture_image(
     .fetch_optional(state.db.pool())
     .await?
     .ok_or(ConsoleError::NotFound)?;
-    bytes_of(state, &row).await
+    let sha256: String = row.try_get("sha256")?;
+    let (stored, content_type) = bytes_of(state, &row).await?;
+    let vault = session_vault(&state.db, &session.tenant_id, session.id.as_str()).await?;
+    Ok((vault.open_or_legacy(Purpose::CaptureImage(&sha256), stored)?, content_type))
 }
 
 /// Bytes and content type of a check artifact of `session`.
@@ -368,7 +379,9 @@ pub async fn artifact(
     .fetch_optional(state.db.pool())
     .await?
     .ok_or(ConsoleError::NotFound)?;
-    bytes_of(state, &row).await
+    let (stored, content_type) = bytes_of(state, &row).await?;
+    let vault = session_vault(&state.db, &session.tenant_id, session.id.as_str()).await?;
+    Ok((vault.open_or_legacy(Purpose::Artifact(round, check, name), stored)?, content_type))
 }
 
 async fn bytes_of(state: &AppState, row: &sqlx::any::AnyRow) -> Result<(Vec<u8>, String), ConsoleError> {

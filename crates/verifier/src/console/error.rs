@@ -58,6 +58,12 @@ impl From<sqlx::Error> for ConsoleError {
     }
 }
 
+impl From<crate::vault::VaultError> for ConsoleError {
+    fn from(err: crate::vault::VaultError) -> Self {
+        Self::App(err.into())
+    }
+}
+
 impl ConsoleError {
     /// The stable code.
     pub fn code(&self) -> &'static str {

@@ -332,7 +332,7 @@ pub async fn case(
 
     body.push_str("<section aria-labelledby=\"declared-h\"><h2 id=\"declared-h\">Declared by the applicant</h2><div id=\"declared\">");
     let applicant: Value =
-        session.applicant.as_deref().and_then(|a| serde_json::from_str(a).ok()).unwrap_or(Value::Null);
+        evidence.applicant.as_deref().and_then(|a| serde_json::from_str(a).ok()).unwrap_or(Value::Null);
     if applicant.is_null() {
         body.push_str("<p>Nothing declared.</p>");
     } else {

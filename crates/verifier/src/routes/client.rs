@@ -167,8 +167,16 @@ pub async fn upload_capture(
     db::precheck_nonce(&state.db, &auth.session.id, &manifest.nonce, state.now()).await?;
     let server_quality = decode_and_analyze(&state, images).await?;
 
+    // Images are stored sealed with the session's data key, wherever they go.
+    let vault = crate::vault::keys::session_vault(&state.db, &auth.session.tenant_id, auth.session.id.as_str()).await?;
+    let sealed: Vec<Vec<u8>> = manifest
+        .images
+        .iter()
+        .zip(&verified.images)
+        .map(|(entry, data)| vault.seal(crate::vault::Purpose::CaptureImage(&entry.sha256), data))
+        .collect();
     let mut object_keys = Vec::with_capacity(manifest.images.len());
-    for (entry, data) in manifest.images.iter().zip(&verified.images) {
+    for (entry, data) in manifest.images.iter().zip(&sealed) {
         let key = ImageStore::key_for(auth.session.id.as_str(), &entry.sha256);
         object_keys.push(state.store.put(&key, data).await.map_err(AppError::internal)?);
     }
@@ -179,14 +187,15 @@ pub async fn upload_capture(
     let new_images: Vec<NewImage<'_>> = manifest
         .images
         .iter()
-        .zip(&verified.images)
+        .zip(verified.images.iter().zip(&sealed))
         .zip(&object_keys)
-        .map(|((entry, data), key)| NewImage {
+        .map(|((entry, (plain, data)), key)| NewImage {
             name: &entry.name,
             content_type: &entry.content_type,
             width: entry.width,
             height: entry.height,
             sha256: &entry.sha256,
+            byte_len: plain.len(),
             data,
             object_key: key.as_deref(),
         })

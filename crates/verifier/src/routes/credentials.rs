@@ -46,7 +46,7 @@ pub async fn issue(
             message: "credentials are not enabled in this tenant's rules (credential.enabled)".into(),
         });
     }
-    let checks = credentials::load_checks(&state.db, session_id.as_str(), session.round).await?;
+    let checks = credentials::load_checks(&state.db, auth.tenant.as_str(), session_id.as_str(), session.round).await?;
     // The last change of an approved session is its approval (by the pipeline or a reviewer).
     let facts = Facts::from_checks(&checks, session.updated_at);
     let now = state.now();

@@ -15,6 +15,7 @@ use crate::startup::AppState;
 pub mod audit;
 pub mod client;
 pub mod credentials;
+pub mod erasure;
 pub mod rules;
 pub mod screenings;
 pub mod sessions;

@@ -204,20 +204,28 @@ async fn latest_decision(state: &AppState, session: &SessionId) -> Result<Value,
     }))
 }
 
-async fn check_results(state: &AppState, session: &SessionId) -> Result<Vec<Value>, AppError> {
+async fn check_results(state: &AppState, session: &db::SessionRecord) -> Result<Vec<Value>, AppError> {
     let rows = sqlx::query(
         "SELECT round, check_name, check_version, outcome, score, details, created_at FROM check_results \
          WHERE session_id = $1 ORDER BY round, created_at, check_name",
     )
-    .bind(session.as_str())
+    .bind(session.id.as_str())
     .fetch_all(state.db.pool())
     .await?;
     let mut out = Vec::with_capacity(rows.len());
+    if rows.is_empty() {
+        return Ok(out);
+    }
+    // Details may quote document data: they are stored sealed with the session's data key.
+    let vault = crate::vault::keys::session_vault(&state.db, &session.tenant_id, session.id.as_str()).await?;
     for row in rows {
-        let details = parse_json_text(&row.try_get::<String, _>("details")?);
+        let round: i64 = row.try_get("round")?;
+        let name: String = row.try_get("check_name")?;
+        let details = row.try_get::<String, _>("details")?;
+        let details = parse_json_text(&vault.open_text(crate::vault::Purpose::CheckDetails(round, &name), &details)?);
         out.push(json!({
-            "round": row.try_get::<i64, _>("round")?,
-            "name": row.try_get::<String, _>("check_name")?,
+            "round": round,
+            "name": name,
             "version": row.try_get::<String, _>("check_version")?,
             "outcome": row.try_get::<String, _>("outcome")?,
             "score": row.try_get::<Option<f64>, _>("score")?,
@@ -279,7 +287,7 @@ pub async fn get_session(
         "updated_at": session.updated_at,
         "expires_at": session.expires_at,
         "decision": latest_decision(&state, &session_id).await?,
-        "checks": check_results(&state, &session_id).await?,
+        "checks": check_results(&state, &session).await?,
         "captures": captures,
     });
     let text = body.to_string();

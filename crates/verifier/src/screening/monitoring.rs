@@ -21,6 +21,7 @@ use crate::db::{self, Db};
 use crate::domain::SessionStatus;
 use crate::error::AppError;
 use crate::pipeline::load_rules;
+use crate::vault::{self, Purpose};
 
 /// The webhook event type of a monitoring hit.
 pub const EVENT_TYPE: &str = "session.monitoring_hit";
@@ -96,7 +97,7 @@ pub async fn update_lists(db: &Db, dir: &Path, now: i64) -> Result<UpdateSummary
 }
 
 /// Approved sessions of `tenant` with a name, with the hits recorded at their last screening.
-async fn approved_applicants(db: &Db, tenant: &str) -> Result<Vec<MonitoredApplicant>, sqlx::Error> {
+async fn approved_applicants(db: &Db, tenant: &str) -> Result<Vec<MonitoredApplicant>, AppError> {
     let rows = sqlx::query(
         "SELECT s.id, s.applicant, r.query, r.hits FROM sessions s LEFT JOIN screening_records r \
          ON r.session_id = s.id WHERE s.tenant_id = $1 AND s.status = $2 ORDER BY s.id",
@@ -108,8 +109,11 @@ async fn approved_applicants(db: &Db, tenant: &str) -> Result<Vec<MonitoredAppli
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
         let id: String = row.try_get("id")?;
-        let stored_query: Option<String> = row.try_get("query")?;
-        let applicant: Option<String> = row.try_get("applicant")?;
+        // Query, hits and applicant data are sealed with the session's data key.
+        let vault = vault::keys::session_vault(db, tenant, &id).await?;
+        let open = |purpose, text: Option<String>| text.map(|t| vault.open_text(purpose, &t)).transpose();
+        let stored_query = open(Purpose::ScreeningQuery, row.try_get("query")?)?;
+        let applicant = open(Purpose::Applicant, row.try_get("applicant")?)?;
         let query: Option<Query> = stored_query.as_deref().and_then(|q| serde_json::from_str(q).ok()).or_else(|| {
             applicant
                 .as_deref()
@@ -117,7 +121,7 @@ async fn approved_applicants(db: &Db, tenant: &str) -> Result<Vec<MonitoredAppli
                 .and_then(|a| query_from_applicant(&a))
         });
         let Some(query) = query else { continue };
-        let hits: Option<String> = row.try_get("hits")?;
+        let hits = open(Purpose::ScreeningHits, row.try_get("hits")?)?;
         let previous: Vec<HitRecord> = hits.as_deref().and_then(|h| serde_json::from_str(h).ok()).unwrap_or_default();
         out.push(MonitoredApplicant { applicant_id: id, query, previous });
     }
@@ -143,8 +147,10 @@ async fn store_outcome(
     outcome: &trustcap_screening::MonitoringOutcome,
     now: i64,
 ) -> Result<bool, MonitoringError> {
+    let vault = vault::keys::session_vault(db, tenant, &outcome.applicant_id).await?;
     let mut tx = db.pool().begin().await?;
     let hits = serde_json::to_string(&outcome.current).map_err(AppError::internal)?;
+    let hits = vault.seal_text(Purpose::ScreeningHits, &hits);
     let versions = serde_json::to_string(set.versions()).map_err(AppError::internal)?;
     // Write first so a SQLite transaction holds the write lock from the start.
     let updated = sqlx::query(
@@ -163,9 +169,9 @@ async fn store_outcome(
     };
     if updated == 0 {
         let query = session
-            .applicant
-            .as_deref()
-            .and_then(|a| serde_json::from_str::<Value>(a).ok())
+            .applicant(&vault)
+            .map_err(AppError::from)?
+            .and_then(|a| serde_json::from_str::<Value>(&a).ok())
             .and_then(|a| query_from_applicant(&a));
         sqlx::query(
             "INSERT INTO screening_records (session_id, tenant_id, query, hits, list_versions, updated_at) \
@@ -173,7 +179,7 @@ async fn store_outcome(
         )
         .bind(&outcome.applicant_id)
         .bind(tenant)
-        .bind(serde_json::to_string(&query).map_err(AppError::internal)?)
+        .bind(vault.seal_text(Purpose::ScreeningQuery, &serde_json::to_string(&query).map_err(AppError::internal)?))
         .bind(&hits)
         .bind(&versions)
         .bind(now)

@@ -122,12 +122,19 @@ pub async fn face_match(kind: DbKind) {
     .await
     .unwrap();
     assert_eq!(chips.iter().map(|c| c.0.as_str()).collect::<Vec<_>>(), ["document_chip.png", "selfie_chip.png"]);
-    let png: Vec<u8> =
-        sqlx::query_scalar("SELECT data FROM check_artifacts WHERE session_id = $1 AND name = 'selfie_chip.png'")
+    // Chips are stored sealed with the session's data key, like the images.
+    let (sealed, round): (Vec<u8>, i64) =
+        sqlx::query_as("SELECT data, round FROM check_artifacts WHERE session_id = $1 AND name = 'selfie_chip.png'")
             .bind(&session.id)
             .fetch_one(app.db.pool())
             .await
             .unwrap();
+    assert!(image::load_from_memory(&sealed).is_err(), "a chip is stored in plain");
+    let png = app
+        .vault(&session.id)
+        .await
+        .open(trustcap_verifier::vault::Purpose::Artifact(round, "face_match", "selfie_chip.png"), &sealed)
+        .unwrap();
     assert_eq!(image::load_from_memory(&png).unwrap().to_rgb8().dimensions(), (150, 150));
     assert_eq!(fm["details"]["quality_gates"], json!([]));
 
@@ -265,6 +272,9 @@ pub async fn screening_and_monitoring(kind: DbKind) {
         .fetch_one(app.db.pool())
         .await
         .unwrap();
+    // Stored sealed with the session's data key (the hits quote names).
+    assert!(!hits.contains("NK-0042") && !hits.to_lowercase().contains("sidorov"));
+    let hits = app.vault(&session.id).await.open_text(trustcap_verifier::vault::Purpose::ScreeningHits, &hits).unwrap();
     assert!(hits.contains("NK-0042"));
     // Running it again with the same lists opens nothing new.
     let again = trustcap_verifier::screening::monitoring::update_lists(&app.db, &v2, now_secs()).await.unwrap();

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod atrest;
 pub mod audit;
 pub mod checks;
 pub mod receiver;
@@ -88,6 +89,8 @@ pub struct Spawn {
     pub screening_lists: Option<std::path::PathBuf>,
     /// The `document` check over this OCR engine.
     pub document: Option<trustcap_verifier::checks::document::DocumentEngine>,
+    /// The KEKs (default: the development KEK derived from the secret).
+    pub keyring: Option<trustcap_verifier::vault::KeyRing>,
 }
 
 impl Default for Spawn {
@@ -98,6 +101,7 @@ impl Default for Spawn {
             registry: CheckRegistry::builtin(),
             screening_lists: None,
             document: None,
+            keyring: None,
         }
     }
 }
@@ -122,7 +126,10 @@ pub async fn spawn(options: Spawn, tweak: impl FnOnce(&mut ServeArgs)) -> TestAp
     db::migrate(&db).await.unwrap();
     let secret_path = dir.path().join("secret.key");
     let key = load_or_create_secret(&secret_path).unwrap();
-    let db = db.with_audit_key(key.audit_key());
+    let db = db.with_audit_key(key.audit_key()).with_keyring(match options.keyring {
+        Some(ring) => ring,
+        None => key.keyring(None, false).unwrap(),
+    });
     let secret: [u8; 32] = std::fs::read(&secret_path).unwrap().try_into().unwrap();
     // Local receivers listen on http://127.0.0.1: allow them (the default blocks both).
     let mut settings = ServeArgs {
@@ -219,6 +226,16 @@ impl TestApp {
             .send()
             .await
             .unwrap()
+    }
+
+    /// The vault of a session (its data key unwrapped with the app's KEKs).
+    pub async fn vault(&self, session_id: &str) -> trustcap_verifier::vault::SessionVault {
+        let tenant: String = sqlx::query_scalar("SELECT tenant_id FROM sessions WHERE id = $1")
+            .bind(session_id)
+            .fetch_one(self.db.pool())
+            .await
+            .unwrap();
+        trustcap_verifier::vault::keys::session_vault(&self.db, &tenant, session_id).await.unwrap()
     }
 
     pub async fn count(&self, table: &str) -> i64 {
