@@ -75,6 +75,20 @@ impl Db {
         &self.pool
     }
 
+    /// Starts a transaction that may write.
+    ///
+    /// On SQLite this is `BEGIN IMMEDIATE`: the write lock is taken up front, so a
+    /// transaction that reads before it writes waits (up to the busy timeout) for a
+    /// concurrent writer instead of failing with `SQLITE_BUSY` when its read snapshot
+    /// goes stale, which a plain deferred `BEGIN` does in WAL mode. On PostgreSQL it
+    /// is a plain `BEGIN`.
+    pub async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
+        }
+    }
+
     /// The engine behind the pool.
     pub fn backend(&self) -> Backend {
         self.backend
@@ -160,7 +174,7 @@ pub async fn migrate(db: &Db) -> Result<(), sqlx::migrate::MigrateError> {
 /// Creates a tenant (audited on the `system` chain, actor `cli`).
 pub async fn create_tenant(db: &Db, name: &str, now: i64) -> Result<TenantId, AppError> {
     let id = TenantId::generate();
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     sqlx::query("INSERT INTO tenants (id, name, created_at) VALUES ($1, $2, $3)")
         .bind(id.as_str())
         .bind(name)
@@ -184,7 +198,7 @@ pub async fn tenant_exists(db: &Db, tenant: &TenantId) -> Result<bool, sqlx::Err
 /// The creation is audited on the tenant's chain with the key's prefix, never the key.
 pub async fn create_api_key(db: &Db, tenant: &TenantId, now: i64) -> Result<ApiKey, AppError> {
     let key = ApiKey::generate();
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     sqlx::query("INSERT INTO api_keys (prefix, tenant_id, key_sha256, created_at) VALUES ($1, $2, $3, $4)")
         .bind(key.prefix())
         .bind(tenant.as_str())
@@ -297,7 +311,7 @@ fn steps_from_json(text: &str) -> Result<Vec<Step>, AppError> {
 /// `session.created`, actor `api`).
 pub async fn insert_session(db: &Db, new: &NewSession<'_>) -> Result<(), AppError> {
     let ring = db.keyring()?;
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     let (session_vault, wrapped) = ring.new_key(new.tenant_id.as_str(), new.id.as_str());
     let applicant = new.applicant.map(|a| session_vault.seal_text(Purpose::Applicant, a));
     sqlx::query(
@@ -435,7 +449,7 @@ pub async fn expire_sessions(db: &Db, now: i64, limit: i64) -> Result<usize, App
     .await?;
     let mut moved = 0;
     for id in ids {
-        let mut tx = db.pool().begin().await?;
+        let mut tx = db.begin().await?;
         // Write first, so the SQLite transaction holds the write lock from the start.
         sqlx::query("UPDATE sessions SET updated_at = updated_at WHERE id = $1").bind(&id).execute(&mut *tx).await?;
         let Some(session) = load_session(&mut tx, &id).await? else { continue };
@@ -477,7 +491,7 @@ pub async fn register_key(
     key_id: &str,
     now: i64,
 ) -> Result<KeyRegistration, AppError> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     let updated = sqlx::query(
         "UPDATE sessions SET public_key = $1, key_id = $2, updated_at = $3 WHERE id = $4 AND public_key IS NULL",
     )
@@ -638,7 +652,7 @@ pub async fn find_duplicate(db: &Db, session: &SessionId, payload_sha256: &str) 
 /// recording the events in the same transaction). On any error nothing is stored.
 pub async fn store_capture(db: &Db, new: &NewCapture<'_>) -> Result<SessionStatus, AppError> {
     let session_id = new.session.id.as_str();
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     // The first statement writes, so the transaction takes the write lock at once.
     let consumed = sqlx::query(
         "UPDATE nonces SET used_at = $1 WHERE nonce = $2 AND session_id = $3 AND used_at IS NULL AND expires_at > $1",

@@ -68,7 +68,7 @@ pub async fn erase(
     now: i64,
 ) -> Result<Option<Erasure>, AppError> {
     let id = session.as_str();
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     // Write first, so a SQLite transaction holds the write lock from the start.
     let found = sqlx::query("UPDATE sessions SET updated_at = updated_at WHERE id = $1 AND tenant_id = $2")
         .bind(id)
@@ -164,7 +164,7 @@ pub async fn set_retention(db: &Db, tenant: &str, days: Option<i64>, now: i64) -
     {
         return Err(AppError::InvalidRequest(format!("days must be 1-{MAX_RETENTION_DAYS} or null")));
     }
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     match days {
         Some(d) => {
             sqlx::query(

@@ -116,7 +116,7 @@ async fn insert_delivery(
 /// Queues a new delivery of an existing event of `tenant` (the redelivery endpoint).
 /// `None` if the event does not exist for this tenant or the tenant has no endpoint.
 pub async fn redeliver(db: &Db, tenant: &str, event_id: &str, now: i64) -> Result<Option<DeliveryId>, AppError> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     let row = sqlx::query("SELECT session_id, seq FROM events WHERE id = $1 AND tenant_id = $2")
         .bind(event_id)
         .bind(tenant)
@@ -172,7 +172,7 @@ pub async fn endpoint(db: &Db, tenant: &str) -> Result<Option<EndpointRecord>, s
 /// Sets (creating or replacing) the tenant's endpoint URL and secret (audited with the URL's
 /// host only: a path or query may carry a customer's token).
 pub async fn put_endpoint(db: &Db, tenant: &str, url: &str, secret_enc: &str, now: i64) -> Result<(), AppError> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     let updated = sqlx::query(
         "UPDATE webhook_endpoints SET url = $1, secret_enc = $2, previous_secret_enc = NULL, \
          previous_valid_until = NULL, updated_at = $3 WHERE tenant_id = $4",
@@ -212,7 +212,7 @@ pub async fn rotate_secret(
     previous_valid_until: i64,
     now: i64,
 ) -> Result<bool, AppError> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     let updated = sqlx::query(
         "UPDATE webhook_endpoints SET previous_secret_enc = secret_enc, previous_valid_until = $1, \
          secret_enc = $2, updated_at = $3 WHERE tenant_id = $4",
@@ -316,7 +316,7 @@ pub async fn record_attempt(
     next_attempt_at: i64,
 ) -> Result<(), sqlx::Error> {
     let attempt = delivery.attempts + 1;
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     let (state, delivered_at) = if result.succeeded() {
         ("delivered", Some(result.at))
     } else if result.permanent || result.at >= delivery.give_up_at {

@@ -104,7 +104,7 @@ impl Pipeline {
         };
         match session.status {
             SessionStatus::Submitted => {
-                let mut tx = self.db.pool().begin().await?;
+                let mut tx = self.db.begin().await?;
                 let data = json!({"round": session.round});
                 let moved = db::transition(
                     &mut tx,
@@ -167,7 +167,7 @@ impl Pipeline {
         }
 
         let decision = rules::decide(&rules, version, &results, &session.steps, session.round);
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = self.db.begin().await?;
         let now = self.clock.now();
         let data = json!({
             "round": session.round,
@@ -225,7 +225,7 @@ impl Pipeline {
     }
 
     async fn finish_without_decision(&self, job: &Job, worker: &str) -> Result<JobOutcome, AppError> {
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = self.db.begin().await?;
         let done = queue::complete(&mut tx, job, worker, self.clock.now()).await?;
         tx.commit().await?;
         Ok(if done { JobOutcome::Done } else { JobOutcome::LeaseLost })
@@ -234,7 +234,7 @@ impl Pipeline {
     async fn retry(&self, job: &Job, worker: &str, error: &str) -> Result<JobOutcome, AppError> {
         let now = self.clock.now();
         let delay = 1i64 << job.attempts.clamp(0, 8);
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = self.db.begin().await?;
         let moved = queue::retry_later(&mut tx, job, worker, now + delay, error, now).await?;
         tx.commit().await?;
         Ok(if moved { JobOutcome::Retrying } else { JobOutcome::LeaseLost })
@@ -292,7 +292,7 @@ impl Pipeline {
             keys.push(self.store.put(&key, bytes).await.map_err(AppError::internal)?);
         }
         let now = self.clock.now();
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = self.db.begin().await?;
         for ((artifact, key), bytes) in artifacts.iter().zip(&keys).zip(&sealed) {
             let data: &[u8] = if key.is_some() { &[] } else { bytes };
             sqlx::query(
@@ -509,7 +509,7 @@ pub async fn load_rules(db: &Db, tenant: &str) -> Result<(i64, RuleSet), AppErro
 pub async fn save_rules(db: &Db, tenant: &str, rules: &RuleSet, now: i64) -> Result<i64, AppError> {
     let body = serde_json::to_string(rules).map_err(AppError::internal)?;
     for _ in 0..5 {
-        let mut tx = db.pool().begin().await?;
+        let mut tx = db.begin().await?;
         let next: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) + 1 FROM rule_sets WHERE tenant_id = $1")
             .bind(tenant)
             .fetch_one(&mut *tx)

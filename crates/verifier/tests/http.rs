@@ -597,3 +597,42 @@ async fn hostile_input_gets_stable_codes_with_bounded_memory() {
     assert_error(resp, 400, "invalid_json").await;
     assert_eq!(app.count("captures").await, 0);
 }
+
+/// Concurrent writers on one SQLite file: every rule update and session creation
+/// succeeds (write transactions take the lock up front instead of failing with
+/// `SQLITE_BUSY` when a read-then-write transaction's snapshot goes stale), and the
+/// rule versions come out as 1..=N with no gaps or duplicates.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_writers_all_succeed() {
+    let app = spawn_app().await;
+    let (_, api_key) = app.tenant("Acme").await;
+    const N: i64 = 12;
+    let mut rule_puts = tokio::task::JoinSet::new();
+    let mut session_posts = tokio::task::JoinSet::new();
+    for i in 0..N {
+        let (client, key) = (app.client.clone(), api_key.clone());
+        let rules_url = app.url("/v1/rules");
+        let body = json!({"required_checks": ["capture_quality"], "approve_at": 0.5 + i as f64 / 100.0});
+        rule_puts.spawn(async move {
+            let resp = client.put(rules_url).bearer_auth(key).json(&body).send().await.unwrap();
+            (resp.status(), resp.text().await.unwrap())
+        });
+        let (client, key) = (app.client.clone(), api_key.clone());
+        let sessions_url = app.url("/v1/sessions");
+        let body = json!({"steps": ["document_front"], "reference": format!("r{i}")});
+        session_posts.spawn(async move {
+            let resp = client.post(sessions_url).bearer_auth(key).json(&body).send().await.unwrap();
+            (resp.status(), resp.text().await.unwrap())
+        });
+    }
+    let mut versions = Vec::new();
+    for (status, text) in rule_puts.join_all().await {
+        assert_eq!(status, StatusCode::CREATED, "{text}");
+        versions.push(serde_json::from_str::<Value>(&text).unwrap()["version"].as_i64().unwrap());
+    }
+    for (status, text) in session_posts.join_all().await {
+        assert_eq!(status, StatusCode::CREATED, "{text}");
+    }
+    versions.sort_unstable();
+    assert_eq!(versions, (1..=N).collect::<Vec<_>>());
+}

@@ -150,7 +150,7 @@ pub async fn create_reviewer(
         .await
         .map_err(|e| AppError::internal(format_args!("hashing task: {e}")))??;
     let id = ReviewerId::generate();
-    let mut tx = db.pool().begin().await.map_err(AppError::from)?;
+    let mut tx = db.begin().await.map_err(AppError::from)?;
     let taken: Option<String> = sqlx::query_scalar("SELECT id FROM reviewers WHERE email = $1")
         .bind(email.as_str())
         .fetch_optional(&mut *tx)
@@ -221,7 +221,7 @@ pub async fn four_eyes(db: &Db, tenant: &str) -> Result<bool, AppError> {
 
 /// Turns four-eyes approval on or off for `tenant` (audited `console.four_eyes` as `actor`).
 pub async fn set_four_eyes(db: &Db, actor: Actor<'_>, tenant: &str, on: bool, now: i64) -> Result<(), AppError> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     sqlx::query(
         "INSERT INTO console_settings (tenant_id, four_eyes, updated_at) VALUES ($1, $2, $3) \
          ON CONFLICT (tenant_id) DO UPDATE SET four_eyes = $2, updated_at = $3",

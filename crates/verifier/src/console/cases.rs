@@ -405,7 +405,7 @@ pub async fn decide(
     let tenant = reviewer.tenant.as_str();
     let four_eyes = accounts::four_eyes(db, tenant).await?;
     let now = state.now();
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     // Write first, so a SQLite transaction holds the write lock from the start (two reviewers
     // deciding at once are serialised).
     let touched = sqlx::query("UPDATE sessions SET updated_at = updated_at WHERE id = $1 AND tenant_id = $2")

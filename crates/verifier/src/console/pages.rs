@@ -137,7 +137,7 @@ pub async fn login(
     };
     limiter.success(&account_key);
     let token = auth::start(&state.db, &reviewer, now).await?;
-    let mut tx = state.db.pool().begin().await?;
+    let mut tx = state.db.begin().await?;
     state
         .db
         .auditor(Actor::Reviewer(reviewer.id.as_str()))?

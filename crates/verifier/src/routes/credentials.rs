@@ -54,7 +54,7 @@ pub async fn issue(
     let claims = facts.claims();
     let names: Vec<&str> = claims.iter().map(|(n, _)| n.as_str()).collect();
     let digest = hex::encode(Sha256::digest(credential.jwt.as_bytes()));
-    let mut tx = state.db.pool().begin().await?;
+    let mut tx = state.db.begin().await?;
     state
         .db
         .auditor(Actor::Api)?

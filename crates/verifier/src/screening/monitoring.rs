@@ -148,7 +148,7 @@ async fn store_outcome(
     now: i64,
 ) -> Result<bool, MonitoringError> {
     let vault = vault::keys::session_vault(db, tenant, &outcome.applicant_id).await?;
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     let hits = serde_json::to_string(&outcome.current).map_err(AppError::internal)?;
     let hits = vault.seal_text(Purpose::ScreeningHits, &hits);
     let versions = serde_json::to_string(set.versions()).map_err(AppError::internal)?;

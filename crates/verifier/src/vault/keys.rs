@@ -68,7 +68,7 @@ pub async fn session_vault(db: &Db, tenant: &str, session: &str) -> Result<Sessi
         return Ok(ring.vault(tenant, session, &wrapped)?);
     }
     drop(conn);
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     // Write first, so a SQLite transaction holds the write lock from the start.
     let live =
         sqlx::query("UPDATE sessions SET updated_at = updated_at WHERE id = $1 AND tenant_id = $2 AND status <> $3")
@@ -132,7 +132,7 @@ pub async fn rotate(db: &Db, batch: i64, now: i64) -> Result<RotationSummary, Ap
         ..RotationSummary::default()
     };
     loop {
-        let mut tx = db.pool().begin().await?;
+        let mut tx = db.begin().await?;
         let rows = sqlx::query(
             "SELECT session_id, tenant_id, kek_id, wrapped FROM session_keys WHERE kek_id <> $1 \
              ORDER BY session_id LIMIT $2",
