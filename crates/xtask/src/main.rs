@@ -39,6 +39,7 @@ fn main() -> ExitCode {
         Some("setup") => setup::run(setup::Needs::all()),
         Some("models") => models::fetch_all().map(|_| ()),
         Some("build-sdk") => sdk::build().map(|_| ()),
+        Some("e2e") => test::e2e(&args[1..]),
         Some("e2e-assets") => test::write_e2e_assets(args.get(1).map(String::as_str)),
         Some("eval") => eval::run(&args[1..]),
         Some("bench") => bench::run(&args[1..]),

@@ -94,17 +94,44 @@ pub fn run(args: &[String]) -> Result<(), String> {
     )?;
 
     step("end-to-end browser suite (Playwright + Debian Chromium, fake camera)");
-    counts += run_tests(
-        Command::new("node")
-            .args(["--test", "--test-reporter=tap", "--test-concurrency=1"])
-            .arg(util::root().join("tests/e2e"))
-            .env("TRUSTCAP_VERIFIER_BIN", &verifier)
-            .env("TRUSTCAP_SDK_DIR", &pkg)
-            .env("TRUSTCAP_E2E_ASSETS", &assets)
-            .env("TRUSTCAP_DEMO_SERVER", util::root().join("web-demo/server.mjs")),
-    )?;
+    counts += run_e2e(&pkg, &verifier, &assets, &[])?;
 
     println!("\nxtask test: every step passed in {:.0?}", started.elapsed());
+    println!("{} passed, {} failed, {} skipped", counts.passed, counts.failed, counts.ignored);
+    Ok(())
+}
+
+/// Runs the end-to-end browser suite (`tests/e2e`, or only `files`) with Node's test runner.
+fn run_e2e(pkg: &Path, verifier: &Path, assets: &Path, files: &[String]) -> Result<Counts, String> {
+    let mut cmd = Command::new("node");
+    cmd.args(["--test", "--test-reporter=tap", "--test-concurrency=1"]);
+    if files.is_empty() {
+        cmd.arg(util::root().join("tests/e2e"));
+    } else {
+        cmd.args(files.iter().map(|f| util::root().join(f)));
+    }
+    run_tests(
+        cmd.env("TRUSTCAP_VERIFIER_BIN", verifier)
+            .env("TRUSTCAP_SDK_DIR", pkg)
+            .env("TRUSTCAP_E2E_ASSETS", assets)
+            .env("TRUSTCAP_DEMO_SERVER", util::root().join("web-demo/server.mjs")),
+    )
+}
+
+/// `cargo xtask e2e [FILE...]`: builds the SDK and the verifier, writes the fake-camera
+/// clips and runs the end-to-end browser suite, or only the given test files (paths
+/// relative to the repository root, e.g. `tests/e2e/capture.test.mjs`). For quick loops;
+/// `cargo xtask test` runs the whole suite after everything else.
+pub fn e2e(files: &[String]) -> Result<(), String> {
+    let started = Instant::now();
+    setup::run(Needs { wasm: true, browser: true, node: true, models: true })?;
+    let pkg = crate::sdk::build()?;
+    let verifier = crate::demo::build_verifier()?;
+    let assets = util::target_dir().join("e2e");
+    write_e2e_assets(Some(&assets.to_string_lossy()))?;
+    step("end-to-end browser suite (Playwright + Debian Chromium, fake camera)");
+    let counts = run_e2e(&pkg, &verifier, &assets, files)?;
+    println!("\nxtask e2e: passed in {:.0?}", started.elapsed());
     println!("{} passed, {} failed, {} skipped", counts.passed, counts.failed, counts.ignored);
     Ok(())
 }
