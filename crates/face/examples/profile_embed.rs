@@ -13,6 +13,7 @@ use std::hint::black_box;
 
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::plan::{SimpleState, eval};
+use trustcap_cputime::{load_average_text, thread_cpu_ms};
 use trustcap_face::architecture::dlib_resnet;
 use trustcap_face::dlib::model::DlibModel;
 use trustcap_face::graph::Compiled;
@@ -20,23 +21,6 @@ use trustcap_face::matcher::rgba;
 use trustcap_face::{FaceEmbedder, FaceMatcher, Role};
 use trustcap_vision::Frame;
 use trustcap_vision::face::default_model_dir;
-
-/// CPU time consumed by the calling thread, in milliseconds.
-fn thread_cpu_ms() -> f64 {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-    // SAFETY: `ts` is a valid, writable timespec; the clock id is a constant the kernel knows.
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    if rc != 0 {
-        return f64::NAN;
-    }
-    ts.tv_sec as f64 * 1e3 + ts.tv_nsec as f64 / 1e6
-}
-
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_default()
-}
 
 /// Minimum and median of `n` thread-CPU timings of `f` (after two warm-up runs).
 fn min_median(n: usize, mut f: impl FnMut()) -> (f64, f64) {
@@ -93,7 +77,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         })?;
     }
     let mut by_kind: BTreeMap<String, (usize, f64)> = BTreeMap::new();
-    println!("Per-node thread CPU (mean of {iterations} runs; load average {})", load_average());
+    println!("Per-node thread CPU (mean of {iterations} runs; load average {})", load_average_text());
     for node in &plan.model().nodes {
         let ms = spent[node.id] / iterations as f64;
         let op = node.op.to_string();
@@ -123,7 +107,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (embed_min, embed_med) = min_median(iterations, || drop(black_box(embedder.embed(&chip))));
     println!("  plan on a kept state: min {plan_min:.3} ms, median {plan_med:.3} ms");
     println!("  FaceEmbedder::embed:  min {embed_min:.3} ms, median {embed_med:.3} ms");
-    println!("  load average after: {}", load_average());
+    println!("  load average after: {}", load_average_text());
     let kinds: serde_json::Map<String, serde_json::Value> = kinds
         .iter()
         .map(|(name, (count, ms))| (name.clone(), serde_json::json!({ "nodes": count, "cpu_ms": ms })))
@@ -135,7 +119,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "embed_cpu_min_ms": embed_min,
             "embed_cpu_median_ms": embed_med,
             "plan_cpu_min_ms": plan_min,
-            "load_average": load_average(),
+            "load_average": load_average_text(),
         })
     );
     Ok(())

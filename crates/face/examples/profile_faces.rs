@@ -10,23 +10,13 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use image::RgbImage;
+use trustcap_cputime::{load_average_text, thread_cpu_ms};
 use trustcap_face::align::{align, chip_transform, extract_chip};
 use trustcap_face::matcher::rgba;
 use trustcap_face::{FaceMatcher, Role};
 use trustcap_vision::Frame;
 use trustcap_vision::face::letterbox::letterbox_into;
 use trustcap_vision::face::{BlazeFace, BlazeFaceVariant, default_model_dir};
-
-/// CPU time consumed by the calling thread, in milliseconds.
-fn thread_cpu_ms() -> f64 {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-    // SAFETY: `ts` is a valid, writable timespec; the clock id is a constant the kernel knows.
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    if rc != 0 {
-        return f64::NAN;
-    }
-    ts.tv_sec as f64 * 1e3 + ts.tv_nsec as f64 / 1e6
-}
 
 /// Mean wall and thread-CPU milliseconds of `f` over `n` runs (after two warm-up runs).
 fn measure(n: usize, mut f: impl FnMut()) -> (f64, f64) {
@@ -37,12 +27,6 @@ fn measure(n: usize, mut f: impl FnMut()) -> (f64, f64) {
         f();
     }
     (wall.elapsed().as_secs_f64() * 1e3 / n as f64, (thread_cpu_ms() - cpu) / n as f64)
-}
-
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_default()
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -84,7 +68,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("  {name:<34} wall {wall:>8.2} ms   thread CPU {cpu:>8.2} ms");
         rows.push((name.to_string(), wall, cpu));
     };
-    println!("Face match stages ({iterations} runs each; load average {})", load_average());
+    println!("Face match stages ({iterations} runs each; load average {})", load_average_text());
     let n = iterations;
     add("letterbox_128_of_512", measure(n * 5, || letterbox_into(&small, 128, &mut buffer)));
     add("letterbox_256_of_512", measure(n * 5, || letterbox_into(&small, 256, &mut buffer)));
@@ -111,7 +95,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let runs_large = (per_match(last.front128, after.front128), per_match(last.back256, after.back256));
     println!("  detector runs per match_512: front128 {:.1}, back256 {:.1}", runs_512.0, runs_512.1);
     println!("  detector runs per match_1280x960: front128 {:.1}, back256 {:.1}", runs_large.0, runs_large.1);
-    println!("  load average after: {}", load_average());
+    println!("  load average after: {}", load_average_text());
     let stages: serde_json::Map<String, serde_json::Value> = rows
         .iter()
         .map(|(name, wall, cpu)| (name.clone(), serde_json::json!({ "wall_ms": wall, "cpu_ms": cpu })))
@@ -122,7 +106,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "stages": stages,
             "runs_per_match_512": { "front128": runs_512.0, "back256": runs_512.1 },
             "runs_per_match_1280x960": { "front128": runs_large.0, "back256": runs_large.1 },
-            "load_average": load_average(),
+            "load_average": load_average_text(),
         })
     );
     Ok(())

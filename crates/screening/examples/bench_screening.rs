@@ -9,6 +9,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
 
+use trustcap_cputime::thread_cpu_ms;
 use trustcap_screening::import::dir::load_dir;
 use trustcap_screening::{Entity, EntityKind, ListSource, ListVersion, NameStrength, Query, Screener, ScreeningConfig};
 
@@ -104,14 +105,6 @@ fn synthetic(base: &[Entity], n: usize, rng: &mut Rng) -> Vec<Entity> {
             e
         })
         .collect()
-}
-
-/// CPU time of this thread, in milliseconds.
-fn thread_cpu_ms() -> f64 {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-    // SAFETY: `ts` is a valid, writable timespec; the clock id is a constant Linux supports.
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    if rc == 0 { ts.tv_sec as f64 * 1e3 + ts.tv_nsec as f64 / 1e6 } else { f64::NAN }
 }
 
 struct Run {
@@ -225,9 +218,8 @@ fn main() -> Result<(), String> {
         real.mean_names_scored,
         real.hits_per_query
     );
-    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
-    let load1: f64 = load.split_whitespace().next().and_then(|v| v.parse().ok()).unwrap_or(f64::NAN);
-    println!("  (load average during the run: {})", load.split_whitespace().take(3).collect::<Vec<_>>().join(" "));
+    let load1 = trustcap_cputime::load_average().map_or(f64::NAN, |l| l[0]);
+    println!("  (load average during the run: {})", trustcap_cputime::load_average_text());
     let mut figures = serde_json::json!({
         "entities": screener.len(),
         "names": screener.name_count(),

@@ -34,14 +34,14 @@ pub fn run(_args: &[String]) -> Result<(), String> {
     let core_size = (core.len() as u64, crate::sdk::gzip_len(&core));
 
     step("bench facewasm: face module (SIMD and plain) and onnxruntime-web side by side in headless Chromium");
-    let load_before = load_average();
+    let load_before = trustcap_cputime::load_average().map_or(f64::NAN, |l| l[0]);
     let printed = output(
         Command::new("node")
             .arg(util::root().join("wasm-tests/bench/facewasm.mjs"))
             .env("TRUSTCAP_SDK_DIR", &pkg)
             .env("TRUSTCAP_MODEL_DIR", &models),
     )?;
-    let load_after = load_average();
+    let load_after = trustcap_cputime::load_average().map_or(f64::NAN, |l| l[0]);
     let b: Value = printed
         .lines()
         .rev()
@@ -127,14 +127,6 @@ pub fn run(_args: &[String]) -> Result<(), String> {
     });
     println!("{figures}");
     Ok(())
-}
-
-/// The 1-minute load average.
-fn load_average() -> f64 {
-    std::fs::read_to_string("/proc/loadavg")
-        .ok()
-        .and_then(|s| s.split_whitespace().next().and_then(|v| v.parse().ok()))
-        .unwrap_or(f64::NAN)
 }
 
 /// How one size step is built.
