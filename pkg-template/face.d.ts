@@ -106,7 +106,7 @@ export declare class LivenessAnalyzer {
 /** The loaded face module. */
 export declare class FaceModule {
   private constructor();
-  /** Whether the running build uses SIMD kernels (the shipped one does). */
+  /** Whether the running build is the one with WebAssembly SIMD kernels (otherwise the slower one without). */
   readonly simd: boolean;
   readonly version: string;
   /**
@@ -121,17 +121,19 @@ export declare class FaceModule {
   createLivenessAnalyzer(options?: LivenessOptions): LivenessAnalyzer;
 }
 
-/** Whether this browser runs WebAssembly SIMD, which the face module needs. */
+/** Whether this browser runs WebAssembly SIMD, so that the face module's SIMD build loads (else the build without SIMD). */
 export declare function faceSimdSupported(): boolean;
 
 /**
  * Downloads and compiles the face module (and the models listed, default `front128`) in idle
- * time. Call it when the selfie step nears. Never rejects; does nothing without WebAssembly SIMD.
+ * time (only the build this browser runs). Call it when the selfie step nears. Never rejects; does
+ * nothing without WebAssembly.
  */
 export declare function prefetchFaceModule(options?: { models?: FaceModelVariant[] }): Promise<void>;
 
 /**
- * Loads the face module once per page (cached). Rejects with `face_module_unsupported` (no
- * WebAssembly SIMD) or `face_module_load_failed` (a later call tries again).
+ * Loads the face module once per page (cached): the SIMD build where WebAssembly SIMD runs, the
+ * build without SIMD elsewhere. Rejects with `face_module_unsupported` (no WebAssembly) or
+ * `face_module_load_failed` (a later call tries again).
  */
 export declare function loadFaceModule(): Promise<FaceModule>;

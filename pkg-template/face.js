@@ -4,16 +4,21 @@
 // module (crates/wasm-face), several times the size of the core module. Nothing here runs at
 // import time: the page downloads the face module only when it calls prefetchFaceModule()
 // (in idle time, as the selfie step nears) or loadFaceModule(), so a document-only flow never
-// pays for it. The module needs WebAssembly SIMD (every browser since 2021–2023: Chrome 91,
-// Firefox 89, Safari 16.4); without it loadFaceModule() rejects with `face_module_unsupported`
-// (tract, the inference engine, contains SIMD code even when built without simd128).
+// pays for it. There are two builds of it: one with WebAssembly SIMD kernels (every browser
+// since 2021–2023: Chrome 91, Firefox 89, Safari 16.4) and a slower one without SIMD for the
+// rest; the loader validates a tiny SIMD probe and downloads only the build this browser runs.
 
 import { TrustCapError } from './index.js';
 
-const BUILD = Object.freeze({
-  js: './wasm-face-simd/trustcap_wasm_face.js',
-  wasm: './wasm-face-simd/trustcap_wasm_face_bg.wasm',
+const BUILDS = Object.freeze({
+  simd: Object.freeze({ js: './wasm-face-simd/trustcap_wasm_face.js', wasm: './wasm-face-simd/trustcap_wasm_face_bg.wasm' }),
+  plain: Object.freeze({ js: './wasm-face/trustcap_wasm_face.js', wasm: './wasm-face/trustcap_wasm_face_bg.wasm' }),
 });
+
+// The build this browser runs: with SIMD where the probe validates.
+const build = () => (faceSimdSupported() ? BUILDS.simd : BUILDS.plain);
+
+const wasmSupported = () => typeof WebAssembly === 'object' && typeof WebAssembly.compile === 'function';
 
 /** The BlazeFace models the package serves, by variant. */
 export const FACE_MODELS = Object.freeze({
@@ -28,7 +33,10 @@ const SIMD_PROBE = new Uint8Array([
   0, 0, 0, 0, 0, 0, 0, 11,
 ]);
 
-/** Whether this browser runs WebAssembly SIMD, which the face module needs. */
+/**
+ * Whether this browser runs WebAssembly SIMD, so that the face module's SIMD build loads (the
+ * other browsers get the slower build without SIMD).
+ */
 export function faceSimdSupported() {
   try {
     return typeof WebAssembly === 'object' && WebAssembly.validate(SIMD_PROBE);
@@ -65,7 +73,7 @@ async function fetchOk(url) {
 
 function compileModule() {
   if (!compiled) {
-    const url = resolve(BUILD.wasm);
+    const url = resolve(build().wasm);
     const pending = (async () => {
       if (typeof WebAssembly.compileStreaming === 'function') {
         try {
@@ -120,9 +128,9 @@ function whenIdle() {
  * @returns {Promise<void>} settles when the prefetch is done
  */
 export async function prefetchFaceModule({ models = ['front128'] } = {}) {
-  if (!faceSimdSupported()) return;
+  if (!wasmSupported()) return;
   await whenIdle();
-  addPreloadLink('modulepreload', resolve(BUILD.js));
+  addPreloadLink('modulepreload', resolve(build().js));
   const work = [compileModule()];
   for (const variant of models) {
     if (FACE_MODELS[variant]) work.push(fetchModel(resolve(FACE_MODELS[variant])));
@@ -132,20 +140,20 @@ export async function prefetchFaceModule({ models = ['front128'] } = {}) {
 
 /**
  * Loads the face module once per page (later calls return the same promise) and resolves to
- * a {@link FaceModule}. Rejects with a TrustCapError: `face_module_unsupported` (no WebAssembly
- * SIMD in this browser) or `face_module_load_failed` (a later call tries again).
+ * a {@link FaceModule}: the SIMD build where the browser runs WebAssembly SIMD, otherwise the
+ * build without SIMD ({@link FaceModule#simd} says which). Rejects with a TrustCapError:
+ * `face_module_unsupported` (no WebAssembly at all) or `face_module_load_failed` (a later call
+ * tries again).
  *
  * @returns {Promise<FaceModule>}
  */
 export function loadFaceModule() {
-  if (!faceSimdSupported()) {
-    return Promise.reject(
-      new TrustCapError('face_module_unsupported', 'this browser lacks WebAssembly SIMD, which face detection needs'),
-    );
+  if (!wasmSupported()) {
+    return Promise.reject(new TrustCapError('face_module_unsupported', 'this browser lacks WebAssembly, which face detection needs'));
   }
   if (!loaded) {
     const pending = (async () => {
-      const [glue, module] = await Promise.all([import(resolve(BUILD.js)), compileModule()]);
+      const [glue, module] = await Promise.all([import(resolve(build().js)), compileModule()]);
       await glue.default({ module_or_path: module });
       return new FaceModule(glue);
     })().catch((err) => {
@@ -175,7 +183,7 @@ export class FaceModule {
     this.#glue = glue;
   }
 
-  /** Whether the running build uses SIMD kernels (the shipped one does). */
+  /** Whether the running build is the one with WebAssembly SIMD kernels (otherwise the slower one without). */
   get simd() {
     return this.#glue.simd();
   }

@@ -1,7 +1,7 @@
 // Browser harness for `cargo xtask bench facewasm`: in one headless Debian Chromium page, times
 //
-// - BlazeFace-128 per frame in the SDK's face module, SIMD build and a build without simd128
-//   (only for this comparison: see crates/xtask/src/sdk_face.rs):
+// - BlazeFace-128 per frame in the SDK's face module, SIMD build and the build without SIMD
+//   (the fallback for browsers without WebAssembly SIMD: see crates/xtask/src/sdk_face.rs):
 //   the model alone on the prepared input tensor (FaceDetector.bestScoreOfTensor, the same
 //   Float32Array onnxruntime-web gets: apples to apples with session.run), and the whole
 //   FaceDetector.detect (RGBA to float input, tract inference, decoding and weighted NMS) on the

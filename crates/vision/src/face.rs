@@ -86,6 +86,32 @@ impl BlazeFaceVariant {
     }
 }
 
+/// ONNX operators that tract runs through rustfft. BlazeFace (a convolutional network) has
+/// none. The SDK's face module built without WebAssembly SIMD has rustfft's SIMD-only FFT code
+/// replaced by traps (`crates/xtask/src/wasm_simd.rs`), so such a model must be refused up front.
+pub const FFT_OPS: [&str; 2] = ["DFT", "STFT"];
+
+/// Refuses a model with an operator of [`FFT_OPS`], in its graph or any subgraph.
+pub fn refuse_fft_ops(proto: &ModelProto) -> Result<(), FaceModelError> {
+    fn walk(graph: &tract_onnx::pb::GraphProto, depth: usize) -> Result<(), FaceModelError> {
+        if depth > 16 {
+            return Err(FaceModelError::Model("subgraphs nested too deeply".into()));
+        }
+        for node in &graph.node {
+            if FFT_OPS.contains(&node.op_type.as_str()) {
+                return Err(FaceModelError::Model(format!("unexpected {} operator in a face detector", node.op_type)));
+            }
+            for attribute in &node.attribute {
+                for sub in attribute.g.iter().chain(&attribute.graphs) {
+                    walk(sub, depth + 1)?;
+                }
+            }
+        }
+        Ok(())
+    }
+    proto.graph.as_ref().map_or(Ok(()), |g| walk(g, 0))
+}
+
 /// Adds `value = float32[0]` to every `ConstantOfShape` node that has none (the ONNX
 /// default, which tract 0.23.9 gets wrong). Returns how many nodes were fixed.
 pub fn fix_constant_of_shape(proto: &mut ModelProto) -> usize {
@@ -117,6 +143,7 @@ pub fn fix_constant_of_shape(proto: &mut ModelProto) -> usize {
 pub fn load_model(bytes: &[u8], variant: BlazeFaceVariant) -> Result<BlazeFace, FaceModelError> {
     let onnx = tract_onnx::onnx();
     let mut proto = onnx.proto_model_for_read(&mut std::io::Cursor::new(bytes))?;
+    refuse_fft_ops(&proto)?;
     fix_constant_of_shape(&mut proto);
     let size = variant.size();
     let plan = onnx
@@ -296,5 +323,33 @@ impl BlazeFace {
             return Err(FaceModelError::Model("the model produced no finite face score".into()));
         }
         Ok(1.0 / (1.0 + (-best.clamp(-80.0, 80.0)).exp()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tract_onnx::pb::{GraphProto, NodeProto};
+
+    fn node(op: &str) -> NodeProto {
+        NodeProto { op_type: op.into(), ..Default::default() }
+    }
+
+    fn model(nodes: Vec<NodeProto>) -> ModelProto {
+        ModelProto { graph: Some(GraphProto { node: nodes, ..Default::default() }), ..Default::default() }
+    }
+
+    #[test]
+    fn fft_operators_are_refused_also_in_subgraphs() {
+        assert!(refuse_fft_ops(&model(vec![node("Conv"), node("Relu")])).is_ok());
+        assert!(refuse_fft_ops(&ModelProto::default()).is_ok());
+        for op in FFT_OPS {
+            let e = refuse_fft_ops(&model(vec![node("Conv"), node(op)])).unwrap_err();
+            assert!(e.to_string().contains(op), "{e}");
+            let inner = GraphProto { node: vec![node(op)], ..Default::default() };
+            let mut branch = node("If");
+            branch.attribute.push(AttributeProto { name: "then_branch".into(), g: Some(inner), ..Default::default() });
+            assert!(refuse_fft_ops(&model(vec![branch])).is_err());
+        }
     }
 }

@@ -21,9 +21,8 @@ use crate::util::{self, output, step};
 
 /// Dispatches `cargo xtask bench facewasm`.
 pub fn run(_args: &[String]) -> Result<(), String> {
+    // Both face modules (SIMD and without), as the package ships them.
     let pkg = crate::sdk::build_face_bench_copy()?;
-    // The build without simd128, next to the shipped one, for the comparison.
-    sdk_face::build_variant(sdk_face::PLAIN, &pkg)?;
     let models = crate::models::fetch_all()?;
     let mut sizes = Vec::new();
     for v in [sdk_face::SHIPPED, sdk_face::PLAIN] {

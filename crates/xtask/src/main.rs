@@ -10,6 +10,7 @@
 //! cargo xtask eval <area>     accuracy evaluations on real data (--data DIR, default ../shared/data)
 //! cargo xtask bench <area>    benchmarks (native criterion, wasm in Chromium, peers side by side)
 //! cargo xtask fuzz <target>   run a cargo-fuzz target for a bounded time
+//! cargo xtask wasm-simd FILE  which functions of a wasm module use SIMD, by crate
 //! ```
 
 mod bench;
@@ -28,6 +29,7 @@ mod selfie_clips;
 mod setup;
 mod test;
 mod util;
+mod wasm_simd;
 
 use std::process::ExitCode;
 
@@ -44,6 +46,7 @@ fn main() -> ExitCode {
         Some("eval") => eval::run(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
         Some("fuzz") => fuzz::run(&args[1..]),
+        Some("wasm-simd") => wasm_simd::report(&args[1..]),
         Some("help" | "--help" | "-h") | None => {
             println!("{}", include_str!("usage.txt"));
             Ok(())

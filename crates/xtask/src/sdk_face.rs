@@ -1,17 +1,22 @@
-//! The SDK's face module (`crates/wasm-face`): built for wasm32 with `simd128` into
-//! `wasm-face-simd/` of the package, plus the BlazeFace models copied from the model cache
-//! into `models/` (never committed). The package's `face.js` loads it lazily.
+//! The SDK's face module (`crates/wasm-face`), built twice for wasm32 into the package: with
+//! `simd128` into `wasm-face-simd/`, and without SIMD into `wasm-face/` for browsers without
+//! WebAssembly SIMD (the package's `face.js` validates a SIMD probe and loads one of the two,
+//! lazily), plus the BlazeFace models copied from the model cache into `models/` (never committed).
 //!
-//! Profile `wasm-face-simd` (root Cargo.toml; inherits `wasm-face`): opt-level "z", fat LTO,
-//! one codegen unit, strip (panic=abort is already wasm32-unknown-unknown's default), with
-//! opt-level 3 for tract-linalg, tract-core, tract-data and trustcap-vision (what runs per frame),
-//! built with `-C target-feature=+simd128`; then wasm-bindgen and binaryen's `wasm-opt -Oz`.
+//! - [`SHIPPED`], profile `wasm-face-simd` (root Cargo.toml; inherits `wasm-face`): opt-level "z",
+//!   fat LTO, one codegen unit, strip (panic=abort is already wasm32-unknown-unknown's default),
+//!   with opt-level 3 for tract-linalg and trustcap-vision (what runs per frame), built with
+//!   `-C target-feature=+simd128`; then wasm-bindgen and binaryen's `wasm-opt -Oz`.
+//! - [`PLAIN`], profile `wasm-face` with ThinLTO and 256 codegen units per crate (given on the
+//!   command line, so the `wasm-face` profile of `cargo xtask bench facewasm-size` keeps fat LTO),
+//!   linked with its name section; rustfft's SIMD functions replaced by traps
+//!   ([`crate::wasm_simd::stub_simd`], which fails the build if any other function uses SIMD);
+//!   wasm-bindgen; `wasm-opt -Oz` without SIMD; then checked to validate without SIMD.
 //!
-//! There is no SIMD-free build to fall back on: tract-core 0.23.9 enables rustfft's `wasm_simd`
-//! feature unconditionally, so even a build without `+simd128` contains SIMD instructions
-//! (rustfft's butterflies) and does not validate in a browser without WebAssembly SIMD. The
-//! build without `+simd128` (profile `wasm-face`) is made only for the benchmark, to show what the
-//! SIMD kernels gain; the loader reports `face_module_unsupported` where SIMD is missing.
+//! Why not fat LTO there: tract-core 0.23.9 enables rustfft's `wasm_simd` feature, whose
+//! `#[target_feature(enable = "simd128")]` butterflies make LLVM compile the whole LTO module with
+//! `simd128` (it unites the features of all functions of a module), so thousands of functions got
+//! `v128` copies; with ThinLTO only rustfft's own code units do. See [`crate::wasm_simd`].
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -34,27 +39,54 @@ pub struct Variant {
     pub profile: &'static str,
     /// Built with `-C target-feature=+simd128`.
     pub simd: bool,
+    /// Extra cargo arguments (profile settings given with `--config`).
+    pub cargo_args: &'static [&'static str],
 }
 
-/// The build the package ships.
-pub const SHIPPED: Variant = Variant { dir: "wasm-face-simd", profile: "wasm-face-simd", simd: true };
+/// The build for browsers with WebAssembly SIMD.
+pub const SHIPPED: Variant = Variant { dir: "wasm-face-simd", profile: "wasm-face-simd", simd: true, cargo_args: &[] };
 
-/// The build without `+simd128`, for the benchmark only.
-pub const PLAIN: Variant = Variant { dir: "wasm-face", profile: "wasm-face", simd: false };
+/// The build for browsers without WebAssembly SIMD: ThinLTO with many code units, so that
+/// rustfft's SIMD functions do not turn on SIMD in other code (see the module docs).
+pub const PLAIN: Variant = Variant {
+    dir: "wasm-face",
+    profile: "wasm-face",
+    simd: false,
+    cargo_args: &["--config", "profile.wasm-face.lto=\"thin\"", "--config", "profile.wasm-face.codegen-units=256"],
+};
 
 /// `cargo build` of the face crate for wasm32 with `profile` (plus `extra` cargo arguments);
 /// returns the cdylib.
 pub fn cargo_build(profile: &str, simd: bool, extra: &[String]) -> Result<PathBuf, String> {
     let mut cmd = util::cargo();
     cmd.args(["build", "--package", CRATE, "--target", "wasm32-unknown-unknown", "--profile", profile]).args(extra);
+    wasm_face_env(&mut cmd, simd);
+    exec(&mut cmd)?;
+    Ok(util::target_dir().join("wasm32-unknown-unknown").join(profile).join(format!("{STEM}.wasm")))
+}
+
+/// `cargo rustc` of the face crate's cdylib for `v`, linked with its name section (the profiles
+/// strip it); returns the cdylib.
+pub fn cargo_build_with_names(v: Variant) -> Result<PathBuf, String> {
+    let mut cmd = util::cargo();
+    // No `--crate-type cdylib`: with the crate's own types (cdylib and rlib) the dependencies keep
+    // the fingerprints of `cargo build`, so this does not rebuild them.
+    cmd.args(["rustc", "--package", CRATE, "--lib", "--target", "wasm32-unknown-unknown"])
+        .args(["--profile", v.profile])
+        .args(v.cargo_args)
+        .args(["--", "-C", "strip=none"]);
+    wasm_face_env(&mut cmd, v.simd);
+    exec(&mut cmd)?;
+    Ok(util::target_dir().join("wasm32-unknown-unknown").join(v.profile).join(format!("{STEM}.wasm")))
+}
+
+fn wasm_face_env(cmd: &mut Command, simd: bool) {
     if simd {
         // Target-specific, so build scripts and proc macros (host code) are unaffected.
         cmd.env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS", "-C target-feature=+simd128");
     } else {
         cmd.env_remove("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS");
     }
-    exec(&mut cmd)?;
-    Ok(util::target_dir().join("wasm32-unknown-unknown").join(profile).join(format!("{STEM}.wasm")))
 }
 
 /// wasm-bindgen (web target) of `wasm` into `out`; returns the `_bg.wasm` it wrote.
@@ -64,8 +96,8 @@ pub fn bindgen(wasm: &Path, out: &Path) -> Result<PathBuf, String> {
 }
 
 /// binaryen's `wasm-opt` (from npm: Debian's breaks externref tables) at `level` (`-Oz`, `-O3`),
-/// with the wasm features every module here uses, and SIMD when `simd` (the face module always
-/// needs it: every tract build contains rustfft's SIMD code, see the module docs).
+/// with the wasm features every module here uses, and SIMD when `simd` (without it, wasm-opt
+/// refuses a module with SIMD code).
 pub fn wasm_opt(wasm: &Path, out: &Path, level: &str, simd: bool) -> Result<(), String> {
     let tool = util::root().join("tests/e2e/node_modules/.bin/wasm-opt");
     let mut command = Command::new(tool);
@@ -83,17 +115,40 @@ pub fn wasm_opt(wasm: &Path, out: &Path, level: &str, simd: bool) -> Result<(), 
     exec(command.arg(wasm).arg("-o").arg(out))
 }
 
-/// Builds one variant into `pkg/<variant dir>`: cargo, wasm-bindgen, `wasm-opt -Oz`.
+/// Builds one variant into `pkg/<variant dir>`: cargo, wasm-bindgen, `wasm-opt -Oz`; the
+/// variant without SIMD has rustfft's SIMD functions stubbed first and is checked to contain no
+/// SIMD at the end.
 pub fn build_variant(v: Variant, pkg: &Path) -> Result<(), String> {
     step(&format!("build-sdk: face module, profile {} (simd128: {})", v.profile, v.simd));
-    let wasm = cargo_build(v.profile, v.simd, &[])?;
-    let bg = bindgen(&wasm, &pkg.join(v.dir))?;
-    wasm_opt(&bg, &bg, "-Oz", true)
+    if v.simd {
+        let wasm = cargo_build(v.profile, v.simd, &[])?;
+        let bg = bindgen(&wasm, &pkg.join(v.dir))?;
+        return wasm_opt(&bg, &bg, "-Oz", true);
+    }
+    let wasm = cargo_build_with_names(v)?;
+    let bytes = std::fs::read(&wasm).map_err(|e| format!("{}: {e}", wasm.display()))?;
+    let (stubbed, functions) = crate::wasm_simd::stub_simd(&bytes, &crate::wasm_simd::is_rustfft)?;
+    let ops: u64 = functions.iter().map(|f| u64::from(f.simd_ops)).sum();
+    println!(
+        "  {} functions with SIMD ({ops} instructions), all rustfft's or called only by it, replaced by traps",
+        functions.len()
+    );
+    let scratch = util::target_dir().join("tmp").join(format!("{STEM}-nosimd"));
+    std::fs::create_dir_all(&scratch).map_err(|e| e.to_string())?;
+    let stubbed_path = scratch.join(format!("{STEM}.wasm"));
+    std::fs::write(&stubbed_path, stubbed).map_err(|e| e.to_string())?;
+    let bg = bindgen(&stubbed_path, &pkg.join(v.dir))?;
+    wasm_opt(&bg, &bg, "-Oz", false)?;
+    let out = std::fs::read(&bg).map_err(|e| format!("{}: {e}", bg.display()))?;
+    crate::wasm_simd::check_no_simd(&out)?;
+    println!("  {}: validates without SIMD", bg.display());
+    Ok(())
 }
 
-/// Builds the shipped face module into `pkg` and copies the models next to it.
+/// Builds both face modules into `pkg` and copies the models next to them.
 pub fn build_into(pkg: &Path) -> Result<(), String> {
     build_variant(SHIPPED, pkg)?;
+    build_variant(PLAIN, pkg)?;
     step("build-sdk: BlazeFace models from the model cache into models/");
     let cache = crate::models::fetch_all()?;
     let models = pkg.join("models");
