@@ -6,6 +6,16 @@ export declare const VERSION: string;
 /** The HTTP content type of a capture upload: `application/vnd.trustcap.capture.v1`. */
 export declare const CAPTURE_CONTENT_TYPE: string;
 
+/** The part name of a document step's original camera photo (`document_original`), uploaded after the rectified document. */
+export declare const DOCUMENT_ORIGINAL_PART: string;
+
+/**
+ * The upload's retry policy: `attempts` (4) per request, backoff from `baseDelayMs` (500) doubling
+ * per failed attempt up to `maxDelayMs` (8000), plus up to 50 % jitter, or longer when the answer
+ * carries `Retry-After` (at most 30 s; a longer one ends the retries).
+ */
+export declare const RETRY_DEFAULTS: Readonly<{ attempts: number; baseDelayMs: number; maxDelayMs: number }>;
+
 /** A capture step of a verification session. */
 export type Step = 'document_front' | 'document_back' | 'selfie' | 'proof_of_address';
 
@@ -30,7 +40,10 @@ export type GuidanceCode = string;
 
 /**
  * A stable error code. Server refusals use the verifier's codes (`token_expired`,
- * `nonce_replayed`, `key_already_registered`, ...) or `http_<status>`; local failures use
+ * `nonce_replayed`, `key_already_registered`, ...) or `http_<status>`; the upload (nonce and
+ * capture requests, retried on network errors, 408, 429 and 5xx) ends with `network_error` when
+ * no attempt reached the verifier and `upload_failed` (with `status`) when the last answer was
+ * still a 408, 429 or 5xx; local failures use
  * `camera_denied`, `camera_not_found`, `camera_unavailable`, `network_error`,
  * `wasm_load_failed`, `step_not_allowed`, `key_mismatch`, `random_unavailable`,
  * `frame_error`, `invalid_options`, `invalid_state`, `upload_failed`, `internal`, or a
@@ -127,12 +140,28 @@ export interface CapturedDetail {
   liveness?: ClientLiveness;
 }
 
+/**
+ * `detail` of the `uploading` event, emitted as each attempt of the capture upload starts (`loaded` 0)
+ * and as its bytes go out. `attempt` is 1 for the first try, 2… for retries after a network error or
+ * a 408, 429 or 5xx answer (each retry sends the identical sealed envelope).
+ */
+export interface UploadingDetail {
+  /** Bytes of the envelope sent so far in this attempt. */
+  loaded: number;
+  /** Size of the envelope in bytes. */
+  total: number;
+  /** The attempt, from 1 to {@link RETRY_DEFAULTS}`.attempts`. */
+  attempt: number;
+}
+
 /** `detail` of the `uploaded` event. */
 export interface UploadedDetail {
   /** The verifier's id for the capture. */
   captureId: string;
   /** The capture's status at the verifier. */
   status: string;
+  /** True when a retried upload found the capture already stored (the verifier stores it once). */
+  duplicate: boolean;
   /** Selfie step: the client's liveness verdict that was signed into the upload. */
   liveness?: ClientLiveness;
 }
@@ -148,7 +177,7 @@ export interface ErrorDetail {
 export interface CaptureEventMap {
   guidance: CustomEvent<GuidanceDetail>;
   captured: CustomEvent<CapturedDetail>;
-  uploading: CustomEvent<Record<string, never>>;
+  uploading: CustomEvent<UploadingDetail>;
   uploaded: CustomEvent<UploadedDetail>;
   error: CustomEvent<ErrorDetail>;
 }

@@ -12,12 +12,16 @@ import init, {
   version as wasmVersion,
 } from './wasm/trustcap_wasm.js';
 import { loadFaceModule } from './face.js';
+import { RETRY_DEFAULTS, isRetryableStatus, requestWithRetry } from './upload.js';
 
 /** The package version (kept equal to the wasm crate version by the build). */
 export const VERSION = '0.1.0';
 
 /** The HTTP content type of a capture upload. */
 export const CAPTURE_CONTENT_TYPE = 'application/vnd.trustcap.capture.v1';
+
+/** The part name of a document step's original camera photo (`trustcap_protocol::document::ORIGINAL_PART`). */
+export const DOCUMENT_ORIGINAL_PART = 'document_original';
 
 /** The capture steps a session may contain. */
 export const STEPS = Object.freeze(['document_front', 'document_back', 'selfie']);
@@ -277,6 +281,54 @@ export class Capture extends EventTarget {
       );
     }
     return data;
+  }
+
+  /**
+   * A request of the upload path (the nonce and the capture itself) through {@link requestWithRetry}:
+   * network errors, 408, 429 and 5xx are retried with backoff, the identical `body` each time. After
+   * the last attempt: `network_error`, or `upload_failed` with the `status`; another 4xx keeps the
+   * verifier's own code. `uploading` events report the progress of `body` and the attempt.
+   */
+  async #apiRetry(method, path, body, contentType) {
+    const headers = { Authorization: `Bearer ${this.#opts.token}` };
+    if (contentType) headers['Content-Type'] = contentType;
+    const progress = body
+      ? (loaded, total, attempt) => this.#emit('uploading', { loaded, total, attempt })
+      : undefined;
+    let result;
+    try {
+      result = await requestWithRetry({
+        method,
+        url: `${this.#opts.verifierUrl}${path}`,
+        headers,
+        body,
+        signal: this.#abort.signal,
+        onAttempt: body ? (attempt) => this.#emit('uploading', { loaded: 0, total: body.byteLength, attempt }) : undefined,
+        onProgress: progress,
+      });
+    } catch (err) {
+      this.#checkStopped();
+      throw new TrustCapError('network_error', `request to the verifier failed: ${err}`);
+    }
+    this.#checkStopped();
+    if (result.ok) return result.data;
+    const attempts = RETRY_DEFAULTS.attempts;
+    if (result.network) {
+      throw new TrustCapError('network_error', `the verifier could not be reached (${attempts} attempts)`);
+    }
+    const e = result.data && result.data.error;
+    if (isRetryableStatus(result.status)) {
+      throw new TrustCapError(
+        'upload_failed',
+        `the verifier answered ${result.status}${e && e.code ? ` (${e.code})` : ''} (${attempts} attempts)`,
+        result.status,
+      );
+    }
+    throw new TrustCapError(
+      (e && e.code) || `http_${result.status}`,
+      (e && e.message) || `the verifier answered ${result.status}`,
+      result.status,
+    );
   }
 
   /**
@@ -566,18 +618,20 @@ export class Capture extends EventTarget {
     this.#state = 'uploading';
     this.#stopCamera();
     try {
-      // A document step uploads the document itself, rectified to its format's fixed size; without
-      // a detected outline (manual capture before one was found) it uploads the whole frame.
+      // A document step uploads the document itself, rectified to its format's fixed size, then the
+      // whole camera frame it was cut from (`document_original`, for the reviewer); without a detected
+      // outline (manual capture before one was found) it uploads the whole frame only.
       const { canvas, width, height, rectified } = this.#imageToUpload(best);
       const blob = await encodeJpeg(canvas);
       const bytes = new Uint8Array(await blob.arrayBuffer());
+      const original = rectified ? new Uint8Array(await (await encodeJpeg(this.#bestCanvas)).arrayBuffer()) : null;
       this.#checkStopped();
       this.#emit('captured', { width, height, bytes: bytes.byteLength, image: blob, rectified });
-      this.#emit('uploading', {});
-      const { nonce } = await this.#api('POST', '/v1/client/nonce');
+      const { nonce } = await this.#apiRetry('POST', '/v1/client/nonce');
+      const names = original ? [this.#opts.step, DOCUMENT_ORIGINAL_PART] : [this.#opts.step];
       let envelope;
       try {
-        envelope = this.#key.seal(
+        envelope = this.#key.sealParts(
           {
             sessionId: this.#sessionId,
             nonce,
@@ -589,19 +643,21 @@ export class Capture extends EventTarget {
             framesAnalyzed,
             quality: finiteMetrics(best.metrics),
           },
-          bytes,
           'image/jpeg',
-          width,
-          height,
+          names,
+          Uint32Array.from(original ? [width, best.width] : [width]),
+          Uint32Array.from(original ? [height, best.height] : [height]),
+          original ? [bytes, original] : [bytes],
         );
       } catch (err) {
         throw fromWasmError(err, 'seal_failed');
       }
-      const result = await this.#api('POST', '/v1/client/captures', undefined, envelope, CAPTURE_CONTENT_TYPE);
+      // Retries send this same envelope: the verifier stores it once.
+      const result = await this.#apiRetry('POST', '/v1/client/captures', envelope, CAPTURE_CONTENT_TYPE);
       this.#checkStopped();
       this.#state = 'uploaded';
       this.#cleanup();
-      this.#emit('uploaded', { captureId: result.capture_id, status: result.status });
+      this.#emit('uploaded', { captureId: result.capture_id, status: result.status, duplicate: result.duplicate === true });
     } catch (err) {
       if (this.#state === 'stopped') return;
       this.#fail(err instanceof TrustCapError ? err : new TrustCapError('upload_failed', String(err)));
@@ -650,8 +706,7 @@ export class Capture extends EventTarget {
         rectified: false,
         liveness,
       });
-      this.#emit('uploading', {});
-      const { nonce } = await this.#api('POST', '/v1/client/nonce');
+      const { nonce } = await this.#apiRetry('POST', '/v1/client/nonce');
       const origin = frames[0].t;
       const quality = finiteMetrics(best.metrics);
       quality['liveness.v'] = BURST_FORMAT_VERSION;
@@ -689,11 +744,11 @@ export class Capture extends EventTarget {
       } catch (err) {
         throw fromWasmError(err, 'seal_failed');
       }
-      const result = await this.#api('POST', '/v1/client/captures', undefined, envelope, CAPTURE_CONTENT_TYPE);
+      const result = await this.#apiRetry('POST', '/v1/client/captures', envelope, CAPTURE_CONTENT_TYPE);
       this.#checkStopped();
       this.#state = 'uploaded';
       this.#cleanup();
-      this.#emit('uploaded', { captureId: result.capture_id, status: result.status, liveness });
+      this.#emit('uploaded', { captureId: result.capture_id, status: result.status, duplicate: result.duplicate === true, liveness });
     } catch (err) {
       if (this.#state === 'stopped') return;
       this.#fail(err instanceof TrustCapError ? err : new TrustCapError('upload_failed', String(err)));
@@ -809,5 +864,6 @@ export async function createCapture({
     documentFormat,
   });
 }
+export { RETRY_DEFAULTS } from './upload.js';
 export { verifyWebhook, WebhookSignatureError } from './webhook.js';
 export { loadFaceModule, prefetchFaceModule, faceSimdSupported, FACE_MODELS } from './face.js';

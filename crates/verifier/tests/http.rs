@@ -224,7 +224,10 @@ fn manifest_for(session: &str, nonce: &str, key: &trustcap_protocol::CaptureSign
             .iter()
             .enumerate()
             .map(|(i, bytes)| ImageEntry {
-                name: format!("image_{i}"),
+                // A document capture lists the document, then its original photo (trustcap_protocol::document).
+                name: ["document_front", "document_original"]
+                    .get(i)
+                    .map_or_else(|| format!("image_{i}"), |n| (*n).into()),
                 content_type: "image/jpeg".into(),
                 width: WIDTH,
                 height: HEIGHT,
