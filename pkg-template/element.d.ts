@@ -22,7 +22,7 @@ export interface CompleteDetail {
 }
 
 /** The element's events: the headless capture's, re-dispatched (bubbling, composed), plus `trustcap-complete`. */
-export interface TrustCapCaptureEventMap extends HTMLElementEventMap {
+export interface TrustCapCaptureEventMap extends Omit<HTMLElementEventMap, 'error'> {
   guidance: CustomEvent<GuidanceDetail>;
   quality: CustomEvent<QualityDetail>;
   captured: CustomEvent<CapturedDetail>;

@@ -321,6 +321,17 @@ test('a refused token shows the error screen with its stable code; Try again ret
     assert.equal(code, catalogs.en['error.code'].replace('{code}', errors[0]));
     assert.equal((await page.textContent('trustcap-capture #title')).trim(), catalogs.en['error.title']);
     await assertAccessible(page, 'error');
+    // prefers-reduced-motion: the busy indicator stops spinning (and transitions are off).
+    const motion = () =>
+      page.$eval('trustcap-capture', (el) => {
+        const style = getComputedStyle(el.shadowRoot.querySelector('.spinner'));
+        const button = getComputedStyle(el.shadowRoot.querySelector('#retry'));
+        return { animation: style.animationName, transition: button.transitionDuration };
+      });
+    await page.emulateMedia({ reducedMotion: 'no-preference' });
+    assert.deepEqual(await motion(), { animation: 'spin', transition: '0.15s' });
+    await page.emulateMedia({ reducedMotion: 'reduce' });
+    assert.deepEqual(await motion(), { animation: 'none', transition: '0s' });
     // The page reports it too, with the same code.
     assert.equal(await page.getAttribute('#status', 'data-status'), `error:${errors[0]}`);
     await tabTo(page, 'retry');
