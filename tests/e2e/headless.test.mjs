@@ -1,7 +1,8 @@
 // End-to-end: the headless API (`createCapture`) in Debian's Chromium with the fake camera playing a
 // sharp document clip, against a real verifier: its events come in order (guidance and quality per
 // frame, then captured → uploading → uploaded → done), and with `review: true` nothing is uploaded
-// until `confirm()`, while `retake()` reopens the camera and captures again. Run by `cargo xtask test`.
+// until `confirm()`, while `retake()` reopens the camera and captures again; one Capture runs a second
+// step with `start(step)` after `done`. Run by `cargo xtask test`.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -153,6 +154,56 @@ test('with review: true the capture waits for confirm(); retake() reopens the ca
     const view = await stack.session(session.session_id);
     assert.equal(view.captures.length, 1);
     assert.equal(view.captures[0].signature_verified, true);
+  } finally {
+    await browser.close();
+  }
+});
+
+test('one Capture runs the steps one after the other: start(step) again after done', async () => {
+  const { browser, page, session, uploads } = await openPage(['document_front', 'document_back']);
+  try {
+    const result = await page.evaluate(
+      async ({ verifierUrl, token }) => {
+        const { createCapture } = await import('/sdk/index.js');
+        const capture = await createCapture({ verifierUrl, token });
+        const done = [];
+        const errors = [];
+        const run = (step) =>
+          new Promise((resolve) => {
+            const onDone = (e) => {
+              done.push(e.detail);
+              capture.removeEventListener('done', onDone);
+              resolve();
+            };
+            capture.addEventListener('done', onDone);
+            capture.addEventListener('error', (e) => {
+              errors.push(e.detail.code);
+              resolve();
+            });
+            capture.start(step).catch(() => resolve());
+          });
+        await run('document_front');
+        const between = capture.state;
+        await run('document_back');
+        let invalid = null;
+        try {
+          await capture.start('passport');
+        } catch (err) {
+          invalid = err.code;
+        }
+        return { done, errors, between, after: capture.state, step: capture.step, invalid };
+      },
+      { verifierUrl: stack.verifierUrl, token: session.client_token },
+    );
+    assert.deepEqual(result.errors, []);
+    assert.equal(result.between, 'uploaded');
+    assert.deepEqual(result.done.map((d) => d.step), ['document_front', 'document_back']);
+    assert.equal(result.step, 'document_back');
+    assert.equal(result.invalid, 'invalid_options');
+    assert.equal(uploads.length, 2);
+    const view = await stack.session(session.session_id);
+    assert.deepEqual(view.captures.map((c) => c.step).sort(), ['document_back', 'document_front']);
+    assert.ok(view.captures.every((c) => c.signature_verified));
   } finally {
     await browser.close();
   }
