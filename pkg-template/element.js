@@ -14,6 +14,8 @@ export const TAG_NAME = 'trustcap-capture';
 // Events of the headless Capture that the element re-dispatches from itself (bubbling, composed).
 const FORWARDED_EVENTS = ['guidance', 'quality', 'captured', 'uploading', 'uploaded', 'done', 'error'];
 const MAX_STEPS = 8;
+// Guidance is spoken (the live region) once its code has held this long: frame-rate changes are not read out.
+const ANNOUNCE_AFTER_MS = 700;
 
 /**
  * Parses a `steps` attribute (`document-front,document-back,selfie`; underscores work too) into
@@ -81,7 +83,8 @@ const TEMPLATE = `
     <canvas id="overlay" aria-hidden="true"></canvas>
   </div>
   <img class="still" id="still" part="still" hidden />
-  <p class="guidance" id="guidance" part="guidance" role="status" aria-live="polite" data-code=""></p>
+  <p class="guidance" id="guidance" part="guidance" data-code=""></p>
+  <p class="sr-only" id="announce" role="status" aria-live="polite"></p>
   <div id="uploading" hidden><div class="spinner" aria-hidden="true"></div><progress id="upload"></progress></div>
   <p class="code" id="error-code" part="error-code" hidden></p>
   <div class="actions" part="actions">
@@ -134,6 +137,8 @@ export class TrustCapCaptureElement extends HTMLElement {
   #running = false;
   #stillUrl = null;
   #error = null;
+  #announceTimer = null;
+  #pendingCode = null;
 
   constructor() {
     super();
@@ -169,6 +174,12 @@ export class TrustCapCaptureElement extends HTMLElement {
 
   /** @internal */
   connectedCallback() {
+    // A `messages` value set before the element was defined shadows the accessor: re-apply it.
+    if (Object.prototype.hasOwnProperty.call(this, 'messages')) {
+      const value = this.messages;
+      delete this.messages;
+      this.messages = value;
+    }
     this.#readSteps();
     this.#render();
     this.#maybeAutostart();
@@ -312,7 +323,7 @@ export class TrustCapCaptureElement extends HTMLElement {
     const message = guidanceMessage(this.#t, step, detail.code) ?? detail.message;
     if (detail.burst) {
       const text = this.#t('camera.burst', { message, frames: detail.burst.frames, total: detail.burst.total });
-      this.#setGuidance(detail.code, text, true);
+      this.#setGuidance(detail.code, text, true, message);
     } else {
       this.#setGuidance(detail.code, message);
     }
@@ -372,14 +383,37 @@ export class TrustCapCaptureElement extends HTMLElement {
     }
   }
 
-  /** The live region: guidance on the camera screen; elsewhere a visually hidden announcement of the screen. */
-  #setGuidance(code, text, burst = false) {
+  /**
+   * The guidance line on the camera screen (hidden elsewhere), and what the live region says: guidance
+   * once its code has held for a moment, a new screen at once.
+   */
+  #setGuidance(code, text, burst = false, spoken = text) {
     const g = this.#ui.guidance;
     g.dataset.code = code;
     g.dataset.step = this.#step || '';
     g.classList.toggle('burst', burst);
-    g.classList.toggle('sr-only', this.#screen !== 'camera');
+    g.hidden = this.#screen !== 'camera';
     if (g.textContent !== text) g.textContent = text;
+    if (this.#screen !== 'camera') {
+      this.#announce(text);
+      return;
+    }
+    if (code === this.#pendingCode && this.#announceTimer !== null) return;
+    this.#pendingCode = code;
+    clearTimeout(this.#announceTimer);
+    this.#announceTimer = setTimeout(() => {
+      this.#announceTimer = null;
+      this.#announce(spoken);
+    }, ANNOUNCE_AFTER_MS);
+  }
+
+  #announce(text) {
+    if (this.#screen !== 'camera') {
+      clearTimeout(this.#announceTimer);
+      this.#announceTimer = null;
+      this.#pendingCode = null;
+    }
+    if (this.#ui.announce.textContent !== text) this.#ui.announce.textContent = text;
   }
 
   /** Switches screens; moves focus to the new screen's heading if focus was inside the element. */
