@@ -154,6 +154,18 @@ export interface UploadingDetail {
   attempt: number;
 }
 
+/** `detail` of the `quality` event, emitted for every analysed frame (after its `guidance`). */
+export interface QualityDetail {
+  /** The frame's quality metrics. */
+  metrics: Metrics;
+  /** Whether this frame alone would be acceptable. */
+  acceptable: boolean;
+  /** How many consecutive good frames have been seen. */
+  steadyCount: number;
+  /** Frames analysed so far. */
+  framesAnalyzed: number;
+}
+
 /** `detail` of the `uploaded` event. */
 export interface UploadedDetail {
   /** The verifier's id for the capture. */
@@ -166,6 +178,11 @@ export interface UploadedDetail {
   liveness?: ClientLiveness;
 }
 
+/** `detail` of the `done` event: the `uploaded` detail and the step that was uploaded. */
+export interface DoneDetail extends UploadedDetail {
+  step: Step;
+}
+
 /** `detail` of the `error` event. */
 export interface ErrorDetail {
   code: ErrorCode;
@@ -176,13 +193,25 @@ export interface ErrorDetail {
 
 export interface CaptureEventMap {
   guidance: CustomEvent<GuidanceDetail>;
+  quality: CustomEvent<QualityDetail>;
   captured: CustomEvent<CapturedDetail>;
   uploading: CustomEvent<UploadingDetail>;
+  /** Kept for compatibility: always followed by `done` with the same detail. */
   uploaded: CustomEvent<UploadedDetail>;
+  done: CustomEvent<DoneDetail>;
   error: CustomEvent<ErrorDetail>;
 }
 
-export type CaptureState = 'idle' | 'starting' | 'capturing' | 'uploading' | 'uploaded' | 'error' | 'stopped';
+/** A capture's state. `review` only with the `review` option, between `captured` and `uploading`. */
+export type CaptureState =
+  | 'idle'
+  | 'starting'
+  | 'capturing'
+  | 'review'
+  | 'uploading'
+  | 'uploaded'
+  | 'error'
+  | 'stopped';
 
 /** An error with a stable machine-readable code. */
 export declare class TrustCapError extends Error {
@@ -192,7 +221,11 @@ export declare class TrustCapError extends Error {
   readonly status?: number;
 }
 
-/** One capture of one step: camera, live guidance, auto-capture and the signed upload. */
+/**
+ * One capture of one step at a time: camera, live guidance, auto-capture, an optional review and the
+ * signed upload. Events in order: `guidance` and `quality` per analysed frame, `captured`,
+ * `uploading`, `uploaded`, `done`; or `error`.
+ */
 export declare class Capture extends EventTarget {
   private constructor();
   /** The current state. */
@@ -204,8 +237,15 @@ export declare class Capture extends EventTarget {
    * BlazeFace model (once per page; see `prefetchFaceModule`), registers a fresh capture key with the
    * verifier (once per session and page), opens the camera and starts analysing frames. Resolves once frames are being
    * analysed; rejects with a {@link TrustCapError} (also emitted as `error`) on failure.
+   *
+   * @param step the step to capture (default: the `step` option). After `done`, `start(nextStep)`
+   *   captures the session's next step with the same object.
    */
-  start(): Promise<void>;
+  start(step?: Step): Promise<void>;
+  /** Review mode: uploads the image of the `captured` event (state `review` only). */
+  confirm(): void;
+  /** Review mode: discards the image of the `captured` event, reopens the camera and resumes capturing (state `review` only). */
+  retake(): void;
   /** Captures the best frame so far now (manual shutter); in the selfie step, starts the liveness burst at the next frame with one face. */
   captureNow(): void;
   /** Stops the camera, the frame loop and any upload in progress. */
@@ -257,6 +297,11 @@ export interface CaptureOptions {
   autoCaptureFrames?: number;
   /** `id1` (ID card, driving licence) or `id3` (passport page) when your flow knows it; default: guessed from the aspect ratio. */
   documentFormat?: 'id1' | 'id3';
+  /**
+   * After the image is taken, wait in state `review` (the image is in the `captured` event) for
+   * `confirm()` (upload) or `retake()` instead of uploading at once. Default `false`.
+   */
+  review?: boolean;
 }
 
 /** Prepares a capture of one step. Nothing happens until `capture.start()`. */

@@ -128,9 +128,10 @@ function finiteMetrics(metrics) {
 }
 
 /**
- * One capture of one step: camera, live guidance, auto-capture and the signed upload.
- * Create it with {@link createCapture}. Events (all `CustomEvent`s, data in `detail`):
- * `guidance`, `captured`, `uploading`, `uploaded`, `error`.
+ * One capture of one step at a time: camera, live guidance, auto-capture, an optional review
+ * and the signed upload. Create it with {@link createCapture}. Events (all `CustomEvent`s, data in
+ * `detail`), in order: `guidance` and `quality` per analysed frame, `captured`, `uploading`,
+ * `uploaded` then `done`; or `error` at any point.
  */
 export class Capture extends EventTarget {
   #opts;
@@ -153,6 +154,8 @@ export class Capture extends EventTarget {
   #face = null; // { module, detector }
   #burst = null; // { frames: [{ image, width, height, t, at, metrics }], liveness, startedAt }
   #burstRequested = false;
+  // Review mode: the pending decision on the captured image (resolves true to upload, false to retake).
+  #reviewDecision = null;
 
   /** @param {object} opts validated options from createCapture */
   constructor(opts) {
@@ -160,7 +163,7 @@ export class Capture extends EventTarget {
     this.#opts = opts;
   }
 
-  /** `idle`, `starting`, `capturing`, `uploading`, `uploaded`, `error` or `stopped`. */
+  /** `idle`, `starting`, `capturing`, `review`, `uploading`, `uploaded`, `error` or `stopped`. */
   get state() {
     return this.#state;
   }
@@ -175,9 +178,21 @@ export class Capture extends EventTarget {
    * key, once per session and page), opens the camera and starts analysing frames.
    * Resolves once frames are being analysed; rejects with a {@link TrustCapError} (also
    * emitted as an `error` event) if any of that fails.
+   *
+   * @param {string} [step] the step to capture (default: the `step` option). After `done`, calling
+   *   `start(nextStep)` again captures the session's next step with the same object.
    */
-  async start() {
-    if (this.#state !== 'idle') throw new TrustCapError('invalid_state', `start() called in state ${this.#state}`);
+  async start(step) {
+    if (this.#state !== 'idle' && this.#state !== 'uploaded') {
+      throw new TrustCapError('invalid_state', `start() called in state ${this.#state}`);
+    }
+    if (step !== undefined) {
+      if (!STEPS.includes(step)) throw new TrustCapError('invalid_options', `step must be one of ${STEPS.join(', ')}`);
+      this.#opts.step = step;
+    }
+    this.#best = null;
+    this.#frameCanvas = null;
+    this.#burstRequested = false;
     this.#state = 'starting';
     // The selfie step needs the face module: start loading it now, alongside the session and camera.
     const face = this.#opts.step === 'selfie' ? loadFace() : null;
@@ -222,10 +237,39 @@ export class Capture extends EventTarget {
     else if (this.#best) this.#finish();
   }
 
+  /**
+   * Review mode (`review: true`): uploads the image shown in the `captured` event. Does nothing
+   * unless the capture is in state `review`.
+   */
+  confirm() {
+    if (this.#state !== 'review' || !this.#reviewDecision) return;
+    const decide = this.#reviewDecision;
+    this.#reviewDecision = null;
+    this.#state = 'uploading';
+    decide(true);
+  }
+
+  /**
+   * Review mode (`review: true`): discards the image shown in the `captured` event, reopens the
+   * camera and goes back to `capturing`. Does nothing unless the capture is in state `review`.
+   */
+  retake() {
+    if (this.#state !== 'review' || !this.#reviewDecision) return;
+    const decide = this.#reviewDecision;
+    this.#reviewDecision = null;
+    this.#state = 'starting';
+    decide(false);
+  }
+
   /** Stops the camera, the frame loop and any upload in progress. No event is emitted. */
   stop() {
     if (this.#state !== 'uploaded' && this.#state !== 'error') this.#state = 'stopped';
     this.#abort.abort();
+    if (this.#reviewDecision) {
+      const decide = this.#reviewDecision;
+      this.#reviewDecision = null;
+      decide(false);
+    }
     this.#cleanup();
   }
 
@@ -243,6 +287,55 @@ export class Capture extends EventTarget {
 
   #checkStopped() {
     if (this.#state === 'stopped') throw new TrustCapError('stopped', 'the capture was stopped');
+  }
+
+  /**
+   * After `captured`: in review mode, waits for confirm() (true: go on to upload) or retake()
+   * (false: the camera reopens and capturing resumes). Without review mode, true at once.
+   */
+  async #review() {
+    if (!this.#opts.review) return true;
+    this.#state = 'review';
+    const confirmed = await new Promise((resolve) => {
+      this.#reviewDecision = resolve;
+    });
+    this.#checkStopped();
+    if (confirmed) return true;
+    this.#resume();
+    return false;
+  }
+
+  /** Retake: reopens the camera and starts over with a fresh analyser state. */
+  async #resume() {
+    this.#best = null;
+    this.#frameCanvas = null;
+    this.#burstRequested = false;
+    try {
+      await this.#openCamera();
+      this.#checkStopped();
+      this.#analyzer.reset();
+      this.#state = 'capturing';
+      this.#scheduleFrame();
+    } catch (err) {
+      if (this.#state === 'stopped') return;
+      this.#fail(err instanceof TrustCapError ? err : fromWasmError(err, 'internal'));
+    }
+  }
+
+  /** The `quality` event of an analysed frame. */
+  #emitQuality(result) {
+    this.#emit('quality', {
+      metrics: result.metrics,
+      acceptable: result.acceptable,
+      steadyCount: result.steadyCount,
+      framesAnalyzed: result.framesAnalyzed,
+    });
+  }
+
+  /** `uploaded` (kept for compatibility), then `done`, with the same detail. */
+  #emitDone(detail) {
+    this.#emit('uploaded', detail);
+    this.#emit('done', { ...detail, step: this.#opts.step });
   }
 
   async #api(method, path, json, body, contentType) {
@@ -481,6 +574,7 @@ export class Capture extends EventTarget {
       acceptable: result.acceptable,
       framesAnalyzed: result.framesAnalyzed,
     });
+    this.#emitQuality(result);
     this.#drawOverlay(width, height, result.guidance, result.document);
     const limit = this.#opts.autoCaptureFrames;
     return result.capture || (limit > 0 && result.framesAnalyzed >= limit);
@@ -543,6 +637,7 @@ export class Capture extends EventTarget {
       acceptable: result.acceptable,
       framesAnalyzed: result.framesAnalyzed,
     });
+    this.#emitQuality(result);
   }
 
   #startBurst(now) {
@@ -627,6 +722,7 @@ export class Capture extends EventTarget {
       const original = rectified ? new Uint8Array(await (await encodeJpeg(this.#bestCanvas)).arrayBuffer()) : null;
       this.#checkStopped();
       this.#emit('captured', { width, height, bytes: bytes.byteLength, image: blob, rectified });
+      if (!(await this.#review())) return;
       const { nonce } = await this.#apiRetry('POST', '/v1/client/nonce');
       const names = original ? [this.#opts.step, DOCUMENT_ORIGINAL_PART] : [this.#opts.step];
       let envelope;
@@ -657,7 +753,7 @@ export class Capture extends EventTarget {
       this.#checkStopped();
       this.#state = 'uploaded';
       this.#cleanup();
-      this.#emit('uploaded', { captureId: result.capture_id, status: result.status, duplicate: result.duplicate === true });
+      this.#emitDone({ captureId: result.capture_id, status: result.status, duplicate: result.duplicate === true });
     } catch (err) {
       if (this.#state === 'stopped') return;
       this.#fail(err instanceof TrustCapError ? err : new TrustCapError('upload_failed', String(err)));
@@ -706,6 +802,7 @@ export class Capture extends EventTarget {
         rectified: false,
         liveness,
       });
+      if (!(await this.#review())) return;
       const { nonce } = await this.#apiRetry('POST', '/v1/client/nonce');
       const origin = frames[0].t;
       const quality = finiteMetrics(best.metrics);
@@ -748,7 +845,7 @@ export class Capture extends EventTarget {
       this.#checkStopped();
       this.#state = 'uploaded';
       this.#cleanup();
-      this.#emit('uploaded', { captureId: result.capture_id, status: result.status, duplicate: result.duplicate === true, liveness });
+      this.#emitDone({ captureId: result.capture_id, status: result.status, duplicate: result.duplicate === true, liveness });
     } catch (err) {
       if (this.#state === 'stopped') return;
       this.#fail(err instanceof TrustCapError ? err : new TrustCapError('upload_failed', String(err)));
@@ -830,6 +927,8 @@ export class Capture extends EventTarget {
  *   even if auto-capture has not triggered (default: wait for auto-capture)
  * @param {string} [options.documentFormat] `id1` (ID card, driving licence) or `id3` (passport page)
  *   when the flow knows it; default: guessed from the document's aspect ratio
+ * @param {boolean} [options.review] after the image is taken, wait in state `review` for
+ *   `confirm()` (upload) or `retake()` instead of uploading at once (default false)
  * @returns {Promise<Capture>}
  */
 export async function createCapture({
@@ -841,6 +940,7 @@ export async function createCapture({
   constraints,
   autoCaptureFrames,
   documentFormat,
+  review = false,
 } = {}) {
   if (typeof verifierUrl !== 'string' || !verifierUrl) {
     throw new TrustCapError('invalid_options', 'verifierUrl is required');
@@ -853,6 +953,7 @@ export async function createCapture({
   if (autoCaptureFrames !== undefined && !(Number.isInteger(autoCaptureFrames) && autoCaptureFrames > 0)) {
     throw new TrustCapError('invalid_options', 'autoCaptureFrames must be a positive integer');
   }
+  if (typeof review !== 'boolean') throw new TrustCapError('invalid_options', 'review must be a boolean');
   return new Capture({
     verifierUrl: verifierUrl.replace(/\/+$/, ''),
     token,
@@ -862,6 +963,7 @@ export async function createCapture({
     constraints,
     autoCaptureFrames: autoCaptureFrames || 0,
     documentFormat,
+    review,
   });
 }
 export { RETRY_DEFAULTS } from './upload.js';

@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startStack, launchBrowser, envelopeParts, env } from './harness.mjs';
+import { startStack, launchBrowser, envelopeParts, env, confirmReview } from './harness.mjs';
 
 const CAPTURE_PATH = '/v1/client/captures';
 let stack;
@@ -44,6 +44,7 @@ async function openDemo(clip) {
 test('a sharp document is auto-captured, signed, uploaded and verified; a tampered copy is refused and a retried one is idempotent', async () => {
   const { browser, page, seen } = await openDemo('document_sharp.y4m');
   try {
+    await confirmReview(page);
     await page.waitForSelector('#status[data-status="submitted"]', { timeout: 60_000 });
     assert.equal(seen.uploads.length, 1, 'exactly one upload');
     assert.ok(seen.sessionId, 'the page got a session from the demo backend');
@@ -126,6 +127,7 @@ test('a card held at an angle is found, auto-captured and uploaded as the rectif
   const { browser, page, seen } = await openDemo('document_angled.y4m');
   try {
     // The overlay follows the detected outline while framing.
+    await confirmReview(page);
     await page.waitForSelector('#status[data-status="submitted"]', { timeout: 60_000 });
     assert.equal(seen.uploads.length, 1, 'exactly one upload');
     const meta = JSON.parse(readFileSync(join(env.assets(), 'document_angled.json'), 'utf8'));

@@ -10,7 +10,7 @@ import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createRequire } from 'node:module';
-import { startStack, launchBrowser, env } from './harness.mjs';
+import { startStack, launchBrowser, env, confirmReview } from './harness.mjs';
 
 const require = createRequire(import.meta.url);
 const AXE = require.resolve('axe-core/axe.min.js');
@@ -79,6 +79,7 @@ async function caseInReview(applicant, clip = 'document_sharp.y4m') {
       }),
     );
     await page.goto(`${stack.demoUrl}/?autostart=1&steps=document_front`);
+    await confirmReview(page, 90_000);
     await page.waitForSelector('#status[data-status="submitted"]', { timeout: 90_000 });
   } finally {
     await capture.close();

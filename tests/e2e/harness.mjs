@@ -110,3 +110,12 @@ export function envelopeParts(bytes) {
   }
   return { manifest, parts };
 }
+
+/**
+ * Waits for the <trustcap-capture> review screen (the captured picture) and presses "Use this photo"
+ * (Playwright's CSS selectors reach into the element's open shadow root).
+ */
+export async function confirmReview(page, timeout = 60_000) {
+  await page.waitForSelector('trustcap-capture[screen="review"]', { timeout });
+  await page.click('trustcap-capture #confirm');
+}
