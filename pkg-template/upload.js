@@ -92,6 +92,8 @@ function sendXhr({ method, url, headers, body, signal, onProgress }) {
     const total = body ? body.byteLength ?? body.length ?? 0 : 0;
     if (onProgress && xhr.upload) {
       xhr.upload.onprogress = (e) => onProgress(e.loaded, e.lengthComputable ? e.total : total);
+      // Some uploads finish without a final progress event: report the whole body once it is sent.
+      xhr.upload.onload = () => onProgress(total, total);
     }
     const onAbort = () => xhr.abort();
     const done = () => signal?.removeEventListener('abort', onAbort);
