@@ -107,3 +107,49 @@ test('no camera at all: start() rejects with no_camera and offers the file fallb
     await browser.close();
   }
 });
+
+/** Polls the verifier (customer API) until the session has a decision. */
+async function decided(sessionId) {
+  for (let i = 0; i < 240; i++) {
+    const session = await stack.session(sessionId);
+    if (session.decision) return session;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`no decision for ${sessionId} in 2 minutes`);
+}
+
+test('selfie photo from the file fallback: uploaded without a burst, liveness inconclusive, never approved', async () => {
+  const { browser, page, seen } = await openFixture(stack, { camera: 'denied', query: 'step=selfie' });
+  try {
+    await page.waitForSelector('#status[data-status="fallback"]', { timeout: 60_000 });
+    const input = page.locator('#file');
+    assert.equal(await input.getAttribute('capture'), 'user', 'the front camera for a selfie');
+    await input.setInputFiles(join(env.assets(), 'selfie_still.png'));
+    await page.waitForSelector('#status[data-status="submitted"]', { timeout: 120_000 });
+    const results = await page.evaluate(() => window.t.results);
+    assert.equal(results.length, 1);
+    assert.equal(results[0].accepted, true, JSON.stringify(results[0]));
+
+    // One image, no burst frames, no liveness entries, and the file mark.
+    assert.equal(seen.uploads.length, 1);
+    const { manifest } = envelopeParts(new Uint8Array(seen.uploads[0].body));
+    assert.deepEqual(manifest.images.map((i) => i.name), ['selfie']);
+    assert.equal(manifest.quality['capture.file'], 1);
+    assert.deepEqual(Object.keys(manifest.quality).filter((k) => k.startsWith('liveness.')), []);
+
+    // Liveness cannot be judged from one still: the verifier says so and does not approve.
+    const session = await decided(await page.evaluate(() => window.t.sessionId));
+    const liveness = session.checks.find((c) => c.name === 'liveness');
+    assert.ok(liveness, JSON.stringify(session.checks.map((c) => c.name)));
+    assert.equal(liveness.outcome, 'inconclusive', JSON.stringify(liveness));
+    assert.ok(liveness.reasons.some((r) => r.code === 'liveness.no_burst'), JSON.stringify(liveness.reasons));
+    // Never approved: a person reviews it, or (when the server's own quality check also asks for a better
+    // photo, as it does for this small synthetic selfie) the applicant is asked to capture again.
+    assert.ok(['review', 'resubmission_requested'].includes(session.decision.state), JSON.stringify(session.decision));
+    if (session.decision.state === 'review') {
+      assert.ok(session.decision.reasons.some((r) => r.code.startsWith('liveness.')), JSON.stringify(session.decision));
+    }
+  } finally {
+    await browser.close();
+  }
+});

@@ -29,6 +29,14 @@ try {
     for (const e of list.getEntries()) t.longTasks.push({ start: e.startTime, duration: e.duration });
   }).observe({ type: 'longtask', buffered: true });
 } catch {}
+// Event-loop responsiveness: a 10 ms timer records how late each tick runs (the page's jank).
+t.ticks = [];
+let lastTick = performance.now();
+setInterval(() => {
+  const now = performance.now();
+  t.ticks.push([now, now - lastTick]);
+  lastTick = now;
+}, 10);
 const setStatus = (s) => {
   const el = document.getElementById('status');
   el.dataset.status = s;

@@ -195,12 +195,7 @@ pub fn write_e2e_assets(dir: Option<&str>) -> Result<(), String> {
 fn write_runtime_assets(dir: &Path) -> Result<(), String> {
     let (w, h) = (1600, 900);
     let scene = synth::card_scene(w, h, ANGLED_CARD_SEED, DocumentFormat::Id1, false);
-    let png = |name: &str, rgba: Vec<u8>| -> Result<(), String> {
-        let img = image::RgbaImage::from_raw(w, h, rgba).ok_or("still: wrong buffer size")?;
-        let mut bytes = std::io::Cursor::new(Vec::new());
-        img.write_to(&mut bytes, image::ImageFormat::Png).map_err(|e| format!("{name}: {e}"))?;
-        write_atomic(&dir.join(name), bytes.get_ref())
-    };
+    let png = |name: &str, rgba: Vec<u8>| write_png(&dir.join(name), w, h, rgba);
     let mut sharp = scene.rgba.clone();
     synth::add_noise_rgba(&mut sharp, 3000, 2);
     png("document_still.png", sharp)?;
@@ -226,6 +221,14 @@ fn write_runtime_assets(dir: &Path) -> Result<(), String> {
     )?;
     println!("  document_blurred_720p.y4m ({cw}x{ch}, 4 frames)");
     Ok(())
+}
+
+/// Writes packed RGBA8 pixels as a PNG file (atomically).
+pub(crate) fn write_png(path: &Path, width: u32, height: u32, rgba: Vec<u8>) -> Result<(), String> {
+    let img = image::RgbaImage::from_raw(width, height, rgba).ok_or("png: wrong buffer size")?;
+    let mut bytes = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut bytes, image::ImageFormat::Png).map_err(|e| format!("{}: {e}", path.display()))?;
+    write_atomic(path, bytes.get_ref())
 }
 
 /// Writes `bytes` to `path` through a temporary file, so a reader never sees half a file.
