@@ -59,7 +59,9 @@ pub fn write(dir: &Path) -> Result<(), String> {
     crate::test::write_png(&dir.join("selfie_still.png"), WIDTH, HEIGHT, still.clone())?;
     let still: Vec<Vec<u8>> = (0..8).map(|_| still.clone()).collect();
     write_atomic(&dir.join("selfie_still_frame.y4m"), &y4m(&still)?)?;
-    println!("  selfie_flat_photo.y4m ({WIDTH}x{HEIGHT}, {LOOP_FRAMES} frames), selfie_still_frame.y4m (one frame), selfie_still.png");
+    println!(
+        "  selfie_flat_photo.y4m ({WIDTH}x{HEIGHT}, {LOOP_FRAMES} frames), selfie_still_frame.y4m (one frame), selfie_still.png"
+    );
     Ok(())
 }
 
