@@ -78,3 +78,35 @@ test('hidden pauses and releases the camera, visible reopens and resumes; an end
     await browser.close();
   }
 });
+
+test('constraints the camera cannot meet are loosened instead of failing', async () => {
+  const constraints = encodeURIComponent(JSON.stringify({ width: { exact: 5000 }, height: { exact: 4000 } }));
+  const { browser, page } = await openFixture(stack, {
+    camera: join(env.assets(), 'document_blurred.y4m'),
+    query: `constraints=${constraints}`,
+  });
+  try {
+    await page.waitForSelector('#status[data-status="capturing"]', { timeout: 60_000 });
+    await page.waitForFunction(() => window.t.guidance.length > 3, null, { timeout: 30_000 });
+    const settings = await page.evaluate(() => document.getElementById('video').srcObject.getVideoTracks()[0].getSettings());
+    assert.notEqual(settings.width, 5000);
+    assert.equal(await page.evaluate(() => window.t.startError), null);
+  } finally {
+    await browser.close();
+  }
+});
+
+test('a webview without navigator.mediaDevices: insecure_context with the file fallback', async () => {
+  const { browser, page } = await openFixture(stack, {
+    camera: join(env.assets(), 'document_blurred.y4m'),
+    initScript: () => Object.defineProperty(Navigator.prototype, 'mediaDevices', { configurable: true, get: () => undefined }),
+  });
+  try {
+    await page.waitForSelector('#status[data-status="fallback"]', { timeout: 60_000 });
+    const t = await page.evaluate(() => window.t);
+    assert.deepEqual(t.startError, { code: 'insecure_context', fileFallback: true, state: 'fallback' });
+    assert.equal(await page.locator('#file').getAttribute('accept'), 'image/*');
+  } finally {
+    await browser.close();
+  }
+});

@@ -4,7 +4,7 @@
 // serve it: Chromium treats a page fulfilled by the router as public and then refuses its requests to
 // the verifier on loopback, the local-network-access check.) It drives the SDK's headless API and records everything on
 // `window.t` for the tests to read. Query: `step`, `worker=0` (force main-thread analysis),
-// `auto=N` (autoCaptureFrames).
+// `auto=N` (autoCaptureFrames), `constraints=<JSON>` (extra camera constraints).
 import { launchBrowser } from './harness.mjs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:http';
@@ -60,6 +60,7 @@ try {
     video: document.getElementById('video'),
     worker: params.get('worker') === '0' ? false : undefined,
     autoCaptureFrames: params.get('auto') ? Number(params.get('auto')) : undefined,
+    constraints: params.get('constraints') ? JSON.parse(params.get('constraints')) : undefined,
   });
   window.capture = capture;
   capture.addEventListener('guidance', (e) => {
