@@ -127,8 +127,8 @@ export interface GuidanceDetail {
   steadyCount: number;
   /** Whether this frame alone would be acceptable. */
   acceptable: boolean;
-  /** Frames analysed so far (absent for a still from `submitFile`). */
-  framesAnalyzed?: number;
+  /** Frames analysed so far (1 for a photo given to `submitFile`). */
+  framesAnalyzed: number;
   /** `'file'` when the guidance is about a photo given to `submitFile`. */
   source?: 'file';
 }

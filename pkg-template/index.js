@@ -428,7 +428,9 @@ export class Capture extends EventTarget {
       reasons: r.reasons,
       document: r.document || null,
       metrics: r.metrics,
+      steadyCount: 0,
       acceptable: r.acceptable,
+      framesAnalyzed: 1,
     };
   }
 
