@@ -40,16 +40,32 @@ export type GuidanceCode = string;
 
 /**
  * A stable error code. Server refusals use the verifier's codes (`token_expired`,
- * `nonce_replayed`, `key_already_registered`, ...) or `http_<status>`; the upload (nonce and
- * capture requests, retried on network errors, 408, 429 and 5xx) ends with `network_error` when
- * no attempt reached the verifier and `upload_failed` (with `status`) when the last answer was
- * still a 408, 429 or 5xx; local failures use
- * `camera_denied`, `camera_not_found`, `camera_unavailable`, `network_error`,
- * `wasm_load_failed`, `step_not_allowed`, `key_mismatch`, `random_unavailable`,
- * `frame_error`, `invalid_options`, `invalid_state`, `upload_failed`, `internal`, or a
- * protocol code from sealing (`manifest_invalid`, ...).
+ * `nonce_replayed`, `key_already_registered`, ...) or `http_<status>`; local failures use
+ * a {@link CameraErrorCode} (with `fileFallback: true`), `torch_unavailable`, `invalid_image`,
+ * `network_error` (no attempt of the retried upload reached the verifier), `upload_failed` (with
+ * `status`: the last answer was still a 408, 429 or 5xx), `wasm_load_failed`, `step_not_allowed`, `key_mismatch`, `random_unavailable`,
+ * `frame_error`, `invalid_options`, `invalid_state`, `unsupported`, `internal`, or
+ * a protocol code from sealing (`manifest_invalid`, ...).
  */
 export type ErrorCode = string;
+
+/**
+ * Camera failures, each with `fileFallback: true` (offer a photo from a file input instead):
+ * `camera_denied` (permission refused), `no_camera` (none, or none meets the constraints even after
+ * loosening them), `camera_busy` (in use by another app), `insecure_context` (not https, or no
+ * `navigator.mediaDevices`, as in many webviews), `camera_lost` (unplugged or ended, and reopening
+ * failed), `camera_unavailable` (anything else).
+ */
+export type CameraErrorCode =
+  | 'camera_denied'
+  | 'no_camera'
+  | 'camera_busy'
+  | 'insecure_context'
+  | 'camera_unavailable'
+  | 'camera_lost';
+
+/** Every {@link CameraErrorCode}. */
+export declare const CAMERA_ERROR_CODES: readonly CameraErrorCode[];
 
 /** Quality metrics of a frame by name: `sharpness`, `glare`, `exposure.mean`, ... */
 export type Metrics = Record<string, number>;
@@ -122,8 +138,10 @@ export interface GuidanceDetail {
   steadyCount: number;
   /** Whether this frame alone would be acceptable. */
   acceptable: boolean;
-  /** Frames analysed so far. */
+  /** Frames analysed so far (1 for a photo given to `submitFile`). */
   framesAnalyzed: number;
+  /** `'file'` when the guidance is about a photo given to `submitFile`. */
+  source?: 'file';
 }
 
 /** `detail` of the `captured` event: the image that is about to be uploaded. */
@@ -189,6 +207,14 @@ export interface ErrorDetail {
   message: string;
   /** HTTP status of a server refusal; `undefined` for local failures. */
   status?: number;
+  /** A camera failure: the capture is in state `fallback`, waiting for `submitFile`. */
+  fileFallback?: boolean;
+}
+
+/** `detail` of the `paused` and `resumed` events. */
+export interface PauseDetail {
+  /** `hidden` (the page was hidden; the camera is released meanwhile), `visible` (shown again) or `camera_lost`. */
+  reason: 'hidden' | 'visible' | 'camera_lost';
 }
 
 export interface CaptureEventMap {
@@ -200,6 +226,8 @@ export interface CaptureEventMap {
   uploaded: CustomEvent<UploadedDetail>;
   done: CustomEvent<DoneDetail>;
   error: CustomEvent<ErrorDetail>;
+  paused: CustomEvent<PauseDetail>;
+  resumed: CustomEvent<PauseDetail>;
 }
 
 /** A capture's state. `review` only with the `review` option, between `captured` and `uploading`. */
@@ -208,17 +236,26 @@ export type CaptureState =
   | 'starting'
   | 'capturing'
   | 'review'
+  | 'fallback'
+  | 'checking'
   | 'uploading'
   | 'uploaded'
   | 'error'
   | 'stopped';
 
+/** What `submitFile` resolves with. */
+export type SubmitFileResult =
+  | { accepted: true; captureId: string; status: string }
+  | { accepted: false; guidance: GuidanceDetail };
+
 /** An error with a stable machine-readable code. */
 export declare class TrustCapError extends Error {
-  constructor(code: ErrorCode, message: string, status?: number);
+  constructor(code: ErrorCode, message: string, status?: number, extra?: { fileFallback?: boolean });
   readonly code: ErrorCode;
   /** HTTP status of a server refusal. */
   readonly status?: number;
+  /** True for camera failures: offer `<input type="file" accept="image/*" capture>` and `submitFile`. */
+  readonly fileFallback: boolean;
 }
 
 /**
@@ -232,6 +269,25 @@ export declare class Capture extends EventTarget {
   readonly state: CaptureState;
   /** The capture step. */
   readonly step: Step;
+  /**
+   * Where frames are analysed: `'worker'` (a module Web Worker: document steps where `Worker`,
+   * `OffscreenCanvas` and `createImageBitmap` exist and the worker starts), `'main'` (selfie steps,
+   * `worker: false`, or the fallback), or `null` before analysis starts.
+   */
+  readonly analysisMode: 'worker' | 'main' | null;
+  /** Whether the open camera has a torch (`setTorch`). */
+  readonly torchAvailable: boolean;
+  /** Switches the torch; rejects with `torch_unavailable` when there is none. */
+  setTorch(on: boolean): Promise<void>;
+  /**
+   * The file-input fallback: decodes the photo (EXIF orientation applied; downscaled to at most
+   * 1280 px; `invalid_image` for non-images and absurd sizes), runs the live path's quality checks on
+   * it and, if it passes, uploads it (signed quality entry `capture.file: 1`). A refused photo emits
+   * `guidance` and resolves `{ accepted: false, guidance }`. Usable in state `idle`, `fallback` (after
+   * a camera error) or `capturing` (stops the camera). A selfie from a file has no liveness burst:
+   * the verifier's liveness check is then inconclusive (`liveness.no_burst`) and a person decides.
+   */
+  submitFile(file: Blob): Promise<SubmitFileResult>;
   /**
    * Loads the WebAssembly core (once per page) and, for the selfie step, the face module and its
    * BlazeFace model (once per page; see `prefetchFaceModule`), registers a fresh capture key with the
@@ -287,8 +343,14 @@ export interface CaptureOptions {
   video?: HTMLVideoElement;
   /** Optional canvas drawn over the video with a framing guide. */
   canvas?: HTMLCanvasElement;
-  /** Extra camera constraints, merged over the defaults (facing mode, ideal 1280x720). */
+  /**
+   * Extra camera constraints, merged over the defaults (rear camera and ideal 1920×1080 for documents,
+   * front camera and ideal 1280×720 for selfies). If the camera cannot meet them
+   * (`OverconstrainedError`), the SDK retries without them and then with looser resolutions.
+   */
   constraints?: MediaTrackConstraints;
+  /** `false` analyses document frames on the page's thread instead of a Web Worker (default: worker when supported). */
+  worker?: boolean;
   /**
    * Capture the best frame after this many analysed frames even if auto-capture has not
    * triggered (selfie step: start the liveness burst then, once one face is seen). Default: wait
@@ -306,5 +368,11 @@ export interface CaptureOptions {
 
 /** Prepares a capture of one step. Nothing happens until `capture.start()`. */
 export declare function createCapture(options: CaptureOptions): Promise<Capture>;
+
+/**
+ * `<input type="file" accept="image/*" capture="environment">` (`capture="user"` for a selfie) for
+ * the file fallback; pass `input.files[0]` from its `change` event to `Capture#submitFile`.
+ */
+export declare function createFileInput(options?: { step?: Step; document?: Document }): HTMLInputElement;
 export { verifyWebhook, WebhookSignatureError, VerifyWebhookOptions } from './webhook.js';
 export * from './face.js';

@@ -13,6 +13,13 @@ import init, {
 } from './wasm/trustcap_wasm.js';
 import { loadFaceModule } from './face.js';
 import { RETRY_DEFAULTS, isRetryableStatus, requestWithRetry } from './upload.js';
+import { TrustCapError } from './errors.js';
+import { Camera, watchVisibility } from './camera.js';
+import { decodeStill } from './still.js';
+import { WorkerAnalyzer, workerSupported } from './analysis.js';
+
+export { TrustCapError } from './errors.js';
+export { CAMERA_ERROR_CODES, createFileInput } from './camera.js';
 
 /** The package version (kept equal to the wasm crate version by the build). */
 export const VERSION = '0.1.0';
@@ -37,21 +44,6 @@ export const BURST_INTERVAL_MS = 150;
 const BURST_FORMAT_VERSION = 1;
 // Guidance codes that end a burst in progress: the face is gone or not alone any more.
 const BURST_BREAKERS = new Set(['no_face', 'multiple_faces', 'center_face']);
-
-/** An error with a stable machine-readable `code` (and the HTTP `status` for server refusals). */
-export class TrustCapError extends Error {
-  /**
-   * @param {string} code
-   * @param {string} message
-   * @param {number} [status]
-   */
-  constructor(code, message, status) {
-    super(message);
-    this.name = 'TrustCapError';
-    this.code = code;
-    this.status = status;
-  }
-}
 
 // The wasm module is loaded once per page, whatever the number of captures.
 let wasmReady = null;
@@ -88,20 +80,6 @@ function fromWasmError(err, fallbackCode) {
   return new TrustCapError(match ? match[1] : fallbackCode, message);
 }
 
-function cameraError(err) {
-  const name = err && err.name;
-  if (name === 'NotAllowedError' || name === 'SecurityError') {
-    return new TrustCapError('camera_denied', 'camera access was denied');
-  }
-  if (name === 'NotFoundError' || name === 'OverconstrainedError') {
-    return new TrustCapError('camera_not_found', 'no suitable camera was found');
-  }
-  if (name === 'NotReadableError' || name === 'AbortError') {
-    return new TrustCapError('camera_unavailable', 'the camera is in use or cannot be started');
-  }
-  return new TrustCapError('camera_unavailable', `the camera could not be opened: ${err}`);
-}
-
 function createCanvas(width, height) {
   if (typeof OffscreenCanvas === 'function') return new OffscreenCanvas(width, height);
   const canvas = document.createElement('canvas');
@@ -118,6 +96,14 @@ function encodeJpeg(canvas) {
     canvas.toBlob((blob) => (blob ? resolve(blob) : reject(new Error('toBlob failed'))), 'image/jpeg', JPEG_QUALITY);
   });
 }
+
+// Guidance texts of the still checks that the wasm analyzers have no message for.
+const STILL_MESSAGES = Object.freeze({
+  ready: 'The photo looks good',
+  no_document: 'No document was found in the photo: place it flat on a plain surface, filling most of the frame',
+  no_face: 'No face was found in the photo',
+  multiple_faces: 'More than one face is in the photo',
+});
 
 function finiteMetrics(metrics) {
   const out = {};
@@ -138,10 +124,16 @@ export class Capture extends EventTarget {
   #state = 'idle';
   #key = null;
   #sessionId = null;
-  #analyzer = null;
-  #stream = null;
+  #analyzer = null; // a wasm FrameAnalyzer / SelfieAnalyzer, or a WorkerAnalyzer
+  #analysisMode = null; // 'worker' or 'main' once a document step's analysis started
+  #camera = null; // camera.js Camera
+  #stream = null; // the open camera's stream (null while closed)
   #video = null;
-  #ownsVideo = false;
+  #frameSize = null; // worker mode: the analysis size of the frames sent so far
+  #paused = false; // the page is hidden: camera released, analysis paused
+  #stopWatching = null; // ends the visibilitychange watch
+  #stillUpload = false; // the upload is a still from submitFile, not the live camera
+  #reopenSeq = 0; // the latest camera reopen (an older one that finishes late is ignored)
   #frameCanvas = null;
   #frameCtx = null;
   #bestCanvas = null;
@@ -163,7 +155,11 @@ export class Capture extends EventTarget {
     this.#opts = opts;
   }
 
-  /** `idle`, `starting`, `capturing`, `review`, `uploading`, `uploaded`, `error` or `stopped`. */
+  /**
+   * `idle`, `starting`, `capturing`, `review` (review mode: waiting for `confirm()` or `retake()`),
+   * `fallback` (the camera failed: waiting for `submitFile`), `checking` (a submitted still is being
+   * checked), `uploading`, `uploaded`, `error` or `stopped`.
+   */
   get state() {
     return this.#state;
   }
@@ -171,6 +167,29 @@ export class Capture extends EventTarget {
   /** The capture step, e.g. `document_front`. */
   get step() {
     return this.#opts.step;
+  }
+
+  /**
+   * Where frames are analysed: `'worker'` (a Web Worker), `'main'` (the page's thread: selfie steps,
+   * `worker: false`, or no worker support) or null before analysis started.
+   */
+  get analysisMode() {
+    return this.#analysisMode;
+  }
+
+  /** Whether the open camera has a torch that {@link Capture#setTorch} can switch. */
+  get torchAvailable() {
+    return Boolean(this.#camera && this.#camera.torchAvailable);
+  }
+
+  /**
+   * Switches the camera's torch (for a document in a dim room). Rejects with `torch_unavailable`
+   * when the camera has none or is closed.
+   * @param {boolean} on
+   */
+  async setTorch(on) {
+    if (!this.#camera) throw new TrustCapError('torch_unavailable', 'no camera is open');
+    await this.#camera.setTorch(on);
   }
 
   /**
@@ -197,14 +216,7 @@ export class Capture extends EventTarget {
     // The selfie step needs the face module: start loading it now, alongside the session and camera.
     const face = this.#opts.step === 'selfie' ? loadFace() : null;
     try {
-      await loadWasm();
-      const session = await this.#session();
-      this.#checkStopped();
-      this.#sessionId = session.sessionId;
-      this.#key = session.key;
-      if (Array.isArray(session.steps) && !session.steps.includes(this.#opts.step)) {
-        throw new TrustCapError('step_not_allowed', `the session does not include the step ${this.#opts.step}`);
-      }
+      await this.#prepare();
       await this.#openCamera();
       this.#checkStopped();
       if (face) {
@@ -214,16 +226,110 @@ export class Capture extends EventTarget {
           return;
         }
       }
-      this.#analyzer = this.#opts.step === 'selfie' ? new SelfieAnalyzer() : new FrameAnalyzer(this.#analyzerKind());
+      if (this.#opts.step === 'selfie') {
+        // The face detector and the liveness burst need the pixels on this thread.
+        this.#analyzer = new SelfieAnalyzer();
+        this.#analysisMode = 'main';
+      } else {
+        await this.#startDocumentAnalysis();
+        this.#checkStopped();
+      }
+      this.#stopWatching = watchVisibility(
+        () => this.#onHidden(),
+        () => this.#onVisible(),
+      );
       this.#state = 'capturing';
       this.#scheduleFrame();
     } catch (err) {
       if (face && !this.#face) face.then((f) => f.detector.free(), () => {});
-      if (this.#state === 'stopped') return;
+      if (this.#state === 'stopped') {
+        this.#cleanup();
+        return;
+      }
       const error = err instanceof TrustCapError ? err : fromWasmError(err, 'internal');
+      if (error.fileFallback) this.#enterFallback(error);
+      else this.#fail(error);
+      throw error;
+    }
+  }
+
+  /**
+   * The file-input fallback (webviews and in-app browsers without a usable camera, a denied
+   * permission, or a user who prefers a photo): decodes the still (EXIF orientation applied), runs
+   * the same quality checks as the live path and, when it passes, uploads it like a live capture
+   * (marked `capture.file` in the signed quality map; a selfie from a file has no liveness burst, so
+   * the verifier leaves liveness to a person). When it does not pass, emits `guidance` and resolves
+   * `{ accepted: false, guidance }` so the page can ask for another photo. Works after `start()`
+   * rejected with `fileFallback`, while capturing (the camera is stopped) or without `start()`.
+   *
+   * @param {Blob} file a `File` from `<input type="file" accept="image/*" capture>` or any image Blob
+   * @returns {Promise<{ accepted: true, captureId: string, status: string } | { accepted: false, guidance: object }>}
+   */
+  async submitFile(file) {
+    const from = this.#state;
+    if (from !== 'idle' && from !== 'fallback' && from !== 'capturing') {
+      throw new TrustCapError('invalid_state', `submitFile() called in state ${from}`);
+    }
+    this.#state = 'checking';
+    let still;
+    try {
+      if (from === 'capturing') this.#releaseLive();
+      if (from === 'idle') await this.#prepare();
+      still = await decodeStill(file);
+      this.#checkStopped();
+    } catch (err) {
+      if (this.#state === 'stopped') throw new TrustCapError('stopped', 'the capture was stopped');
+      const error = err instanceof TrustCapError ? err : fromWasmError(err, 'internal');
+      if (error.code === 'invalid_image' || error.code === 'unsupported') {
+        this.#state = 'fallback';
+        throw error;
+      }
       this.#fail(error);
       throw error;
     }
+    let check;
+    try {
+      check = this.#opts.step === 'selfie' ? await this.#checkSelfieStill(still) : this.#checkDocumentStill(still);
+      this.#checkStopped();
+    } catch (err) {
+      if (this.#state === 'stopped') throw new TrustCapError('stopped', 'the capture was stopped');
+      this.#state = 'fallback';
+      throw fromWasmError(err, 'frame_error');
+    }
+    if (!check.acceptable) {
+      this.#state = 'fallback';
+      const guidance = { ...check.guidance, source: 'file' };
+      this.#emit('guidance', guidance);
+      return { accepted: false, guidance };
+    }
+    this.#bestCanvas = still.canvas;
+    this.#bestCtx = still.ctx;
+    this.#best = {
+      width: still.width,
+      height: still.height,
+      // `capture.file` tells the verifier (signed) that this is a still from a file, not the live camera.
+      metrics: { ...check.metrics, 'capture.file': 1 },
+      acceptable: true,
+      document: check.document,
+      at: Date.now(),
+    };
+    this.#stillUpload = true;
+    this.#state = 'capturing';
+    const outcome = new Promise((resolve, reject) => {
+      const onUploaded = (e) => {
+        this.removeEventListener('error', onError);
+        resolve({ accepted: true, captureId: e.detail.captureId, status: e.detail.status });
+      };
+      const onError = (e) => {
+        this.removeEventListener('uploaded', onUploaded);
+        reject(new TrustCapError(e.detail.code, e.detail.message, e.detail.status));
+      };
+      this.addEventListener('uploaded', onUploaded, { once: true });
+      this.addEventListener('error', onError, { once: true });
+    });
+    await this.#finish();
+    if (this.#state === 'stopped') throw new TrustCapError('stopped', 'the capture was stopped');
+    return outcome;
   }
 
   /**
@@ -234,7 +340,7 @@ export class Capture extends EventTarget {
   captureNow() {
     if (this.#state !== 'capturing') return;
     if (this.#opts.step === 'selfie') this.#burstRequested = true;
-    else if (this.#best) this.#finish();
+    else if (this.#best) this.#capture();
   }
 
   /**
@@ -283,6 +389,152 @@ export class Capture extends EventTarget {
     this.#state = 'error';
     this.#cleanup();
     this.#emit('error', { code: error.code, message: error.message, status: error.status });
+  }
+
+  /** A camera failure: the capture stays usable for {@link Capture#submitFile}. */
+  #enterFallback(error) {
+    this.#state = 'fallback';
+    this.#releaseLive();
+    this.#emit('error', { code: error.code, message: error.message, status: error.status, fileFallback: true });
+  }
+
+  /** Loads the wasm core and the session's capture key (once per session and page). */
+  async #prepare() {
+    await loadWasm();
+    const session = await this.#session();
+    this.#checkStopped();
+    this.#sessionId = session.sessionId;
+    this.#key = session.key;
+    if (Array.isArray(session.steps) && !session.steps.includes(this.#opts.step)) {
+      throw new TrustCapError('step_not_allowed', `the session does not include the step ${this.#opts.step}`);
+    }
+  }
+
+  /** Stops the live path (frame loop, camera, worker, burst, visibility watch); keeps the session. */
+  #releaseLive() {
+    this.#cancelFrame();
+    this.#stopCamera();
+    this.#endBurst();
+    if (this.#stopWatching) {
+      this.#stopWatching();
+      this.#stopWatching = null;
+    }
+    if (this.#analyzer) {
+      this.#analyzer.free();
+      this.#analyzer = null;
+    }
+    this.#paused = false;
+  }
+
+  /** A document step's analyzer: a worker when possible (and not disabled), else on this thread. */
+  async #startDocumentAnalysis() {
+    if (this.#opts.worker !== false && workerSupported()) {
+      try {
+        this.#analyzer = await WorkerAnalyzer.create(this.#analyzerKind());
+        this.#analysisMode = 'worker';
+        return;
+      } catch {
+        // No module workers, or the worker could not load the wasm core: analyse here instead.
+      }
+    }
+    this.#analyzer = new FrameAnalyzer(this.#analyzerKind());
+    this.#analysisMode = 'main';
+  }
+
+  /** Document still from a file: the live path's analyzer on one frame. */
+  #checkDocumentStill(still) {
+    const analyzer = new FrameAnalyzer(this.#analyzerKind());
+    try {
+      const r = analyzer.analyze(still.image.data, still.width, still.height, still.width * 4);
+      // A failing frame's guidance is its most important failing check, as on the live path.
+      const acceptable = r.acceptable && Boolean(r.document);
+      const code = acceptable ? 'ready' : r.acceptable ? 'no_document' : r.guidance;
+      return { acceptable, metrics: r.metrics, document: r.document, guidance: this.#stillGuidance(r, code) };
+    } finally {
+      analyzer.free();
+    }
+  }
+
+  /** Selfie still from a file: face detection and the selfie quality gates on one frame. */
+  async #checkSelfieStill(still) {
+    if (!this.#face) this.#face = await loadFace();
+    const faces = this.#face.detector.detect(still.image);
+    const analyzer = new SelfieAnalyzer();
+    try {
+      const r = analyzer.analyze(still.image.data, still.width, still.height, still.width * 4, faces);
+      const acceptable = r.acceptable && r.faces === 1;
+      const code = acceptable ? 'ready' : !r.acceptable ? r.guidance : r.faces > 1 ? 'multiple_faces' : 'no_face';
+      return { acceptable, metrics: r.metrics, document: null, guidance: this.#stillGuidance(r, code) };
+    } finally {
+      analyzer.free();
+    }
+  }
+
+  #stillGuidance(r, code) {
+    return {
+      code,
+      message: code === r.guidance ? r.message : STILL_MESSAGES[code],
+      reasons: r.reasons,
+      document: r.document || null,
+      metrics: r.metrics,
+      steadyCount: 0,
+      acceptable: r.acceptable,
+      framesAnalyzed: 1,
+    };
+  }
+
+  #onHidden() {
+    if (this.#state !== 'capturing' || this.#paused) return;
+    this.#paused = true;
+    this.#cancelFrame();
+    this.#endBurst();
+    this.#stopCamera();
+    this.#emit('paused', { reason: 'hidden' });
+  }
+
+  async #onVisible() {
+    if (this.#state !== 'capturing' || !this.#paused) return;
+    await this.#reopen('visible');
+  }
+
+  /** The camera track ended or its device went away: reopen it once, else offer the fallback. */
+  async #onCameraLost() {
+    if (this.#state !== 'capturing' || this.#paused) return;
+    this.#paused = true;
+    this.#cancelFrame();
+    this.#endBurst();
+    this.#emit('paused', { reason: 'camera_lost' });
+    await this.#reopen('camera_lost');
+  }
+
+  async #reopen(reason) {
+    const seq = ++this.#reopenSeq;
+    try {
+      await this.#openCamera();
+    } catch (err) {
+      if (this.#state !== 'capturing' || seq !== this.#reopenSeq) return;
+      const lost = new TrustCapError('camera_lost', `the camera could not be reopened (${err && err.code})`, undefined, {
+        fileFallback: true,
+      });
+      this.#enterFallback(reason === 'camera_lost' ? lost : err instanceof TrustCapError ? err : lost);
+      return;
+    }
+    if (seq !== this.#reopenSeq) return; // a later reopen took over
+    if (
+      this.#state !== 'capturing' ||
+      !this.#stream ||
+      (typeof document !== 'undefined' && document.visibilityState === 'hidden')
+    ) {
+      // Stopped, or hidden again while the camera opened: stay paused.
+      if (this.#state === 'capturing') this.#stopCamera();
+      return;
+    }
+    this.#paused = false;
+    // The scene changed: start the analysis over at the next frame.
+    this.#frameCanvas = null;
+    this.#frameSize = null;
+    this.#emit('resumed', { reason });
+    this.#scheduleFrame();
   }
 
   #checkStopped() {
@@ -447,53 +699,20 @@ export class Capture extends EventTarget {
     return pending;
   }
 
+  /** Opens (or reopens) the camera: rear for documents, front for selfies (see camera.js). */
   async #openCamera() {
-    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
-      throw new TrustCapError('camera_unavailable', 'this browser cannot access a camera (a secure context is required)');
+    if (!this.#camera) {
+      this.#camera = new Camera({ step: this.#opts.step, constraints: this.#opts.constraints, video: this.#opts.video });
+      this.#camera.addEventListener('lost', () => this.#onCameraLost());
     }
-    const video = {
-      facingMode: this.#opts.step === 'selfie' ? 'user' : 'environment',
-      width: { ideal: 1280 },
-      height: { ideal: 720 },
-      ...(this.#opts.constraints || {}),
-    };
-    try {
-      this.#stream = await navigator.mediaDevices.getUserMedia({ video, audio: false });
-    } catch (err) {
-      throw cameraError(err);
-    }
-    if (this.#state === 'stopped') {
-      this.#cleanup();
-      return;
-    }
-    let el = this.#opts.video;
-    if (!el) {
-      el = document.createElement('video');
-      this.#ownsVideo = true;
-    }
-    el.muted = true;
-    el.playsInline = true;
-    el.setAttribute('playsinline', '');
-    el.srcObject = this.#stream;
-    this.#video = el;
-    if (el.readyState < 1) {
-      await new Promise((resolve, reject) => {
-        el.addEventListener('loadedmetadata', resolve, { once: true });
-        el.addEventListener('error', () => reject(new TrustCapError('camera_unavailable', 'the camera stream failed')), {
-          once: true,
-        });
-      });
-    }
-    try {
-      await el.play();
-    } catch (err) {
-      throw new TrustCapError('camera_unavailable', `the camera preview could not start: ${err}`);
-    }
+    await this.#camera.open();
+    this.#stream = this.#camera.stream;
+    this.#video = this.#camera.video;
   }
 
   #scheduleFrame() {
     const video = this.#video;
-    if (!video || this.#state !== 'capturing') return;
+    if (!video || this.#state !== 'capturing' || this.#loopHandle !== null) return;
     if (typeof video.requestVideoFrameCallback === 'function') {
       this.#loopKind = 'video';
       this.#loopHandle = video.requestVideoFrameCallback(() => this.#onFrame());
@@ -513,6 +732,12 @@ export class Capture extends EventTarget {
   #onFrame() {
     this.#loopHandle = null;
     if (this.#state !== 'capturing') return;
+    if (this.#analyzer instanceof WorkerAnalyzer) {
+      // At most one frame in flight: the frames that arrive meanwhile are dropped.
+      if (!this.#analyzer.busy) this.#sendFrameToWorker();
+      this.#scheduleFrame();
+      return;
+    }
     try {
       if (this.#analyzeFrame()) {
         this.#finish();
@@ -523,6 +748,84 @@ export class Capture extends EventTarget {
       return;
     }
     this.#scheduleFrame();
+  }
+
+  /** Worker mode: transfers the current video frame to the worker and handles its answer. */
+  #sendFrameToWorker() {
+    const video = this.#video;
+    const analyzer = this.#analyzer;
+    const vw = video.videoWidth;
+    const vh = video.videoHeight;
+    if (!vw || !vh) return;
+    const width = Math.min(vw, MAX_FRAME_WIDTH);
+    const height = Math.max(1, Math.round((vh * width) / vw));
+    if (!this.#frameSize || this.#frameSize.width !== width || this.#frameSize.height !== height) {
+      // First frame, or the camera changed resolution (rotation) or reopened: start over.
+      this.#frameSize = { width, height };
+      this.#best = null;
+      analyzer.reset();
+    }
+    analyzer.analyze(video, width, height, Date.now()).then(
+      (result) => {
+        if (this.#state !== 'capturing' || this.#analyzer !== analyzer || this.#paused) return;
+        // The worker keeps the pixels; this side only needs to know there is a best frame.
+        if (result.kept) this.#best = { width, height, metrics: result.metrics, acceptable: result.isNewBest };
+        this.#emit('guidance', {
+          code: result.guidance,
+          message: result.message,
+          reasons: result.reasons,
+          document: result.document,
+          metrics: result.metrics,
+          steadyCount: result.steadyCount,
+          acceptable: result.acceptable,
+          framesAnalyzed: result.framesAnalyzed,
+        });
+        this.#emitQuality(result);
+        this.#drawOverlay(width, height, result.guidance, result.document);
+        const limit = this.#opts.autoCaptureFrames;
+        if (result.capture || (limit > 0 && result.framesAnalyzed >= limit)) this.#capture();
+      },
+      (err) => {
+        if (this.#state !== 'capturing' || this.#analyzer !== analyzer || this.#paused) return;
+        this.#fail(fromWasmError(err, 'frame_error'));
+      },
+    );
+  }
+
+  /** Takes the best frame: in worker mode its pixels come back from the worker first. */
+  async #capture() {
+    const analyzer = this.#analyzer;
+    if (!(analyzer instanceof WorkerAnalyzer)) return this.#finish();
+    if (this.#state !== 'capturing') return;
+    this.#cancelFrame();
+    this.#state = 'uploading';
+    let best;
+    try {
+      best = await analyzer.best();
+    } catch (err) {
+      if (this.#state === 'stopped') return;
+      this.#fail(fromWasmError(err, 'frame_error'));
+      return;
+    }
+    if (this.#state !== 'uploading') return;
+    if (!best) {
+      this.#fail(new TrustCapError('frame_error', 'the analysis worker kept no frame'));
+      return;
+    }
+    // The frame's own analysis (outline, metrics) travels with its pixels.
+    this.#best = {
+      width: best.width,
+      height: best.height,
+      metrics: best.metrics,
+      acceptable: best.acceptable,
+      document: best.document,
+      at: best.at,
+    };
+    this.#bestCanvas = createCanvas(best.width, best.height);
+    this.#bestCtx = this.#bestCanvas.getContext('2d');
+    this.#bestCtx.putImageData(new ImageData(best.pixels, best.width, best.height), 0, 0);
+    this.#state = 'capturing';
+    return this.#finish();
   }
 
   /** Analyses the current video frame; true when it is time to capture. */
@@ -705,7 +1008,7 @@ export class Capture extends EventTarget {
   }
 
   async #finish() {
-    if (this.#opts.step === 'selfie') return this.#finishSelfie();
+    if (this.#opts.step === 'selfie' && !this.#stillUpload) return this.#finishSelfie();
     this.#cancelFrame();
     const best = this.#best;
     const framesAnalyzed = this.#analyzer ? this.#analyzer.framesAnalyzed : 0;
@@ -887,19 +1190,17 @@ export class Capture extends EventTarget {
   #stopCamera() {
     const overlay = this.#opts.canvas;
     if (overlay) overlay.getContext('2d').clearRect(0, 0, overlay.width, overlay.height);
-    if (this.#stream) {
-      for (const track of this.#stream.getTracks()) track.stop();
-      this.#stream = null;
-    }
-    if (this.#video) {
-      this.#video.pause();
-      this.#video.srcObject = null;
-    }
+    if (this.#camera) this.#camera.close();
+    this.#stream = null;
   }
 
   #cleanup() {
     this.#cancelFrame();
     this.#stopCamera();
+    if (this.#stopWatching) {
+      this.#stopWatching();
+      this.#stopWatching = null;
+    }
     if (this.#analyzer) {
       this.#analyzer.free();
       this.#analyzer = null;
@@ -909,7 +1210,8 @@ export class Capture extends EventTarget {
       this.#face.detector.free();
       this.#face = null;
     }
-    if (this.#ownsVideo) this.#video = null;
+    if (this.#camera) this.#camera.dispose();
+    this.#video = this.#opts.video;
   }
 }
 
@@ -922,7 +1224,10 @@ export class Capture extends EventTarget {
  * @param {string} [options.step] `document_front` (default), `document_back` or `selfie`
  * @param {HTMLVideoElement} [options.video] element that shows the camera preview
  * @param {HTMLCanvasElement} [options.canvas] optional overlay canvas drawn over the video
- * @param {MediaTrackConstraints} [options.constraints] extra camera constraints
+ * @param {MediaTrackConstraints} [options.constraints] extra camera constraints (rear camera, ideal
+ *   1920×1080 for documents; front camera, ideal 1280×720 for selfies; loosened when over-constrained)
+ * @param {boolean} [options.worker] `false` analyses document frames on the page's thread instead of
+ *   a Web Worker (default: a worker when the browser supports one)
  * @param {number} [options.autoCaptureFrames] capture the best frame after this many frames
  *   even if auto-capture has not triggered (default: wait for auto-capture)
  * @param {string} [options.documentFormat] `id1` (ID card, driving licence) or `id3` (passport page)
@@ -941,6 +1246,7 @@ export async function createCapture({
   autoCaptureFrames,
   documentFormat,
   review = false,
+  worker,
 } = {}) {
   if (typeof verifierUrl !== 'string' || !verifierUrl) {
     throw new TrustCapError('invalid_options', 'verifierUrl is required');
@@ -954,6 +1260,9 @@ export async function createCapture({
     throw new TrustCapError('invalid_options', 'autoCaptureFrames must be a positive integer');
   }
   if (typeof review !== 'boolean') throw new TrustCapError('invalid_options', 'review must be a boolean');
+  if (worker !== undefined && typeof worker !== 'boolean') {
+    throw new TrustCapError('invalid_options', 'worker must be a boolean');
+  }
   return new Capture({
     verifierUrl: verifierUrl.replace(/\/+$/, ''),
     token,
@@ -964,6 +1273,7 @@ export async function createCapture({
     autoCaptureFrames: autoCaptureFrames || 0,
     documentFormat,
     review,
+    worker: worker !== false,
   });
 }
 export { RETRY_DEFAULTS } from './upload.js';
