@@ -232,5 +232,20 @@ export interface CaptureOptions {
 
 /** Prepares a capture of one step. Nothing happens until `capture.start()`. */
 export declare function createCapture(options: CaptureOptions): Promise<Capture>;
-export { verifyWebhook, WebhookSignatureError, VerifyWebhookOptions } from './webhook.js';
-export * from './face.js';
+export { verifyWebhook, WebhookSignatureError } from './webhook.js';
+export type { VerifyWebhookOptions } from './webhook.js';
+export { loadFaceModule, prefetchFaceModule, faceSimdSupported, FACE_MODELS } from './face.js';
+export type {
+  FaceModelVariant,
+  FaceFrame,
+  FacePoint,
+  FaceBox,
+  DetectedFace,
+  LivenessSignal,
+  LivenessReport,
+  LivenessOptions,
+  FaceDetector,
+  LivenessAnalyzer,
+  FaceModule,
+} from './face.js';
+export { setAssetsUrl, getAssetsUrl } from './assets.js';

@@ -12,6 +12,7 @@ import init, {
   version as wasmVersion,
 } from './wasm/trustcap_wasm.js';
 import { loadFaceModule } from './face.js';
+import { assetUrl } from './assets.js';
 
 /** The package version (kept equal to the wasm crate version by the build). */
 export const VERSION = '0.1.0';
@@ -56,7 +57,7 @@ const sessionKeys = new Map();
 
 function loadWasm() {
   if (!wasmReady) {
-    wasmReady = init({ module_or_path: new URL('./wasm/trustcap_wasm_bg.wasm', import.meta.url) }).then(
+    wasmReady = init({ module_or_path: assetUrl('coreWasm') }).then(
       () => {
         const v = wasmVersion();
         if (v !== VERSION) console.warn(`@trustcap/web ${VERSION} loaded wasm core ${v}`);
@@ -811,3 +812,4 @@ export async function createCapture({
 }
 export { verifyWebhook, WebhookSignatureError } from './webhook.js';
 export { loadFaceModule, prefetchFaceModule, faceSimdSupported, FACE_MODELS } from './face.js';
+export { setAssetsUrl, getAssetsUrl } from './assets.js';
