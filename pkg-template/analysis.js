@@ -3,6 +3,7 @@
 // guidance, metrics and document outline. The worker keeps the best frame's pixels until the page
 // asks for them at capture time. `workerSupported()` says whether this browser can do it at all.
 
+import { assetUrl } from './assets.js';
 import { TrustCapError } from './errors.js';
 
 /** How long the worker may take to load the wasm core before the page falls back to the main thread. */
@@ -65,7 +66,7 @@ export class WorkerAnalyzer {
     let timer;
     try {
       await Promise.race([
-        analyzer.#request({ type: 'init', kind }),
+        analyzer.#request({ type: 'init', kind, wasmUrl: assetUrl('coreWasm').href }),
         new Promise((_, reject) => {
           timer = setTimeout(() => reject(new TrustCapError('worker_failed', 'the analysis worker did not start')), timeoutMs);
         }),

@@ -374,5 +374,20 @@ export declare function createCapture(options: CaptureOptions): Promise<Capture>
  * the file fallback; pass `input.files[0]` from its `change` event to `Capture#submitFile`.
  */
 export declare function createFileInput(options?: { step?: Step; document?: Document }): HTMLInputElement;
-export { verifyWebhook, WebhookSignatureError, VerifyWebhookOptions } from './webhook.js';
-export * from './face.js';
+export { verifyWebhook, WebhookSignatureError } from './webhook.js';
+export type { VerifyWebhookOptions } from './webhook.js';
+export { loadFaceModule, prefetchFaceModule, faceSimdSupported, FACE_MODELS } from './face.js';
+export type {
+  FaceModelVariant,
+  FaceFrame,
+  FacePoint,
+  FaceBox,
+  DetectedFace,
+  LivenessSignal,
+  LivenessReport,
+  LivenessOptions,
+  FaceDetector,
+  LivenessAnalyzer,
+  FaceModule,
+} from './face.js';
+export { setAssetsUrl, getAssetsUrl } from './assets.js';

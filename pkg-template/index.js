@@ -20,6 +20,7 @@ import { WorkerAnalyzer, workerSupported } from './analysis.js';
 
 export { TrustCapError } from './errors.js';
 export { CAMERA_ERROR_CODES, createFileInput } from './camera.js';
+import { assetUrl } from './assets.js';
 
 /** The package version (kept equal to the wasm crate version by the build). */
 export const VERSION = '0.1.0';
@@ -52,7 +53,7 @@ const sessionKeys = new Map();
 
 function loadWasm() {
   if (!wasmReady) {
-    wasmReady = init({ module_or_path: new URL('./wasm/trustcap_wasm_bg.wasm', import.meta.url) }).then(
+    wasmReady = init({ module_or_path: assetUrl('coreWasm') }).then(
       () => {
         const v = wasmVersion();
         if (v !== VERSION) console.warn(`@trustcap/web ${VERSION} loaded wasm core ${v}`);
@@ -1279,3 +1280,4 @@ export async function createCapture({
 export { RETRY_DEFAULTS } from './upload.js';
 export { verifyWebhook, WebhookSignatureError } from './webhook.js';
 export { loadFaceModule, prefetchFaceModule, faceSimdSupported, FACE_MODELS } from './face.js';
+export { setAssetsUrl, getAssetsUrl } from './assets.js';

@@ -2,8 +2,9 @@
 //! formatting and lints, unit and integration tests (native, with the real models),
 //! wasm-tests in headless Chromium, a short fuzzing run of every cargo-fuzz target, the
 //! accuracy evaluations (only when `../shared/data` exists), the demo smoke check (which
-//! builds the SDK), the face module's loader and detection in Chromium, and the end-to-end
-//! browser suite.
+//! builds the SDK), the SDK's size budgets ([`crate::sdk_budget`]), the face module's loader and
+//! detection in Chromium, and the end-to-end browser suite (which includes the Vite app built from
+//! the packed SDK and the TypeScript types check).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -81,6 +82,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
     crate::demo::run(&["--check".to_owned()])?;
 
     let pkg = crate::sdk::package_dir();
+    step("SDK size budgets (gzipped): core SDK <= 400 kB, document + selfie flow <= 3 MB");
+    crate::sdk_budget::check(&pkg)?;
     let verifier = crate::demo::build_verifier()?;
     let assets = util::target_dir().join("e2e");
     write_e2e_assets(Some(&assets.to_string_lossy()))?;
