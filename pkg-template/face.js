@@ -8,7 +8,7 @@
 // Firefox 89, Safari 16.4); without it loadFaceModule() rejects with `face_module_unsupported`
 // (tract, the inference engine, contains SIMD code even when built without simd128).
 
-import { TrustCapError } from './index.js';
+import { TrustCapError } from './errors.js';
 import { assetUrl } from './assets.js';
 
 // The face module's JS glue, imported on demand: a literal specifier, so bundlers split it into
