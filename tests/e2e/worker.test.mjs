@@ -96,7 +96,9 @@ async function longTasks(query) {
   }
 }
 
-test('main-thread long tasks during 5 s of analysis, worker vs main thread', async (t) => {
+// A measurement, reported as a TAP diagnostic and in docs/BENCHMARKS.md: timings on a shared machine are
+// not asserted (house rule: speed is checked by benchmarks, never by timed tests).
+test('5 s of analysis in each mode; main-thread long tasks reported, worker vs main thread', async (t) => {
   const worker = await longTasks('');
   const main = await longTasks('worker=0');
   assert.equal(worker.mode, 'worker');
@@ -104,6 +106,4 @@ test('main-thread long tasks during 5 s of analysis, worker vs main thread', asy
   assert.ok(worker.frames > 0 && main.frames > 0, 'frames were analysed in both modes');
   t.diagnostic(`longtasks ${JSON.stringify({ worker, main })}`);
   console.log(`# longtasks ${JSON.stringify({ worker, main })}`);
-  // The worker exists to keep analysis off the page's thread.
-  assert.ok(worker.longTaskMs <= main.longTaskMs, `worker ${worker.longTaskMs} ms vs main ${main.longTaskMs} ms of long tasks`);
 });
