@@ -14,7 +14,7 @@ import type { MessageOverrides } from './i18n.js';
 export declare const TAG_NAME: string;
 
 /** The element's screens (also reflected in its `screen` attribute). */
-export type CaptureScreen = 'intro' | 'camera' | 'review' | 'uploading' | 'done' | 'error';
+export type CaptureScreen = 'intro' | 'camera' | 'fallback' | 'review' | 'uploading' | 'done' | 'error';
 
 /** `detail` of `trustcap-complete`: every step's upload, in order. */
 export interface CompleteDetail {

@@ -61,7 +61,9 @@ button:hover { background: #1e40af; border-color: #1e40af; }
 button.secondary { background: #ffffff; color: #1d4ed8; }
 button.secondary:hover { background: #eff6ff; }
 button:disabled { background: #e5e7eb; border-color: #6b7280; color: #374151; cursor: not-allowed; }
-button:focus-visible, h2:focus-visible { outline: 3px solid #b45309; outline-offset: 3px; }
+button:focus-visible, h2:focus-visible, input:focus-visible { outline: 3px solid #b45309; outline-offset: 3px; }
+.file { display: flex; flex-direction: column; gap: 0.5rem; }
+.file label { font-weight: 600; }
 h2:focus:not(:focus-visible) { outline: none; }
 progress { width: 100%; height: 1rem; accent-color: #1d4ed8; }
 .code { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; color: #374151; }
@@ -87,6 +89,10 @@ const TEMPLATE = `
   <p class="sr-only" id="announce" role="status" aria-live="polite"></p>
   <div id="uploading" hidden><div class="spinner" aria-hidden="true"></div><progress id="upload"></progress></div>
   <p class="code" id="error-code" part="error-code" hidden></p>
+  <div class="file" id="file-field" part="file" hidden>
+    <label for="file" id="file-label"></label>
+    <input type="file" id="file" accept="image/*" />
+  </div>
   <div class="actions" part="actions">
     <button id="start" type="button" part="button start"></button>
     <button id="capture" type="button" class="secondary" part="button capture"></button>
@@ -105,8 +111,23 @@ const SCREEN_PARTS = {
   uploading: ['progress', 'uploading'],
   done: ['lead'],
   error: ['lead', 'error-code', 'retry'],
+  // The camera failed (denied, missing, a webview without getUserMedia): a photo from a file instead.
+  fallback: ['progress', 'lead', 'file-field'],
 };
-const TOGGLED = ['progress', 'lead', 'viewer', 'still', 'uploading', 'error-code', 'start', 'capture', 'confirm', 'retake', 'retry'];
+const TOGGLED = [
+  'progress',
+  'lead',
+  'viewer',
+  'still',
+  'uploading',
+  'error-code',
+  'file-field',
+  'start',
+  'capture',
+  'confirm',
+  'retake',
+  'retry',
+];
 
 /**
  * `<trustcap-capture token="…" verifier-url="…" steps="document-front,selfie">`: the whole capture
@@ -116,7 +137,7 @@ const TOGGLED = ['progress', 'lead', 'viewer', 'still', 'uploading', 'error-code
  * Property `messages`: per-key overrides of the message catalogs. Re-dispatches the headless events
  * (`guidance`, `quality`, `captured`, `uploading`, `uploaded`, `done`, `error`; bubbling and composed)
  * and emits `trustcap-complete` once every step is uploaded. The host's `screen` attribute names the
- * current screen: `intro`, `camera`, `review`, `uploading`, `done` or `error`.
+ * current screen: `intro`, `camera`, `fallback` (no usable camera: a photo from a file), `review`, `uploading`, `done` or `error`.
  */
 export class TrustCapCaptureElement extends HTMLElement {
   /** The attributes the element reacts to. */
@@ -150,6 +171,7 @@ export class TrustCapCaptureElement extends HTMLElement {
     this.#ui.confirm.addEventListener('click', () => this.#capture?.confirm());
     this.#ui.retake.addEventListener('click', () => this.#retake());
     this.#ui.retry.addEventListener('click', () => this.#retry());
+    this.#ui.file.addEventListener('change', () => this.#onFile());
   }
 
   /** Per-key overrides of the message catalogs (flat, or by language: `{ es: { ... } }`). */
@@ -162,7 +184,7 @@ export class TrustCapCaptureElement extends HTMLElement {
     this.#render();
   }
 
-  /** The current screen: `intro`, `camera`, `review`, `uploading`, `done` or `error`. */
+  /** The current screen: `intro`, `camera`, `fallback` (no usable camera: a photo from a file), `review`, `uploading`, `done` or `error`. */
   get screen() {
     return this.#screen;
   }
@@ -309,6 +331,12 @@ export class TrustCapCaptureElement extends HTMLElement {
         this.#onStepDone(detail);
         break;
       case 'error':
+        if (detail && detail.fileFallback && this.#capture && this.#capture.state === 'fallback') {
+          // The camera failed but the capture can take a photo from a file (same checks, same upload).
+          this.#error = { code: detail.code, message: detail.message || '' };
+          this.#show('fallback');
+          break;
+        }
         this.#running = false;
         this.#capture = null;
         this.#showError(detail);
@@ -355,6 +383,31 @@ export class TrustCapCaptureElement extends HTMLElement {
       this.#show('done');
       this.#dispatch('trustcap-complete', { captures: [...this.#results] });
     });
+  }
+
+  /** A photo chosen on the fallback screen: checked like a camera frame, then reviewed and uploaded. */
+  async #onFile() {
+    const input = this.#ui.file;
+    const file = input.files && input.files[0];
+    const capture = this.#capture;
+    if (!file || !capture) return;
+    input.disabled = true;
+    this.#setGuidance('', this.#t('fallback.checking'));
+    try {
+      const result = await capture.submitFile(file);
+      if (this.#capture !== capture) return;
+      if (!result.accepted) {
+        // Too blurry, no document found, …: say why and let the user choose another photo.
+        const message = guidanceMessage(this.#t, this.#step, result.guidance.code) ?? result.guidance.message;
+        this.#ui.lead.textContent = this.#t('fallback.refused', { message });
+        this.#setGuidance(result.guidance.code, this.#ui.lead.textContent);
+      }
+    } catch {
+      // Shown and re-dispatched through the `error` event.
+    } finally {
+      input.disabled = false;
+      input.value = '';
+    }
   }
 
   #retake() {
@@ -424,7 +477,7 @@ export class TrustCapCaptureElement extends HTMLElement {
     this.#render();
     if (screen !== 'camera') {
       // Announce the new screen (its heading, and on the error screen what went wrong).
-      const lead = screen === 'error' ? ` ${this.#ui.lead.textContent}` : '';
+      const lead = screen === 'error' || screen === 'fallback' ? ` ${this.#ui.lead.textContent}` : '';
       this.#setGuidance('', screen === 'intro' ? '' : `${this.#ui.title.textContent}${lead}`);
     }
     if (hadFocus) this.#ui.title.focus();
@@ -463,6 +516,15 @@ export class TrustCapCaptureElement extends HTMLElement {
         ui.title.textContent = t('done.title');
         ui.lead.textContent = t('done.lead');
         break;
+      case 'fallback': {
+        const code = this.#error ? this.#error.code : 'camera_unavailable';
+        const specific = t(`error.${code}`);
+        ui.title.textContent = t(`fallback.title.${kind}`);
+        ui.lead.textContent = `${specific === `error.${code}` ? t('error.generic') : specific} ${t('fallback.lead')}`;
+        ui['file-label'].textContent = t(`fallback.choose.${kind}`);
+        ui.file.setAttribute('capture', kind === 'selfie' ? 'user' : 'environment');
+        break;
+      }
       case 'error': {
         const code = this.#error ? this.#error.code : 'internal';
         const specific = t(`error.${code}`);

@@ -18,6 +18,7 @@ import { createRequire } from 'node:module';
 import { startStack, launchBrowser, env } from './harness.mjs';
 
 const require = createRequire(import.meta.url);
+const { chromium } = require('playwright-core');
 const AXE = require.resolve('axe-core/axe.min.js');
 const CAPTURE_PATH = '/v1/client/captures';
 let stack;
@@ -370,6 +371,61 @@ test('a refused token shows the error screen with its stable code; Try again ret
     for (let i = 0; i < 300 && errors.length < 2; i++) await new Promise((resolve) => setTimeout(resolve, 100));
     assert.deepEqual(errors, [errors[0], errors[0]], 'the retry ran and failed the same way');
     await screen(page, 'error', 30_000);
+  } finally {
+    await browser.close();
+  }
+});
+
+test('camera permission denied: the element offers a photo from a file, refuses a blurred one, uploads a sharp one', async () => {
+  // A fake camera device but no permission (no --use-fake-ui-for-media-stream): getUserMedia rejects
+  // with NotAllowedError, as in a webview or after the user said no.
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+      '--use-fake-device-for-media-stream',
+    ],
+  });
+  try {
+    const { page, seen } = await openDemo(browser, '?steps=document_front');
+    await page.waitForSelector('trustcap-capture #start:not([disabled])', { timeout: 60_000 });
+    await page.click('trustcap-capture #start');
+    await screen(page, 'fallback');
+    const en = catalogs.en;
+    assert.equal((await page.textContent('trustcap-capture #title')).trim(), en['fallback.title.document']);
+    assert.ok((await page.textContent('trustcap-capture #lead')).includes(en['error.camera_denied']));
+    const input = page.locator('trustcap-capture #file');
+    assert.equal(await input.getAttribute('accept'), 'image/*');
+    assert.equal(await input.getAttribute('capture'), 'environment');
+    assert.equal((await page.textContent('trustcap-capture #file-label')).trim(), en['fallback.choose.document']);
+    await assertAccessible(page, 'fallback');
+
+    // A blurred photo: refused with the blur guidance, still on the fallback screen, nothing uploaded.
+    await input.setInputFiles(join(env.assets(), 'document_still_blurred.png'));
+    await page.waitForFunction(
+      () => document.querySelector('trustcap-capture').shadowRoot.querySelector('#guidance').dataset.code === 'too_blurry',
+      null,
+      { timeout: 60_000 },
+    );
+    assert.equal(await page.getAttribute('trustcap-capture', 'screen'), 'fallback');
+    const refused = (await page.textContent('trustcap-capture #lead')).trim();
+    assert.ok(refused.endsWith(en['fallback.refused'].replace('{message} ', '')), refused);
+    assert.equal(seen.uploads.length, 0);
+
+    // A sharp photo: reviewed like a camera capture, then uploaded and verified.
+    await input.setInputFiles(join(env.assets(), 'document_still.png'));
+    await screen(page, 'review');
+    await page.click('trustcap-capture #confirm');
+    await screen(page, 'done');
+    assert.equal(seen.uploads.length, 1);
+    const session = await stack.session(seen.sessionId);
+    assert.equal(session.captures.length, 1);
+    assert.equal(session.captures[0].step, 'document_front');
+    assert.equal(session.captures[0].signature_verified, true);
   } finally {
     await browser.close();
   }
