@@ -401,7 +401,7 @@ export class Capture extends EventTarget {
 
   /** Loads the wasm core and the session's capture key (once per session and page). */
   async #prepare() {
-    await loadWasm();
+    // Loads the wasm core too, while the session is fetched.
     const session = await this.#session();
     this.#checkStopped();
     this.#sessionId = session.sessionId;
@@ -686,7 +686,8 @@ export class Capture extends EventTarget {
     let pending = sessionKeys.get(cacheKey);
     if (!pending) {
       pending = (async () => {
-        const session = await this.#api('GET', '/v1/client/session');
+        // The wasm core (needed from the key on) loads while the session is fetched.
+        const [session] = await Promise.all([this.#api('GET', '/v1/client/session'), loadWasm()]);
         const key = CaptureKey.generate();
         const registered = await this.#api('POST', '/v1/client/key', { public_key: key.publicKey() });
         if (registered && registered.key_id && registered.key_id !== key.keyId()) {

@@ -93,7 +93,8 @@ const round = (x) => (x === null || x === undefined || Number.isNaN(x) ? null : 
 
 async function load(context, url) {
   const page = await context.newPage();
-  await page.goto(url);
+  // The measurement is the page's own (from navigation start): wait only for the navigation to commit.
+  await page.goto(url, { waitUntil: 'commit' });
   await page.waitForFunction(() => window.__trustcapBench && window.__trustcapBench.guidancePainted !== undefined, null, {
     timeout: 30_000,
   });
