@@ -18,29 +18,13 @@ use std::time::Instant;
 use serde_json::json;
 use trustcap_document::mrz::Date;
 use trustcap_document::ocr::{OcrEngine, decode_image};
-
-/// CPU time consumed by the calling thread, in milliseconds.
-fn thread_cpu_ms() -> f64 {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-    // SAFETY: `ts` is a valid, writable timespec; CLOCK_THREAD_CPUTIME_ID is always available on Linux.
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    if rc != 0 {
-        return f64::NAN;
-    }
-    ts.tv_sec as f64 * 1e3 + ts.tv_nsec as f64 / 1e6
-}
+use trustcap_cputime::thread_cpu_ms;
 
 /// Runs `f`, returning its result, wall-clock ms and thread CPU ms.
 fn timed<T>(f: impl FnOnce() -> T) -> (T, f64, f64) {
     let (t, c) = (Instant::now(), thread_cpu_ms());
     let r = f();
     (r, t.elapsed().as_secs_f64() * 1e3, thread_cpu_ms() - c)
-}
-
-fn load_avg() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_default()
 }
 
 struct Args {
@@ -126,7 +110,7 @@ fn sweep(engine: &mut OcrEngine, dir: &Path, today: Date) -> Result<(), String> 
             read.as_ref().map(|r| r.mrz.lines.clone()).unwrap_or_default()
         );
     }
-    println!("{}", json!({"images": files.len(), "valid": valid, "cpu_ms_total": total_ms, "load_avg": load_avg()}));
+    println!("{}", json!({"images": files.len(), "valid": valid, "cpu_ms_total": total_ms, "load_avg": trustcap_cputime::load_average_text()}));
     Ok(())
 }
 
@@ -199,7 +183,7 @@ fn run() -> Result<(), String> {
     if let Some(dir) = &a.dump_crops {
         dump_crops(&mut engine, &img, dir, a.growth.unwrap_or(1.0))?;
     }
-    println!("photo {} resized to {}x{}; load average {}", a.photo.display(), img.width(), img.height(), load_avg());
+    println!("photo {} resized to {}x{}; load average {}", a.photo.display(), img.width(), img.height(), trustcap_cputime::load_average_text());
     if a.dump_lines {
         // The classical locator's long lines next to the detector's boxes (to compare margins).
         for b in trustcap_document::ocr::mrz_locate::long_lines(&img) {
@@ -244,13 +228,13 @@ fn run() -> Result<(), String> {
         min(&wall),
         mean(&cpu),
         min(&cpu),
-        load_avg()
+        trustcap_cputime::load_average_text()
     );
     println!(
         "{}",
         json!({
             "mrz_read_wall_ms": mean(&wall), "mrz_read_cpu_ms": mean(&cpu), "mrz_read_cpu_ms_min": min(&cpu),
-            "width": img.width(), "height": img.height(), "iters": a.iters, "load_avg": load_avg(),
+            "width": img.width(), "height": img.height(), "iters": a.iters, "load_avg": trustcap_cputime::load_average_text(),
             "stages_cpu_ms": profile.iter().map(|(k, v, n)| json!({"stage": k, "cpu_ms": v, "calls": n})).collect::<Vec<_>>(),
         })
     );
