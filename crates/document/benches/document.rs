@@ -62,10 +62,8 @@ fn write_cpu_time(engine: &mut trustcap_document::ocr::OcrEngine, img: &image::R
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|_| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target"));
     let dir = target.join("criterion").join("mrz_read");
-    let json = format!(
-        "{{\"reads\":{READS},\"cpu_ms_mean\":{mean:.3},\"cpu_ms_min\":{min:.3},\"load_avg\":\"{}\"}}",
-        load
-    );
+    let json =
+        format!("{{\"reads\":{READS},\"cpu_ms_mean\":{mean:.3},\"cpu_ms_min\":{min:.3},\"load_avg\":\"{}\"}}", load);
     eprintln!("mrz_read/photo_1000px thread CPU time: mean {mean:.1} ms, min {min:.1} ms over {READS} reads");
     if std::fs::create_dir_all(&dir).is_ok() {
         let _ = std::fs::write(dir.join("thread_cpu.json"), json);

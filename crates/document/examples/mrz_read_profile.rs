@@ -16,9 +16,9 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use serde_json::json;
+use trustcap_cputime::thread_cpu_ms;
 use trustcap_document::mrz::Date;
 use trustcap_document::ocr::{OcrEngine, decode_image};
-use trustcap_cputime::thread_cpu_ms;
 
 /// Runs `f`, returning its result, wall-clock ms and thread CPU ms.
 fn timed<T>(f: impl FnOnce() -> T) -> (T, f64, f64) {
@@ -110,7 +110,10 @@ fn sweep(engine: &mut OcrEngine, dir: &Path, today: Date) -> Result<(), String> 
             read.as_ref().map(|r| r.mrz.lines.clone()).unwrap_or_default()
         );
     }
-    println!("{}", json!({"images": files.len(), "valid": valid, "cpu_ms_total": total_ms, "load_avg": trustcap_cputime::load_average_text()}));
+    println!(
+        "{}",
+        json!({"images": files.len(), "valid": valid, "cpu_ms_total": total_ms, "load_avg": trustcap_cputime::load_average_text()})
+    );
     Ok(())
 }
 
@@ -183,7 +186,13 @@ fn run() -> Result<(), String> {
     if let Some(dir) = &a.dump_crops {
         dump_crops(&mut engine, &img, dir, a.growth.unwrap_or(1.0))?;
     }
-    println!("photo {} resized to {}x{}; load average {}", a.photo.display(), img.width(), img.height(), trustcap_cputime::load_average_text());
+    println!(
+        "photo {} resized to {}x{}; load average {}",
+        a.photo.display(),
+        img.width(),
+        img.height(),
+        trustcap_cputime::load_average_text()
+    );
     if a.dump_lines {
         // The classical locator's long lines next to the detector's boxes (to compare margins).
         for b in trustcap_document::ocr::mrz_locate::long_lines(&img) {

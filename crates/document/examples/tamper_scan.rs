@@ -8,10 +8,10 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use serde_json::json;
+use trustcap_cputime::thread_cpu_ms;
 use trustcap_document::ocr::decode_image;
 use trustcap_document::signals::{jpeg_regions, recapture};
 use trustcap_document::tamper::JpegRegionsSignal;
-use trustcap_cputime::thread_cpu_ms;
 
 fn args() -> Result<(PathBuf, PathBuf), String> {
     let mut data = PathBuf::from("../shared/data");
