@@ -349,11 +349,7 @@ export class Capture extends EventTarget {
    * unless the capture is in state `review`.
    */
   confirm() {
-    if (this.#state !== 'review' || !this.#reviewDecision) return;
-    const decide = this.#reviewDecision;
-    this.#reviewDecision = null;
-    this.#state = 'uploading';
-    decide(true);
+    this.#decideReview(true, 'uploading');
   }
 
   /**
@@ -361,11 +357,16 @@ export class Capture extends EventTarget {
    * camera and goes back to `capturing`. Does nothing unless the capture is in state `review`.
    */
   retake() {
+    this.#decideReview(false, 'starting');
+  }
+
+  /** Ends the review with `confirmed` and moves to state `next`; nothing unless in state `review`. */
+  #decideReview(confirmed, next) {
     if (this.#state !== 'review' || !this.#reviewDecision) return;
     const decide = this.#reviewDecision;
     this.#reviewDecision = null;
-    this.#state = 'starting';
-    decide(false);
+    this.#state = next;
+    decide(confirmed);
   }
 
   /** Stops the camera, the frame loop and any upload in progress. No event is emitted. */
