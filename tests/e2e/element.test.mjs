@@ -15,10 +15,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createRequire } from 'node:module';
-import { startStack, launchBrowser, env } from './harness.mjs';
+import { startStack, launchBrowser, launchBrowserWithoutCamera, env } from './harness.mjs';
 
 const require = createRequire(import.meta.url);
-const { chromium } = require('playwright-core');
 const AXE = require.resolve('axe-core/axe.min.js');
 const CAPTURE_PATH = '/v1/client/captures';
 let stack;
@@ -377,19 +376,7 @@ test('a refused token shows the error screen with its stable code; Try again ret
 });
 
 test('camera permission denied: the element offers a photo from a file, refuses a blurred one, uploads a sharp one', async () => {
-  // A fake camera device but no permission (no --use-fake-ui-for-media-stream): getUserMedia rejects
-  // with NotAllowedError, as in a webview or after the user said no.
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--no-first-run',
-      '--use-fake-device-for-media-stream',
-    ],
-  });
+  const browser = await launchBrowserWithoutCamera();
   try {
     const { page, seen } = await openDemo(browser, '?steps=document_front');
     await page.waitForSelector('trustcap-capture #start:not([disabled])', { timeout: 60_000 });

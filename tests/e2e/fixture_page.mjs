@@ -5,12 +5,8 @@
 // the verifier on loopback, the local-network-access check.) It drives the SDK's headless API and records everything on
 // `window.t` for the tests to read. Query: `step`, `worker=0` (force main-thread analysis),
 // `auto=N` (autoCaptureFrames), `constraints=<JSON>` (extra camera constraints).
-import { launchBrowser } from './harness.mjs';
-import { createRequire } from 'node:module';
+import { launchBrowser, launchBrowserWithoutCamera } from './harness.mjs';
 import { createServer } from 'node:http';
-
-const require = createRequire(import.meta.url);
-const { chromium } = require('playwright-core');
 
 export const FIXTURE_PATH = '/fixture/runtime.html';
 
@@ -117,19 +113,7 @@ try {
 export async function openFixture(stack, { camera, query = '', initScript } = {}) {
   let browser;
   if (camera === 'denied' || camera === 'none') {
-    // No --use-fake-ui-for-media-stream and no granted permission: Chromium denies the prompt
-    // (NotAllowedError) when it has a camera, and finds none (NotFoundError) without the fake device.
-    browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-        ...(camera === 'denied' ? ['--use-fake-device-for-media-stream'] : []),
-      ],
-    });
+    browser = await launchBrowserWithoutCamera({ device: camera === 'denied' });
   } else {
     browser = await launchBrowser(camera);
   }
