@@ -68,8 +68,10 @@ async function addFrontCamera(page, frame) {
     const devices = navigator.mediaDevices;
     const original = devices.getUserMedia.bind(devices);
     devices.getUserMedia = async (constraints) => {
-      const video = constraints && constraints.video;
-      if (!video || video.facingMode !== 'user') return original(constraints);
+      // The SDK asks for the front camera as `facingMode: { ideal: 'user' }` (or a plain 'user').
+      const facing = constraints && constraints.video && constraints.video.facingMode;
+      const front = facing === 'user' || (facing && (facing.ideal === 'user' || facing.exact === 'user'));
+      if (!front) return original(constraints);
       const canvas = document.createElement('canvas');
       canvas.width = width;
       canvas.height = height;
