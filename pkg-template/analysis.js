@@ -52,10 +52,11 @@ export class WorkerAnalyzer {
    * Rejects with `worker_failed` when the worker cannot start or load the wasm core in time.
    *
    * @param {string} kind
-   * @param {{ timeoutMs?: number }} [opts]
+   * @param {{ timeoutMs?: number, module?: WebAssembly.Module | null }} [opts] `module`: the page's compiled
+   *   core, sent to the worker so it does not download and compile it again
    * @returns {Promise<WorkerAnalyzer>}
    */
-  static async create(kind, { timeoutMs = WORKER_START_TIMEOUT_MS } = {}) {
+  static async create(kind, { timeoutMs = WORKER_START_TIMEOUT_MS, module = null } = {}) {
     let worker;
     try {
       worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: 'trustcap-analysis' });
@@ -66,7 +67,7 @@ export class WorkerAnalyzer {
     let timer;
     try {
       await Promise.race([
-        analyzer.#request({ type: 'init', kind, wasmUrl: assetUrl('coreWasm').href }),
+        analyzer.#request({ type: 'init', kind, wasmModule: module, wasmUrl: assetUrl('coreWasm').href }),
         new Promise((_, reject) => {
           timer = setTimeout(() => reject(new TrustCapError('worker_failed', 'the analysis worker did not start')), timeoutMs);
         }),

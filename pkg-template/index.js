@@ -51,18 +51,40 @@ let wasmReady = null;
 // Registered capture keys by verifier URL and client token (see Capture#session).
 const sessionKeys = new Map();
 
+// The compiled core module, kept so the analysis worker instantiates it without a second download.
+let coreModule = null;
+
+async function compileCore() {
+  const url = assetUrl('coreWasm');
+  if (typeof WebAssembly.compileStreaming === 'function') {
+    try {
+      return await WebAssembly.compileStreaming(fetch(url));
+    } catch {
+      // A server without the application/wasm type: compile from the bytes below.
+    }
+  }
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`HTTP ${response.status} for ${url}`);
+  return WebAssembly.compile(await response.arrayBuffer());
+}
+
 function loadWasm() {
   if (!wasmReady) {
-    wasmReady = init({ module_or_path: assetUrl('coreWasm') }).then(
-      () => {
-        const v = wasmVersion();
-        if (v !== VERSION) console.warn(`@trustcap/web ${VERSION} loaded wasm core ${v}`);
-      },
-      (err) => {
-        wasmReady = null; // allow a retry
-        throw new TrustCapError('wasm_load_failed', `could not load the TrustCap WebAssembly module: ${err}`);
-      },
-    );
+    wasmReady = compileCore()
+      .then((module) => {
+        coreModule = module;
+        return init({ module_or_path: module });
+      })
+      .then(
+        () => {
+          const v = wasmVersion();
+          if (v !== VERSION) console.warn(`@trustcap/web ${VERSION} loaded wasm core ${v}`);
+        },
+        (err) => {
+          wasmReady = null; // allow a retry
+          throw new TrustCapError('wasm_load_failed', `could not load the TrustCap WebAssembly module: ${err}`);
+        },
+      );
   }
   return wasmReady;
 }
@@ -432,7 +454,7 @@ export class Capture extends EventTarget {
   async #startDocumentAnalysis() {
     if (this.#opts.worker !== false && workerSupported()) {
       try {
-        this.#analyzer = await WorkerAnalyzer.create(this.#analyzerKind());
+        this.#analyzer = await WorkerAnalyzer.create(this.#analyzerKind(), { module: coreModule });
         this.#analysisMode = 'worker';
         return;
       } catch {

@@ -3,7 +3,7 @@
 // analyses it and answers with the result. It keeps the best frame's pixels (the analyzer's pick
 // among good frames or, until there is one, the sharpest frame) for the page to take at capture.
 //
-// Messages in: { id, type: 'init', kind, wasmUrl } | { id, type: 'analyze', bitmap, width, height, at } |
+// Messages in: { id, type: 'init', kind, wasmModule, wasmUrl } | { id, type: 'analyze', bitmap, width, height, at } |
 // { id, type: 'best' } | { type: 'reset' }. Out: { id, result } or { id, error: { code, message } }.
 
 import init, { FrameAnalyzer } from './wasm/trustcap_wasm.js';
@@ -23,8 +23,9 @@ async function handle(msg) {
   switch (msg.type) {
     case 'init': {
       // The page resolves the core's URL (it honours setAssetsUrl); next to this module otherwise.
+      // The page's compiled module when it sent one (no second download), else the URL.
       const wasmUrl = typeof msg.wasmUrl === 'string' ? msg.wasmUrl : new URL('./wasm/trustcap_wasm_bg.wasm', import.meta.url);
-      await init({ module_or_path: wasmUrl });
+      await init({ module_or_path: msg.wasmModule instanceof WebAssembly.Module ? msg.wasmModule : wasmUrl });
       analyzer = new FrameAnalyzer(msg.kind);
       return { ready: true };
     }
