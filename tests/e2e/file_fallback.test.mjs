@@ -59,8 +59,10 @@ test('camera permission denied: the file fallback refuses a blurred photo with g
 
     assert.equal(seen.uploads.length, 1, 'exactly one upload');
     const { manifest } = envelopeParts(new Uint8Array(seen.uploads[0].body));
-    assert.equal(manifest.images.length, 1);
+    // The rectified document, then the photo it was cut from (scaled to the analysis size, 1280 px wide).
+    assert.deepEqual(manifest.images.map((i) => i.name), ['document_front', 'document_original']);
     assert.deepEqual([manifest.images[0].width, manifest.images[0].height], [1012, 638], 'rectified ID-1 size');
+    assert.deepEqual([manifest.images[1].width, manifest.images[1].height], [1280, 720], 'the original photo');
     assert.equal(manifest.quality['capture.file'], 1, 'the upload says it is a still from a file');
     assert.equal(manifest.quality['document.found'], 1);
 
