@@ -4,14 +4,18 @@
 import {
   BURST_FRAMES,
   BURST_INTERVAL_MS,
+  CAMERA_ERROR_CODES,
   CAPTURE_CONTENT_TYPE,
   Capture,
+  DOCUMENT_ORIGINAL_PART,
   FACE_MODELS,
+  RETRY_DEFAULTS,
   STEPS,
   TrustCapError,
   VERSION,
   WebhookSignatureError,
   createCapture,
+  createFileInput,
   faceSimdSupported,
   getAssetsUrl,
   loadFaceModule,
@@ -49,14 +53,18 @@ import * as sdk from '@trustcap/web';
 export const VALUE_EXPORTS: { [K in keyof typeof sdk]: true } = {
   BURST_FRAMES: true,
   BURST_INTERVAL_MS: true,
+  CAMERA_ERROR_CODES: true,
   CAPTURE_CONTENT_TYPE: true,
   Capture: true,
+  DOCUMENT_ORIGINAL_PART: true,
   FACE_MODELS: true,
+  RETRY_DEFAULTS: true,
   STEPS: true,
   TrustCapError: true,
   VERSION: true,
   WebhookSignatureError: true,
   createCapture: true,
+  createFileInput: true,
   faceSimdSupported: true,
   getAssetsUrl: true,
   loadFaceModule: true,
@@ -70,6 +78,17 @@ const contentType: string = CAPTURE_CONTENT_TYPE;
 const steps: readonly Step[] = STEPS;
 const burst: number = BURST_FRAMES * BURST_INTERVAL_MS;
 const modelPath: string = FACE_MODELS.front128;
+const originalPart: string = DOCUMENT_ORIGINAL_PART;
+const attempts: number = RETRY_DEFAULTS.attempts;
+const cameraCodes: readonly string[] = CAMERA_ERROR_CODES;
+
+/** The file-input fallback: a photo through the same checks when the camera cannot be used. */
+export async function fileFallback(capture: Capture, container: HTMLElement): Promise<void> {
+  const input: HTMLInputElement = createFileInput({ step: 'document_front' });
+  container.append(input);
+  const file = input.files?.[0];
+  if (file) await capture.submitFile(file);
+}
 
 export async function documentFlow(video: HTMLVideoElement, canvas: HTMLCanvasElement): Promise<string> {
   setAssetsUrl('https://cdn.example.com/trustcap/0.1.0/');
