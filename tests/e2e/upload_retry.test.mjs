@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { startStack, launchBrowser, env } from './harness.mjs';
+import { startStack, launchBrowser, env, confirmReview } from './harness.mjs';
 
 const CAPTURE_PATH = '/v1/client/captures';
 let stack;
@@ -66,6 +66,8 @@ test('the answer to the first upload is lost: the retry sends the identical enve
     return route.continue();
   });
   try {
+    // The demo's element shows the picture first: the user confirms it.
+    await confirmReview(page);
     await page.waitForSelector('#status[data-status="submitted"]', { timeout: 90_000 });
     assert.equal(seen.bodies.length, 2, 'one retry');
     assert.ok(seen.bodies[0].equals(seen.bodies[1]), 'the retry re-sends the identical sealed envelope');
@@ -107,6 +109,8 @@ test('a 503 with Retry-After is waited out, then the upload succeeds', async () 
     return route.continue();
   });
   try {
+    // The demo's element shows the picture first: the user confirms it.
+    await confirmReview(page);
     await page.waitForSelector('#status[data-status="submitted"]', { timeout: 90_000 });
     assert.equal(seen.bodies.length, 2);
     const uploading = (await events()).filter((e) => e.type === 'uploading');
@@ -123,6 +127,8 @@ test('a 503 with Retry-After is waited out, then the upload succeeds', async () 
 test('a network that stays down ends in network_error after every attempt, storing nothing', async () => {
   const { browser, page, seen, events } = await openDemo((route) => route.abort('connectionreset'));
   try {
+    // The demo's element shows the picture first: the user confirms it.
+    await confirmReview(page);
     await page.waitForSelector('#status[data-status="error:network_error"]', { timeout: 90_000 });
     assert.equal(seen.bodies.length, 4, 'four attempts');
     const log = await events();
