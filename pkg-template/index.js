@@ -795,20 +795,7 @@ export class Capture extends EventTarget {
         if (this.#state !== 'capturing' || this.#analyzer !== analyzer || this.#paused) return;
         // The worker keeps the pixels; this side only needs to know there is a best frame.
         if (result.kept) this.#best = { width, height, metrics: result.metrics, acceptable: result.isNewBest };
-        this.#emit('guidance', {
-          code: result.guidance,
-          message: result.message,
-          reasons: result.reasons,
-          document: result.document,
-          metrics: result.metrics,
-          steadyCount: result.steadyCount,
-          acceptable: result.acceptable,
-          framesAnalyzed: result.framesAnalyzed,
-        });
-        this.#emitQuality(result);
-        this.#drawOverlay(width, height, result.guidance, result.document);
-        const limit = this.#opts.autoCaptureFrames;
-        if (result.capture || (limit > 0 && result.framesAnalyzed >= limit)) this.#capture();
+        if (this.#reportFrame(result, width, height)) this.#capture();
       },
       (err) => {
         if (this.#state !== 'capturing' || this.#analyzer !== analyzer || this.#paused) return;
@@ -892,6 +879,15 @@ export class Capture extends EventTarget {
         at: Date.now(),
       };
     }
+    return this.#reportFrame(result, width, height);
+  }
+
+  /**
+   * A document frame's analysis, from the worker or the page's thread: the `guidance` and `quality`
+   * events and the overlay. True when the capture should be taken now (auto-capture, or
+   * `autoCaptureFrames` reached).
+   */
+  #reportFrame(result, width, height) {
     this.#emit('guidance', {
       code: result.guidance,
       message: result.message,
