@@ -1216,17 +1216,7 @@ export class Capture extends EventTarget {
   }
 
   #cleanup() {
-    this.#cancelFrame();
-    this.#stopCamera();
-    if (this.#stopWatching) {
-      this.#stopWatching();
-      this.#stopWatching = null;
-    }
-    if (this.#analyzer) {
-      this.#analyzer.free();
-      this.#analyzer = null;
-    }
-    this.#endBurst();
+    this.#releaseLive();
     if (this.#face) {
       this.#face.detector.free();
       this.#face = null;
