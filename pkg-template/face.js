@@ -8,11 +8,14 @@
 // since 2021–2023: Chrome 91, Firefox 89, Safari 16.4) and a slower one without SIMD for the
 // rest; the loader validates a tiny SIMD probe and downloads only the build this browser runs.
 
-import { TrustCapError } from './index.js';
+import { TrustCapError } from './errors.js';
+import { assetUrl } from './assets.js';
 
+// The face module's JS glue of each build, imported on demand: literal specifiers, so bundlers
+// split each into its own chunk and a page without a bundler fetches it next to this file.
 const BUILDS = Object.freeze({
-  simd: Object.freeze({ js: './wasm-face-simd/trustcap_wasm_face.js', wasm: './wasm-face-simd/trustcap_wasm_face_bg.wasm' }),
-  plain: Object.freeze({ js: './wasm-face/trustcap_wasm_face.js', wasm: './wasm-face/trustcap_wasm_face_bg.wasm' }),
+  simd: Object.freeze({ glue: () => import('./wasm-face-simd/trustcap_wasm_face.js'), wasm: 'faceWasm' }),
+  plain: Object.freeze({ glue: () => import('./wasm-face/trustcap_wasm_face.js'), wasm: 'faceWasmPlain' }),
 });
 
 // The build this browser runs: with SIMD where the probe validates.
@@ -20,7 +23,13 @@ const build = () => (faceSimdSupported() ? BUILDS.simd : BUILDS.plain);
 
 const wasmSupported = () => typeof WebAssembly === 'object' && typeof WebAssembly.compile === 'function';
 
-/** The BlazeFace models the package serves, by variant. */
+// The asset name (see assets.js) of each model variant.
+const MODEL_ASSETS = Object.freeze({ front128: 'faceModelFront128', back256: 'faceModelBack256' });
+// The URL of a model variant's package copy, or null for an unknown variant.
+const modelUrlOf = (variant) =>
+  Object.prototype.hasOwnProperty.call(MODEL_ASSETS, variant) ? assetUrl(MODEL_ASSETS[variant]).href : null;
+
+/** The BlazeFace models the package serves, by variant (package-relative paths; see `setAssetsUrl`). */
 export const FACE_MODELS = Object.freeze({
   front128: './models/blazeface_front_128.onnx',
   back256: './models/blazeface_back_256.onnx',
@@ -50,8 +59,6 @@ let compiled = null;
 let loaded = null;
 const modelBytes = new Map();
 
-const resolve = (relative) => new URL(relative, import.meta.url).href;
-
 // Errors from the wasm module carry "<code>: <detail>" messages; a trap (a bug in the module)
 // poisons the instance, so the next loadFaceModule() starts a fresh one.
 function faceError(err, fallbackCode) {
@@ -73,7 +80,7 @@ async function fetchOk(url) {
 
 function compileModule() {
   if (!compiled) {
-    const url = resolve(build().wasm);
+    const url = assetUrl(build().wasm).href;
     const pending = (async () => {
       if (typeof WebAssembly.compileStreaming === 'function') {
         try {
@@ -102,15 +109,6 @@ function fetchModel(url) {
   return pending;
 }
 
-function addPreloadLink(rel, href) {
-  if (typeof document === 'undefined' || !document.head) return;
-  if (document.head.querySelector(`link[rel="${rel}"][href="${href}"]`)) return;
-  const link = document.createElement('link');
-  link.rel = rel;
-  link.href = href;
-  document.head.appendChild(link);
-}
-
 function whenIdle() {
   return new Promise((done) => {
     if (typeof requestIdleCallback === 'function') requestIdleCallback(() => done(), { timeout: 2000 });
@@ -130,10 +128,11 @@ function whenIdle() {
 export async function prefetchFaceModule({ models = ['front128'] } = {}) {
   if (!wasmSupported()) return;
   await whenIdle();
-  addPreloadLink('modulepreload', resolve(build().js));
-  const work = [compileModule()];
+  // The glue is small and side-effect free: importing it is its prefetch.
+  const work = [build().glue(), compileModule()];
   for (const variant of models) {
-    if (FACE_MODELS[variant]) work.push(fetchModel(resolve(FACE_MODELS[variant])));
+    const url = modelUrlOf(variant);
+    if (url) work.push(fetchModel(url));
   }
   await Promise.allSettled(work);
 }
@@ -153,7 +152,7 @@ export function loadFaceModule() {
   }
   if (!loaded) {
     const pending = (async () => {
-      const [glue, module] = await Promise.all([import(resolve(build().js)), compileModule()]);
+      const [glue, module] = await Promise.all([build().glue(), compileModule()]);
       await glue.default({ module_or_path: module });
       return new FaceModule(glue);
     })().catch((err) => {
@@ -204,7 +203,7 @@ export class FaceModule {
   async createDetector(variant = 'front128', { model, modelUrl, minScore } = {}) {
     let bytes = model;
     if (!bytes) {
-      const url = modelUrl ?? (FACE_MODELS[variant] ? resolve(FACE_MODELS[variant]) : null);
+      const url = modelUrl ?? modelUrlOf(variant);
       if (!url) throw new TrustCapError('unknown_model_variant', `unknown model variant ${variant} (front128, back256)`);
       try {
         bytes = await fetchModel(url);

@@ -12,12 +12,24 @@ import init, {
   version as wasmVersion,
 } from './wasm/trustcap_wasm.js';
 import { loadFaceModule } from './face.js';
+import { RETRY_DEFAULTS, isRetryableStatus, requestWithRetry } from './upload.js';
+import { TrustCapError } from './errors.js';
+import { Camera, watchVisibility } from './camera.js';
+import { decodeStill } from './still.js';
+import { WorkerAnalyzer, workerSupported } from './analysis.js';
+
+export { TrustCapError } from './errors.js';
+export { CAMERA_ERROR_CODES, createFileInput } from './camera.js';
+import { assetUrl } from './assets.js';
 
 /** The package version (kept equal to the wasm crate version by the build). */
 export const VERSION = '0.1.0';
 
 /** The HTTP content type of a capture upload. */
 export const CAPTURE_CONTENT_TYPE = 'application/vnd.trustcap.capture.v1';
+
+/** The part name of a document step's original camera photo (`trustcap_protocol::document::ORIGINAL_PART`). */
+export const DOCUMENT_ORIGINAL_PART = 'document_original';
 
 /** The capture steps a session may contain. */
 export const STEPS = Object.freeze(['document_front', 'document_back', 'selfie']);
@@ -34,38 +46,45 @@ const BURST_FORMAT_VERSION = 1;
 // Guidance codes that end a burst in progress: the face is gone or not alone any more.
 const BURST_BREAKERS = new Set(['no_face', 'multiple_faces', 'center_face']);
 
-/** An error with a stable machine-readable `code` (and the HTTP `status` for server refusals). */
-export class TrustCapError extends Error {
-  /**
-   * @param {string} code
-   * @param {string} message
-   * @param {number} [status]
-   */
-  constructor(code, message, status) {
-    super(message);
-    this.name = 'TrustCapError';
-    this.code = code;
-    this.status = status;
-  }
-}
-
 // The wasm module is loaded once per page, whatever the number of captures.
 let wasmReady = null;
 // Registered capture keys by verifier URL and client token (see Capture#session).
 const sessionKeys = new Map();
 
+// The compiled core module, kept so the analysis worker instantiates it without a second download.
+let coreModule = null;
+
+async function compileCore() {
+  const url = assetUrl('coreWasm');
+  if (typeof WebAssembly.compileStreaming === 'function') {
+    try {
+      return await WebAssembly.compileStreaming(fetch(url));
+    } catch {
+      // A server without the application/wasm type: compile from the bytes below.
+    }
+  }
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`HTTP ${response.status} for ${url}`);
+  return WebAssembly.compile(await response.arrayBuffer());
+}
+
 function loadWasm() {
   if (!wasmReady) {
-    wasmReady = init({ module_or_path: new URL('./wasm/trustcap_wasm_bg.wasm', import.meta.url) }).then(
-      () => {
-        const v = wasmVersion();
-        if (v !== VERSION) console.warn(`@trustcap/web ${VERSION} loaded wasm core ${v}`);
-      },
-      (err) => {
-        wasmReady = null; // allow a retry
-        throw new TrustCapError('wasm_load_failed', `could not load the TrustCap WebAssembly module: ${err}`);
-      },
-    );
+    wasmReady = compileCore()
+      .then((module) => {
+        coreModule = module;
+        return init({ module_or_path: module });
+      })
+      .then(
+        () => {
+          const v = wasmVersion();
+          if (v !== VERSION) console.warn(`@trustcap/web ${VERSION} loaded wasm core ${v}`);
+        },
+        (err) => {
+          wasmReady = null; // allow a retry
+          throw new TrustCapError('wasm_load_failed', `could not load the TrustCap WebAssembly module: ${err}`);
+        },
+      );
   }
   return wasmReady;
 }
@@ -82,20 +101,6 @@ function fromWasmError(err, fallbackCode) {
   const message = String(err && err.message !== undefined ? err.message : err);
   const match = /^([a-z0-9_]+): /.exec(message);
   return new TrustCapError(match ? match[1] : fallbackCode, message);
-}
-
-function cameraError(err) {
-  const name = err && err.name;
-  if (name === 'NotAllowedError' || name === 'SecurityError') {
-    return new TrustCapError('camera_denied', 'camera access was denied');
-  }
-  if (name === 'NotFoundError' || name === 'OverconstrainedError') {
-    return new TrustCapError('camera_not_found', 'no suitable camera was found');
-  }
-  if (name === 'NotReadableError' || name === 'AbortError') {
-    return new TrustCapError('camera_unavailable', 'the camera is in use or cannot be started');
-  }
-  return new TrustCapError('camera_unavailable', `the camera could not be opened: ${err}`);
 }
 
 function createCanvas(width, height) {
@@ -115,6 +120,14 @@ function encodeJpeg(canvas) {
   });
 }
 
+// Guidance texts of the still checks that the wasm analyzers have no message for.
+const STILL_MESSAGES = Object.freeze({
+  ready: 'The photo looks good',
+  no_document: 'No document was found in the photo: place it flat on a plain surface, filling most of the frame',
+  no_face: 'No face was found in the photo',
+  multiple_faces: 'More than one face is in the photo',
+});
+
 function finiteMetrics(metrics) {
   const out = {};
   for (const [name, value] of Object.entries(metrics || {})) {
@@ -124,19 +137,26 @@ function finiteMetrics(metrics) {
 }
 
 /**
- * One capture of one step: camera, live guidance, auto-capture and the signed upload.
- * Create it with {@link createCapture}. Events (all `CustomEvent`s, data in `detail`):
- * `guidance`, `captured`, `uploading`, `uploaded`, `error`.
+ * One capture of one step at a time: camera, live guidance, auto-capture, an optional review
+ * and the signed upload. Create it with {@link createCapture}. Events (all `CustomEvent`s, data in
+ * `detail`), in order: `guidance` and `quality` per analysed frame, `captured`, `uploading`,
+ * `uploaded` then `done`; or `error` at any point.
  */
 export class Capture extends EventTarget {
   #opts;
   #state = 'idle';
   #key = null;
   #sessionId = null;
-  #analyzer = null;
-  #stream = null;
+  #analyzer = null; // a wasm FrameAnalyzer / SelfieAnalyzer, or a WorkerAnalyzer
+  #analysisMode = null; // 'worker' or 'main' once a document step's analysis started
+  #camera = null; // camera.js Camera
+  #stream = null; // the open camera's stream (null while closed)
   #video = null;
-  #ownsVideo = false;
+  #frameSize = null; // worker mode: the analysis size of the frames sent so far
+  #paused = false; // the page is hidden: camera released, analysis paused
+  #stopWatching = null; // ends the visibilitychange watch
+  #stillUpload = false; // the upload is a still from submitFile, not the live camera
+  #reopenSeq = 0; // the latest camera reopen (an older one that finishes late is ignored)
   #frameCanvas = null;
   #frameCtx = null;
   #bestCanvas = null;
@@ -149,6 +169,8 @@ export class Capture extends EventTarget {
   #face = null; // { module, detector }
   #burst = null; // { frames: [{ image, width, height, t, at, metrics }], liveness, startedAt }
   #burstRequested = false;
+  // Review mode: the pending decision on the captured image (resolves true to upload, false to retake).
+  #reviewDecision = null;
 
   /** @param {object} opts validated options from createCapture */
   constructor(opts) {
@@ -156,7 +178,11 @@ export class Capture extends EventTarget {
     this.#opts = opts;
   }
 
-  /** `idle`, `starting`, `capturing`, `uploading`, `uploaded`, `error` or `stopped`. */
+  /**
+   * `idle`, `starting`, `capturing`, `review` (review mode: waiting for `confirm()` or `retake()`),
+   * `fallback` (the camera failed: waiting for `submitFile`), `checking` (a submitted still is being
+   * checked), `uploading`, `uploaded`, `error` or `stopped`.
+   */
   get state() {
     return this.#state;
   }
@@ -167,25 +193,53 @@ export class Capture extends EventTarget {
   }
 
   /**
+   * Where frames are analysed: `'worker'` (a Web Worker), `'main'` (the page's thread: selfie steps,
+   * `worker: false`, or no worker support) or null before analysis started.
+   */
+  get analysisMode() {
+    return this.#analysisMode;
+  }
+
+  /** Whether the open camera has a torch that {@link Capture#setTorch} can switch. */
+  get torchAvailable() {
+    return Boolean(this.#camera && this.#camera.torchAvailable);
+  }
+
+  /**
+   * Switches the camera's torch (for a document in a dim room). Rejects with `torch_unavailable`
+   * when the camera has none or is closed.
+   * @param {boolean} on
+   */
+  async setTorch(on) {
+    if (!this.#camera) throw new TrustCapError('torch_unavailable', 'no camera is open');
+    await this.#camera.setTorch(on);
+  }
+
+  /**
    * Loads the wasm core, registers the session's capture key with the verifier (a fresh
    * key, once per session and page), opens the camera and starts analysing frames.
    * Resolves once frames are being analysed; rejects with a {@link TrustCapError} (also
    * emitted as an `error` event) if any of that fails.
+   *
+   * @param {string} [step] the step to capture (default: the `step` option). After `done`, calling
+   *   `start(nextStep)` again captures the session's next step with the same object.
    */
-  async start() {
-    if (this.#state !== 'idle') throw new TrustCapError('invalid_state', `start() called in state ${this.#state}`);
+  async start(step) {
+    if (this.#state !== 'idle' && this.#state !== 'uploaded') {
+      throw new TrustCapError('invalid_state', `start() called in state ${this.#state}`);
+    }
+    if (step !== undefined) {
+      if (!STEPS.includes(step)) throw new TrustCapError('invalid_options', `step must be one of ${STEPS.join(', ')}`);
+      this.#opts.step = step;
+    }
+    this.#best = null;
+    this.#frameCanvas = null;
+    this.#burstRequested = false;
     this.#state = 'starting';
     // The selfie step needs the face module: start loading it now, alongside the session and camera.
     const face = this.#opts.step === 'selfie' ? loadFace() : null;
     try {
-      await loadWasm();
-      const session = await this.#session();
-      this.#checkStopped();
-      this.#sessionId = session.sessionId;
-      this.#key = session.key;
-      if (Array.isArray(session.steps) && !session.steps.includes(this.#opts.step)) {
-        throw new TrustCapError('step_not_allowed', `the session does not include the step ${this.#opts.step}`);
-      }
+      await this.#prepare();
       await this.#openCamera();
       this.#checkStopped();
       if (face) {
@@ -195,16 +249,110 @@ export class Capture extends EventTarget {
           return;
         }
       }
-      this.#analyzer = this.#opts.step === 'selfie' ? new SelfieAnalyzer() : new FrameAnalyzer(this.#analyzerKind());
+      if (this.#opts.step === 'selfie') {
+        // The face detector and the liveness burst need the pixels on this thread.
+        this.#analyzer = new SelfieAnalyzer();
+        this.#analysisMode = 'main';
+      } else {
+        await this.#startDocumentAnalysis();
+        this.#checkStopped();
+      }
+      this.#stopWatching = watchVisibility(
+        () => this.#onHidden(),
+        () => this.#onVisible(),
+      );
       this.#state = 'capturing';
       this.#scheduleFrame();
     } catch (err) {
       if (face && !this.#face) face.then((f) => f.detector.free(), () => {});
-      if (this.#state === 'stopped') return;
+      if (this.#state === 'stopped') {
+        this.#cleanup();
+        return;
+      }
       const error = err instanceof TrustCapError ? err : fromWasmError(err, 'internal');
+      if (error.fileFallback) this.#enterFallback(error);
+      else this.#fail(error);
+      throw error;
+    }
+  }
+
+  /**
+   * The file-input fallback (webviews and in-app browsers without a usable camera, a denied
+   * permission, or a user who prefers a photo): decodes the still (EXIF orientation applied), runs
+   * the same quality checks as the live path and, when it passes, uploads it like a live capture
+   * (marked `capture.file` in the signed quality map; a selfie from a file has no liveness burst, so
+   * the verifier leaves liveness to a person). When it does not pass, emits `guidance` and resolves
+   * `{ accepted: false, guidance }` so the page can ask for another photo. Works after `start()`
+   * rejected with `fileFallback`, while capturing (the camera is stopped) or without `start()`.
+   *
+   * @param {Blob} file a `File` from `<input type="file" accept="image/*" capture>` or any image Blob
+   * @returns {Promise<{ accepted: true, captureId: string, status: string } | { accepted: false, guidance: object }>}
+   */
+  async submitFile(file) {
+    const from = this.#state;
+    if (from !== 'idle' && from !== 'fallback' && from !== 'capturing') {
+      throw new TrustCapError('invalid_state', `submitFile() called in state ${from}`);
+    }
+    this.#state = 'checking';
+    let still;
+    try {
+      if (from === 'capturing') this.#releaseLive();
+      if (from === 'idle') await this.#prepare();
+      still = await decodeStill(file);
+      this.#checkStopped();
+    } catch (err) {
+      if (this.#state === 'stopped') throw new TrustCapError('stopped', 'the capture was stopped');
+      const error = err instanceof TrustCapError ? err : fromWasmError(err, 'internal');
+      if (error.code === 'invalid_image' || error.code === 'unsupported') {
+        this.#state = 'fallback';
+        throw error;
+      }
       this.#fail(error);
       throw error;
     }
+    let check;
+    try {
+      check = this.#opts.step === 'selfie' ? await this.#checkSelfieStill(still) : this.#checkDocumentStill(still);
+      this.#checkStopped();
+    } catch (err) {
+      if (this.#state === 'stopped') throw new TrustCapError('stopped', 'the capture was stopped');
+      this.#state = 'fallback';
+      throw fromWasmError(err, 'frame_error');
+    }
+    if (!check.acceptable) {
+      this.#state = 'fallback';
+      const guidance = { ...check.guidance, source: 'file' };
+      this.#emit('guidance', guidance);
+      return { accepted: false, guidance };
+    }
+    this.#bestCanvas = still.canvas;
+    this.#bestCtx = still.ctx;
+    this.#best = {
+      width: still.width,
+      height: still.height,
+      // `capture.file` tells the verifier (signed) that this is a still from a file, not the live camera.
+      metrics: { ...check.metrics, 'capture.file': 1 },
+      acceptable: true,
+      document: check.document,
+      at: Date.now(),
+    };
+    this.#stillUpload = true;
+    this.#state = 'capturing';
+    const outcome = new Promise((resolve, reject) => {
+      const onUploaded = (e) => {
+        this.removeEventListener('error', onError);
+        resolve({ accepted: true, captureId: e.detail.captureId, status: e.detail.status });
+      };
+      const onError = (e) => {
+        this.removeEventListener('uploaded', onUploaded);
+        reject(new TrustCapError(e.detail.code, e.detail.message, e.detail.status));
+      };
+      this.addEventListener('uploaded', onUploaded, { once: true });
+      this.addEventListener('error', onError, { once: true });
+    });
+    await this.#finish();
+    if (this.#state === 'stopped') throw new TrustCapError('stopped', 'the capture was stopped');
+    return outcome;
   }
 
   /**
@@ -215,13 +363,43 @@ export class Capture extends EventTarget {
   captureNow() {
     if (this.#state !== 'capturing') return;
     if (this.#opts.step === 'selfie') this.#burstRequested = true;
-    else if (this.#best) this.#finish();
+    else if (this.#best) this.#capture();
+  }
+
+  /**
+   * Review mode (`review: true`): uploads the image shown in the `captured` event. Does nothing
+   * unless the capture is in state `review`.
+   */
+  confirm() {
+    this.#decideReview(true, 'uploading');
+  }
+
+  /**
+   * Review mode (`review: true`): discards the image shown in the `captured` event, reopens the
+   * camera and goes back to `capturing`. Does nothing unless the capture is in state `review`.
+   */
+  retake() {
+    this.#decideReview(false, 'starting');
+  }
+
+  /** Ends the review with `confirmed` and moves to state `next`; nothing unless in state `review`. */
+  #decideReview(confirmed, next) {
+    if (this.#state !== 'review' || !this.#reviewDecision) return;
+    const decide = this.#reviewDecision;
+    this.#reviewDecision = null;
+    this.#state = next;
+    decide(confirmed);
   }
 
   /** Stops the camera, the frame loop and any upload in progress. No event is emitted. */
   stop() {
     if (this.#state !== 'uploaded' && this.#state !== 'error') this.#state = 'stopped';
     this.#abort.abort();
+    if (this.#reviewDecision) {
+      const decide = this.#reviewDecision;
+      this.#reviewDecision = null;
+      decide(false);
+    }
     this.#cleanup();
   }
 
@@ -237,8 +415,203 @@ export class Capture extends EventTarget {
     this.#emit('error', { code: error.code, message: error.message, status: error.status });
   }
 
+  /** A camera failure: the capture stays usable for {@link Capture#submitFile}. */
+  #enterFallback(error) {
+    this.#state = 'fallback';
+    this.#releaseLive();
+    this.#emit('error', { code: error.code, message: error.message, status: error.status, fileFallback: true });
+  }
+
+  /** Loads the wasm core and the session's capture key (once per session and page). */
+  async #prepare() {
+    // Loads the wasm core too, while the session is fetched.
+    const session = await this.#session();
+    this.#checkStopped();
+    this.#sessionId = session.sessionId;
+    this.#key = session.key;
+    if (Array.isArray(session.steps) && !session.steps.includes(this.#opts.step)) {
+      throw new TrustCapError('step_not_allowed', `the session does not include the step ${this.#opts.step}`);
+    }
+  }
+
+  /** Stops the live path (frame loop, camera, worker, burst, visibility watch); keeps the session. */
+  #releaseLive() {
+    this.#cancelFrame();
+    this.#stopCamera();
+    this.#endBurst();
+    if (this.#stopWatching) {
+      this.#stopWatching();
+      this.#stopWatching = null;
+    }
+    if (this.#analyzer) {
+      this.#analyzer.free();
+      this.#analyzer = null;
+    }
+    this.#paused = false;
+  }
+
+  /** A document step's analyzer: a worker when possible (and not disabled), else on this thread. */
+  async #startDocumentAnalysis() {
+    if (this.#opts.worker !== false && workerSupported()) {
+      try {
+        this.#analyzer = await WorkerAnalyzer.create(this.#analyzerKind(), { module: coreModule });
+        this.#analysisMode = 'worker';
+        return;
+      } catch {
+        // No module workers, or the worker could not load the wasm core: analyse here instead.
+      }
+    }
+    this.#analyzer = new FrameAnalyzer(this.#analyzerKind());
+    this.#analysisMode = 'main';
+  }
+
+  /** Document still from a file: the live path's analyzer on one frame. */
+  #checkDocumentStill(still) {
+    const analyzer = new FrameAnalyzer(this.#analyzerKind());
+    try {
+      const r = analyzer.analyze(still.image.data, still.width, still.height, still.width * 4);
+      // A failing frame's guidance is its most important failing check, as on the live path.
+      const acceptable = r.acceptable && Boolean(r.document);
+      const code = acceptable ? 'ready' : r.acceptable ? 'no_document' : r.guidance;
+      return { acceptable, metrics: r.metrics, document: r.document, guidance: this.#stillGuidance(r, code) };
+    } finally {
+      analyzer.free();
+    }
+  }
+
+  /** Selfie still from a file: face detection and the selfie quality gates on one frame. */
+  async #checkSelfieStill(still) {
+    if (!this.#face) this.#face = await loadFace();
+    const faces = this.#face.detector.detect(still.image);
+    const analyzer = new SelfieAnalyzer();
+    try {
+      const r = analyzer.analyze(still.image.data, still.width, still.height, still.width * 4, faces);
+      const acceptable = r.acceptable && r.faces === 1;
+      const code = acceptable ? 'ready' : !r.acceptable ? r.guidance : r.faces > 1 ? 'multiple_faces' : 'no_face';
+      return { acceptable, metrics: r.metrics, document: null, guidance: this.#stillGuidance(r, code) };
+    } finally {
+      analyzer.free();
+    }
+  }
+
+  #stillGuidance(r, code) {
+    return {
+      code,
+      message: code === r.guidance ? r.message : STILL_MESSAGES[code],
+      reasons: r.reasons,
+      document: r.document || null,
+      metrics: r.metrics,
+      steadyCount: 0,
+      acceptable: r.acceptable,
+      framesAnalyzed: 1,
+    };
+  }
+
+  #onHidden() {
+    if (this.#state !== 'capturing' || this.#paused) return;
+    this.#paused = true;
+    this.#cancelFrame();
+    this.#endBurst();
+    this.#stopCamera();
+    this.#emit('paused', { reason: 'hidden' });
+  }
+
+  async #onVisible() {
+    if (this.#state !== 'capturing' || !this.#paused) return;
+    await this.#reopen('visible');
+  }
+
+  /** The camera track ended or its device went away: reopen it once, else offer the fallback. */
+  async #onCameraLost() {
+    if (this.#state !== 'capturing' || this.#paused) return;
+    this.#paused = true;
+    this.#cancelFrame();
+    this.#endBurst();
+    this.#emit('paused', { reason: 'camera_lost' });
+    await this.#reopen('camera_lost');
+  }
+
+  async #reopen(reason) {
+    const seq = ++this.#reopenSeq;
+    try {
+      await this.#openCamera();
+    } catch (err) {
+      if (this.#state !== 'capturing' || seq !== this.#reopenSeq) return;
+      const lost = new TrustCapError('camera_lost', `the camera could not be reopened (${err && err.code})`, undefined, {
+        fileFallback: true,
+      });
+      this.#enterFallback(reason === 'camera_lost' ? lost : err instanceof TrustCapError ? err : lost);
+      return;
+    }
+    if (seq !== this.#reopenSeq) return; // a later reopen took over
+    if (
+      this.#state !== 'capturing' ||
+      !this.#stream ||
+      (typeof document !== 'undefined' && document.visibilityState === 'hidden')
+    ) {
+      // Stopped, or hidden again while the camera opened: stay paused.
+      if (this.#state === 'capturing') this.#stopCamera();
+      return;
+    }
+    this.#paused = false;
+    // The scene changed: start the analysis over at the next frame.
+    this.#frameCanvas = null;
+    this.#frameSize = null;
+    this.#emit('resumed', { reason });
+    this.#scheduleFrame();
+  }
+
   #checkStopped() {
     if (this.#state === 'stopped') throw new TrustCapError('stopped', 'the capture was stopped');
+  }
+
+  /**
+   * After `captured`: in review mode, waits for confirm() (true: go on to upload) or retake()
+   * (false: the camera reopens and capturing resumes). Without review mode, true at once.
+   */
+  async #review() {
+    if (!this.#opts.review) return true;
+    this.#state = 'review';
+    const confirmed = await new Promise((resolve) => {
+      this.#reviewDecision = resolve;
+    });
+    this.#checkStopped();
+    if (confirmed) return true;
+    this.#resume();
+    return false;
+  }
+
+  /** Retake: reopens the camera and starts over with a fresh analyser state. */
+  async #resume() {
+    this.#best = null;
+    this.#frameCanvas = null;
+    this.#burstRequested = false;
+    try {
+      await this.#openCamera();
+      this.#checkStopped();
+      this.#analyzer.reset();
+      this.#state = 'capturing';
+      this.#scheduleFrame();
+    } catch (err) {
+      if (this.#state === 'stopped') return;
+      this.#fail(err instanceof TrustCapError ? err : fromWasmError(err, 'internal'));
+    }
+  }
+
+  /** The `quality` event of an analysed frame. */
+  #emitQuality(result) {
+    this.#emit('quality', {
+      metrics: result.metrics,
+      acceptable: result.acceptable,
+      steadyCount: result.steadyCount,
+      framesAnalyzed: result.framesAnalyzed,
+    });
+  }
+
+  /** `uploaded` (kept for compatibility), then `done`, with the same detail. */
+  #emitDone(detail) {
+    this.#emit('uploaded', detail);
+    this.#emit('done', { ...detail, step: this.#opts.step });
   }
 
   async #api(method, path, json, body, contentType) {
@@ -280,6 +653,54 @@ export class Capture extends EventTarget {
   }
 
   /**
+   * A request of the upload path (the nonce and the capture itself) through {@link requestWithRetry}:
+   * network errors, 408, 429 and 5xx are retried with backoff, the identical `body` each time. After
+   * the last attempt: `network_error`, or `upload_failed` with the `status`; another 4xx keeps the
+   * verifier's own code. `uploading` events report the progress of `body` and the attempt.
+   */
+  async #apiRetry(method, path, body, contentType) {
+    const headers = { Authorization: `Bearer ${this.#opts.token}` };
+    if (contentType) headers['Content-Type'] = contentType;
+    const progress = body
+      ? (loaded, total, attempt) => this.#emit('uploading', { loaded, total, attempt })
+      : undefined;
+    let result;
+    try {
+      result = await requestWithRetry({
+        method,
+        url: `${this.#opts.verifierUrl}${path}`,
+        headers,
+        body,
+        signal: this.#abort.signal,
+        onAttempt: body ? (attempt) => this.#emit('uploading', { loaded: 0, total: body.byteLength, attempt }) : undefined,
+        onProgress: progress,
+      });
+    } catch (err) {
+      this.#checkStopped();
+      throw new TrustCapError('network_error', `request to the verifier failed: ${err}`);
+    }
+    this.#checkStopped();
+    if (result.ok) return result.data;
+    const attempts = RETRY_DEFAULTS.attempts;
+    if (result.network) {
+      throw new TrustCapError('network_error', `the verifier could not be reached (${attempts} attempts)`);
+    }
+    const e = result.data && result.data.error;
+    if (isRetryableStatus(result.status)) {
+      throw new TrustCapError(
+        'upload_failed',
+        `the verifier answered ${result.status}${e && e.code ? ` (${e.code})` : ''} (${attempts} attempts)`,
+        result.status,
+      );
+    }
+    throw new TrustCapError(
+      (e && e.code) || `http_${result.status}`,
+      (e && e.message) || `the verifier answered ${result.status}`,
+      result.status,
+    );
+  }
+
+  /**
    * The session's id, steps and capture key. A session accepts one key, so every Capture of
    * the page that uses the same token shares it.
    */
@@ -288,7 +709,8 @@ export class Capture extends EventTarget {
     let pending = sessionKeys.get(cacheKey);
     if (!pending) {
       pending = (async () => {
-        const session = await this.#api('GET', '/v1/client/session');
+        // The wasm core (needed from the key on) loads while the session is fetched.
+        const [session] = await Promise.all([this.#api('GET', '/v1/client/session'), loadWasm()]);
         const key = CaptureKey.generate();
         const registered = await this.#api('POST', '/v1/client/key', { public_key: key.publicKey() });
         if (registered && registered.key_id && registered.key_id !== key.keyId()) {
@@ -302,53 +724,20 @@ export class Capture extends EventTarget {
     return pending;
   }
 
+  /** Opens (or reopens) the camera: rear for documents, front for selfies (see camera.js). */
   async #openCamera() {
-    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
-      throw new TrustCapError('camera_unavailable', 'this browser cannot access a camera (a secure context is required)');
+    if (!this.#camera) {
+      this.#camera = new Camera({ step: this.#opts.step, constraints: this.#opts.constraints, video: this.#opts.video });
+      this.#camera.addEventListener('lost', () => this.#onCameraLost());
     }
-    const video = {
-      facingMode: this.#opts.step === 'selfie' ? 'user' : 'environment',
-      width: { ideal: 1280 },
-      height: { ideal: 720 },
-      ...(this.#opts.constraints || {}),
-    };
-    try {
-      this.#stream = await navigator.mediaDevices.getUserMedia({ video, audio: false });
-    } catch (err) {
-      throw cameraError(err);
-    }
-    if (this.#state === 'stopped') {
-      this.#cleanup();
-      return;
-    }
-    let el = this.#opts.video;
-    if (!el) {
-      el = document.createElement('video');
-      this.#ownsVideo = true;
-    }
-    el.muted = true;
-    el.playsInline = true;
-    el.setAttribute('playsinline', '');
-    el.srcObject = this.#stream;
-    this.#video = el;
-    if (el.readyState < 1) {
-      await new Promise((resolve, reject) => {
-        el.addEventListener('loadedmetadata', resolve, { once: true });
-        el.addEventListener('error', () => reject(new TrustCapError('camera_unavailable', 'the camera stream failed')), {
-          once: true,
-        });
-      });
-    }
-    try {
-      await el.play();
-    } catch (err) {
-      throw new TrustCapError('camera_unavailable', `the camera preview could not start: ${err}`);
-    }
+    await this.#camera.open();
+    this.#stream = this.#camera.stream;
+    this.#video = this.#camera.video;
   }
 
   #scheduleFrame() {
     const video = this.#video;
-    if (!video || this.#state !== 'capturing') return;
+    if (!video || this.#state !== 'capturing' || this.#loopHandle !== null) return;
     if (typeof video.requestVideoFrameCallback === 'function') {
       this.#loopKind = 'video';
       this.#loopHandle = video.requestVideoFrameCallback(() => this.#onFrame());
@@ -368,6 +757,12 @@ export class Capture extends EventTarget {
   #onFrame() {
     this.#loopHandle = null;
     if (this.#state !== 'capturing') return;
+    if (this.#analyzer instanceof WorkerAnalyzer) {
+      // At most one frame in flight: the frames that arrive meanwhile are dropped.
+      if (!this.#analyzer.busy) this.#sendFrameToWorker();
+      this.#scheduleFrame();
+      return;
+    }
     try {
       if (this.#analyzeFrame()) {
         this.#finish();
@@ -378,6 +773,71 @@ export class Capture extends EventTarget {
       return;
     }
     this.#scheduleFrame();
+  }
+
+  /** Worker mode: transfers the current video frame to the worker and handles its answer. */
+  #sendFrameToWorker() {
+    const video = this.#video;
+    const analyzer = this.#analyzer;
+    const vw = video.videoWidth;
+    const vh = video.videoHeight;
+    if (!vw || !vh) return;
+    const width = Math.min(vw, MAX_FRAME_WIDTH);
+    const height = Math.max(1, Math.round((vh * width) / vw));
+    if (!this.#frameSize || this.#frameSize.width !== width || this.#frameSize.height !== height) {
+      // First frame, or the camera changed resolution (rotation) or reopened: start over.
+      this.#frameSize = { width, height };
+      this.#best = null;
+      analyzer.reset();
+    }
+    analyzer.analyze(video, width, height, Date.now()).then(
+      (result) => {
+        if (this.#state !== 'capturing' || this.#analyzer !== analyzer || this.#paused) return;
+        // The worker keeps the pixels; this side only needs to know there is a best frame.
+        if (result.kept) this.#best = { width, height, metrics: result.metrics, acceptable: result.isNewBest };
+        if (this.#reportFrame(result, width, height)) this.#capture();
+      },
+      (err) => {
+        if (this.#state !== 'capturing' || this.#analyzer !== analyzer || this.#paused) return;
+        this.#fail(fromWasmError(err, 'frame_error'));
+      },
+    );
+  }
+
+  /** Takes the best frame: in worker mode its pixels come back from the worker first. */
+  async #capture() {
+    const analyzer = this.#analyzer;
+    if (!(analyzer instanceof WorkerAnalyzer)) return this.#finish();
+    if (this.#state !== 'capturing') return;
+    this.#cancelFrame();
+    this.#state = 'uploading';
+    let best;
+    try {
+      best = await analyzer.best();
+    } catch (err) {
+      if (this.#state === 'stopped') return;
+      this.#fail(fromWasmError(err, 'frame_error'));
+      return;
+    }
+    if (this.#state !== 'uploading') return;
+    if (!best) {
+      this.#fail(new TrustCapError('frame_error', 'the analysis worker kept no frame'));
+      return;
+    }
+    // The frame's own analysis (outline, metrics) travels with its pixels.
+    this.#best = {
+      width: best.width,
+      height: best.height,
+      metrics: best.metrics,
+      acceptable: best.acceptable,
+      document: best.document,
+      at: best.at,
+    };
+    this.#bestCanvas = createCanvas(best.width, best.height);
+    this.#bestCtx = this.#bestCanvas.getContext('2d');
+    this.#bestCtx.putImageData(new ImageData(best.pixels, best.width, best.height), 0, 0);
+    this.#state = 'capturing';
+    return this.#finish();
   }
 
   /** Analyses the current video frame; true when it is time to capture. */
@@ -419,6 +879,15 @@ export class Capture extends EventTarget {
         at: Date.now(),
       };
     }
+    return this.#reportFrame(result, width, height);
+  }
+
+  /**
+   * A document frame's analysis, from the worker or the page's thread: the `guidance` and `quality`
+   * events and the overlay. True when the capture should be taken now (auto-capture, or
+   * `autoCaptureFrames` reached).
+   */
+  #reportFrame(result, width, height) {
     this.#emit('guidance', {
       code: result.guidance,
       message: result.message,
@@ -429,6 +898,7 @@ export class Capture extends EventTarget {
       acceptable: result.acceptable,
       framesAnalyzed: result.framesAnalyzed,
     });
+    this.#emitQuality(result);
     this.#drawOverlay(width, height, result.guidance, result.document);
     const limit = this.#opts.autoCaptureFrames;
     return result.capture || (limit > 0 && result.framesAnalyzed >= limit);
@@ -491,6 +961,7 @@ export class Capture extends EventTarget {
       acceptable: result.acceptable,
       framesAnalyzed: result.framesAnalyzed,
     });
+    this.#emitQuality(result);
   }
 
   #startBurst(now) {
@@ -558,7 +1029,7 @@ export class Capture extends EventTarget {
   }
 
   async #finish() {
-    if (this.#opts.step === 'selfie') return this.#finishSelfie();
+    if (this.#opts.step === 'selfie' && !this.#stillUpload) return this.#finishSelfie();
     this.#cancelFrame();
     const best = this.#best;
     const framesAnalyzed = this.#analyzer ? this.#analyzer.framesAnalyzed : 0;
@@ -566,18 +1037,21 @@ export class Capture extends EventTarget {
     this.#state = 'uploading';
     this.#stopCamera();
     try {
-      // A document step uploads the document itself, rectified to its format's fixed size; without
-      // a detected outline (manual capture before one was found) it uploads the whole frame.
+      // A document step uploads the document itself, rectified to its format's fixed size, then the
+      // whole camera frame it was cut from (`document_original`, for the reviewer); without a detected
+      // outline (manual capture before one was found) it uploads the whole frame only.
       const { canvas, width, height, rectified } = this.#imageToUpload(best);
       const blob = await encodeJpeg(canvas);
       const bytes = new Uint8Array(await blob.arrayBuffer());
+      const original = rectified ? new Uint8Array(await (await encodeJpeg(this.#bestCanvas)).arrayBuffer()) : null;
       this.#checkStopped();
       this.#emit('captured', { width, height, bytes: bytes.byteLength, image: blob, rectified });
-      this.#emit('uploading', {});
-      const { nonce } = await this.#api('POST', '/v1/client/nonce');
+      if (!(await this.#review())) return;
+      const { nonce } = await this.#apiRetry('POST', '/v1/client/nonce');
+      const names = original ? [this.#opts.step, DOCUMENT_ORIGINAL_PART] : [this.#opts.step];
       let envelope;
       try {
-        envelope = this.#key.seal(
+        envelope = this.#key.sealParts(
           {
             sessionId: this.#sessionId,
             nonce,
@@ -589,19 +1063,21 @@ export class Capture extends EventTarget {
             framesAnalyzed,
             quality: finiteMetrics(best.metrics),
           },
-          bytes,
           'image/jpeg',
-          width,
-          height,
+          names,
+          Uint32Array.from(original ? [width, best.width] : [width]),
+          Uint32Array.from(original ? [height, best.height] : [height]),
+          original ? [bytes, original] : [bytes],
         );
       } catch (err) {
         throw fromWasmError(err, 'seal_failed');
       }
-      const result = await this.#api('POST', '/v1/client/captures', undefined, envelope, CAPTURE_CONTENT_TYPE);
+      // Retries send this same envelope: the verifier stores it once.
+      const result = await this.#apiRetry('POST', '/v1/client/captures', envelope, CAPTURE_CONTENT_TYPE);
       this.#checkStopped();
       this.#state = 'uploaded';
       this.#cleanup();
-      this.#emit('uploaded', { captureId: result.capture_id, status: result.status });
+      this.#emitDone({ captureId: result.capture_id, status: result.status, duplicate: result.duplicate === true });
     } catch (err) {
       if (this.#state === 'stopped') return;
       this.#fail(err instanceof TrustCapError ? err : new TrustCapError('upload_failed', String(err)));
@@ -650,8 +1126,8 @@ export class Capture extends EventTarget {
         rectified: false,
         liveness,
       });
-      this.#emit('uploading', {});
-      const { nonce } = await this.#api('POST', '/v1/client/nonce');
+      if (!(await this.#review())) return;
+      const { nonce } = await this.#apiRetry('POST', '/v1/client/nonce');
       const origin = frames[0].t;
       const quality = finiteMetrics(best.metrics);
       quality['liveness.v'] = BURST_FORMAT_VERSION;
@@ -689,11 +1165,11 @@ export class Capture extends EventTarget {
       } catch (err) {
         throw fromWasmError(err, 'seal_failed');
       }
-      const result = await this.#api('POST', '/v1/client/captures', undefined, envelope, CAPTURE_CONTENT_TYPE);
+      const result = await this.#apiRetry('POST', '/v1/client/captures', envelope, CAPTURE_CONTENT_TYPE);
       this.#checkStopped();
       this.#state = 'uploaded';
       this.#cleanup();
-      this.#emit('uploaded', { captureId: result.capture_id, status: result.status, liveness });
+      this.#emitDone({ captureId: result.capture_id, status: result.status, duplicate: result.duplicate === true, liveness });
     } catch (err) {
       if (this.#state === 'stopped') return;
       this.#fail(err instanceof TrustCapError ? err : new TrustCapError('upload_failed', String(err)));
@@ -735,29 +1211,18 @@ export class Capture extends EventTarget {
   #stopCamera() {
     const overlay = this.#opts.canvas;
     if (overlay) overlay.getContext('2d').clearRect(0, 0, overlay.width, overlay.height);
-    if (this.#stream) {
-      for (const track of this.#stream.getTracks()) track.stop();
-      this.#stream = null;
-    }
-    if (this.#video) {
-      this.#video.pause();
-      this.#video.srcObject = null;
-    }
+    if (this.#camera) this.#camera.close();
+    this.#stream = null;
   }
 
   #cleanup() {
-    this.#cancelFrame();
-    this.#stopCamera();
-    if (this.#analyzer) {
-      this.#analyzer.free();
-      this.#analyzer = null;
-    }
-    this.#endBurst();
+    this.#releaseLive();
     if (this.#face) {
       this.#face.detector.free();
       this.#face = null;
     }
-    if (this.#ownsVideo) this.#video = null;
+    if (this.#camera) this.#camera.dispose();
+    this.#video = this.#opts.video;
   }
 }
 
@@ -770,11 +1235,16 @@ export class Capture extends EventTarget {
  * @param {string} [options.step] `document_front` (default), `document_back` or `selfie`
  * @param {HTMLVideoElement} [options.video] element that shows the camera preview
  * @param {HTMLCanvasElement} [options.canvas] optional overlay canvas drawn over the video
- * @param {MediaTrackConstraints} [options.constraints] extra camera constraints
+ * @param {MediaTrackConstraints} [options.constraints] extra camera constraints (rear camera, ideal
+ *   1920×1080 for documents; front camera, ideal 1280×720 for selfies; loosened when over-constrained)
+ * @param {boolean} [options.worker] `false` analyses document frames on the page's thread instead of
+ *   a Web Worker (default: a worker when the browser supports one)
  * @param {number} [options.autoCaptureFrames] capture the best frame after this many frames
  *   even if auto-capture has not triggered (default: wait for auto-capture)
  * @param {string} [options.documentFormat] `id1` (ID card, driving licence) or `id3` (passport page)
  *   when the flow knows it; default: guessed from the document's aspect ratio
+ * @param {boolean} [options.review] after the image is taken, wait in state `review` for
+ *   `confirm()` (upload) or `retake()` instead of uploading at once (default false)
  * @returns {Promise<Capture>}
  */
 export async function createCapture({
@@ -786,6 +1256,8 @@ export async function createCapture({
   constraints,
   autoCaptureFrames,
   documentFormat,
+  review = false,
+  worker,
 } = {}) {
   if (typeof verifierUrl !== 'string' || !verifierUrl) {
     throw new TrustCapError('invalid_options', 'verifierUrl is required');
@@ -798,6 +1270,10 @@ export async function createCapture({
   if (autoCaptureFrames !== undefined && !(Number.isInteger(autoCaptureFrames) && autoCaptureFrames > 0)) {
     throw new TrustCapError('invalid_options', 'autoCaptureFrames must be a positive integer');
   }
+  if (typeof review !== 'boolean') throw new TrustCapError('invalid_options', 'review must be a boolean');
+  if (worker !== undefined && typeof worker !== 'boolean') {
+    throw new TrustCapError('invalid_options', 'worker must be a boolean');
+  }
   return new Capture({
     verifierUrl: verifierUrl.replace(/\/+$/, ''),
     token,
@@ -807,7 +1283,11 @@ export async function createCapture({
     constraints,
     autoCaptureFrames: autoCaptureFrames || 0,
     documentFormat,
+    review,
+    worker: worker !== false,
   });
 }
+export { RETRY_DEFAULTS } from './upload.js';
 export { verifyWebhook, WebhookSignatureError } from './webhook.js';
 export { loadFaceModule, prefetchFaceModule, faceSimdSupported, FACE_MODELS } from './face.js';
+export { setAssetsUrl, getAssetsUrl } from './assets.js';

@@ -1,30 +1,19 @@
-// The demo page: uses @trustcap/web exactly as an integrator would.
+// The demo page: uses @trustcap/web exactly as an integrator would, through its Web Component.
 //
-// The flow: the front of an ID document, then a selfie with live guidance (face in the oval, distance,
-// pose, sharpness, light) and a short liveness burst while the user holds still; then the verifier's
-// decision. URL parameters: `autostart=1` starts the capture on load (used by the end-to-end tests);
-// `steps=selfie` (or `document_front`, or both comma-separated) runs only those steps.
+// The page asks its own backend (server.mjs) for a verification session, hands the session's client token
+// to <trustcap-capture> (the front of an ID document, then a selfie with live guidance and a short liveness
+// burst; each picture is reviewed before it is sent), and once every step is uploaded shows the verifier's
+// decision, which the backend reads with the API key. URL parameters: `autostart=1` starts the capture as
+// soon as the session exists (used by the end-to-end tests); `steps=selfie` (or `document_front`, or both
+// comma-separated) runs only those steps; `lang=es` (or `fr`, `en`) picks the language of the capture UI.
 // The page never forces a capture: only the SDK's quality gates take the pictures.
 
-import { createCapture, prefetchFaceModule } from '/sdk/index.js';
+import '/sdk/element.js';
 
 const POLL_MS = 500;
 const POLL_LIMIT = 240; // 2 minutes
 const FAILED_STATUSES = new Set(['failed', 'rejected', 'expired', 'cancelled', 'canceled', 'error']);
 const ALL_STEPS = ['document_front', 'selfie'];
-
-const STEP_TEXT = {
-  document_front: {
-    title: 'Photograph the front of your ID document',
-    lead: 'Hold it flat, inside the frame, in good light; the picture is taken automatically when it is sharp.',
-    captured: 'Got it! Hold on while we upload the picture.',
-  },
-  selfie: {
-    title: 'Take a selfie',
-    lead: 'Put your face in the oval and follow the hints. When the oval turns green, hold still for a second.',
-    captured: 'Got it! Hold on while we upload your selfie.',
-  },
-};
 
 const DECISION_TEXT = {
   approved: 'Verified: your identity check was approved.',
@@ -32,18 +21,12 @@ const DECISION_TEXT = {
   review: 'Thank you! A person will review your identity check.',
 };
 
-const startButton = document.querySelector('#start');
-const video = document.querySelector('#camera');
-const still = document.querySelector('#still');
-const overlay = document.querySelector('#overlay');
-const guidance = document.querySelector('#guidance');
+const element = document.querySelector('#capture');
 const status = document.querySelector('#status');
-const stepTitle = document.querySelector('#step-title');
-const stepLead = document.querySelector('#step-lead');
 const decisionBox = document.querySelector('#decision');
 const params = new URLSearchParams(location.search);
 
-let capture = null;
+let sessionId = null;
 
 function requestedSteps() {
   const asked = (params.get('steps') || '').split(',').filter(Boolean);
@@ -54,20 +37,6 @@ function requestedSteps() {
 function setStatus(code, text) {
   status.dataset.status = code;
   status.textContent = text;
-}
-
-function setGuidance(code, text) {
-  guidance.dataset.code = code;
-  if (guidance.textContent !== text) guidance.textContent = text;
-}
-
-function setStep(step) {
-  guidance.dataset.step = step;
-  stepTitle.textContent = STEP_TEXT[step].title;
-  stepLead.textContent = STEP_TEXT[step].lead;
-  // The selfie preview is mirrored for the user; the SDK analyses the unmirrored frames.
-  video.classList.toggle('mirrored', step === 'selfie');
-  overlay.classList.toggle('mirrored', step === 'selfie');
 }
 
 async function api(method, path, body) {
@@ -91,64 +60,11 @@ async function api(method, path, body) {
   return data;
 }
 
-class StepFailed extends Error {
-  constructor(code, message) {
-    super(message);
-    this.code = code;
-  }
-}
-
 function fail(code, message) {
   setStatus(`error:${code}`, `Something went wrong (${code}): ${message}`);
-  startButton.disabled = false;
-  startButton.textContent = 'Try again';
-  if (capture) capture.stop();
-  capture = null;
 }
 
-/** Runs one capture step to its upload; rejects with a StepFailed. */
-async function captureStep(session, step) {
-  setStep(step);
-  still.hidden = true;
-  video.hidden = false;
-  overlay.hidden = false;
-  setGuidance('', 'Opening the camera…');
-  capture = await createCapture({
-    verifierUrl: session.verifier_url,
-    token: session.client_token,
-    step,
-    video,
-    canvas: overlay,
-  });
-  const done = new Promise((resolve, reject) => {
-    capture.addEventListener('guidance', (e) => {
-      const { code, message, burst } = e.detail;
-      setGuidance(code, burst ? `${message} (${burst.frames}/${burst.total})` : message);
-    });
-    capture.addEventListener('captured', (e) => {
-      setGuidance('captured', STEP_TEXT[step].captured);
-      still.src = URL.createObjectURL(e.detail.image);
-      still.classList.toggle('mirrored', step === 'selfie');
-      still.hidden = false;
-      video.hidden = true;
-      overlay.hidden = true;
-    });
-    capture.addEventListener('uploading', () => setStatus('uploading', 'Uploading…'));
-    capture.addEventListener('uploaded', (e) => resolve(e.detail));
-    capture.addEventListener('error', (e) => reject(new StepFailed(e.detail.code, e.detail.message)));
-  });
-  try {
-    await capture.start();
-  } catch (err) {
-    throw new StepFailed(err.code || 'internal', err.message);
-  }
-  setStatus('capturing', 'Capturing: follow the instructions above.');
-  const uploaded = await done;
-  capture = null;
-  return uploaded;
-}
-
-async function waitForResult(sessionId) {
+async function waitForResult() {
   let submitted = false;
   for (let i = 0; i < POLL_LIMIT; i++) {
     const session = await api('GET', `/api/sessions/${encodeURIComponent(sessionId)}`);
@@ -159,7 +75,6 @@ async function waitForResult(sessionId) {
     if (session.status === 'submitted' && !submitted) {
       submitted = true;
       const verified = session.captures.length > 0 && session.captures.every((c) => c.signature_verified);
-      setGuidance('done', 'Done. You can close this page.');
       setStatus(
         'submitted',
         verified
@@ -182,27 +97,30 @@ async function waitForResult(sessionId) {
   if (!submitted) fail('timeout', 'no result from the verifier in time.');
 }
 
-async function run() {
-  startButton.disabled = true;
-  decisionBox.hidden = true;
-  delete decisionBox.dataset.state;
-  setStatus('starting', 'Starting…');
+element.addEventListener('uploading', () => setStatus('uploading', 'Uploading…'));
+element.addEventListener('done', () => setStatus('capturing', 'Picture received. Continue with the next step.'));
+element.addEventListener('error', (e) => fail(e.detail.code, e.detail.message));
+element.addEventListener('trustcap-complete', () => {
+  setStatus('uploading', 'Uploaded. Waiting for confirmation…');
+  waitForResult().catch((err) => fail(err.code || 'internal', err.message));
+});
+
+async function init() {
   try {
     const session = await api('POST', '/api/session', { steps: requestedSteps() });
-    for (const [i, step] of session.steps.entries()) {
-      // Warm the face module up in idle time while the earlier steps run.
-      if (session.steps.slice(i + 1).includes('selfie')) prefetchFaceModule();
-      await captureStep(session, step);
-    }
-    setStatus('uploading', 'Uploaded. Waiting for confirmation…');
-    await waitForResult(session.session_id);
+    sessionId = session.session_id;
+    const lang = params.get('lang');
+    if (lang) element.setAttribute('lang', lang);
+    element.setAttribute('steps', session.steps.join(','));
+    element.setAttribute('verifier-url', session.verifier_url);
+    if (params.get('autostart') === '1') element.setAttribute('autostart', '');
+    // Setting the token last: with `autostart` it starts the capture.
+    element.setAttribute('token', session.client_token);
+    if (params.get('autostart') !== '1') setStatus('ready', 'Press Start when you are ready.');
+    else setStatus('capturing', 'Follow the instructions above.');
   } catch (err) {
-    if (!status.dataset.status.startsWith('error:')) fail(err.code || 'internal', err.message);
+    fail(err.code || 'internal', err.message);
   }
 }
 
-startButton.addEventListener('click', () => {
-  run();
-});
-
-if (params.get('autostart') === '1') run();
+init();

@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startStack, launchBrowser, envelopeParts, env } from './harness.mjs';
+import { startStack, launchBrowser, envelopeParts, env, confirmReview } from './harness.mjs';
 
 const CAPTURE_PATH = '/v1/client/captures';
 let stack;
@@ -44,6 +44,7 @@ async function openDemo(clip) {
 test('a sharp document is auto-captured, signed, uploaded and verified; a tampered copy is refused and a retried one is idempotent', async () => {
   const { browser, page, seen } = await openDemo('document_sharp.y4m');
   try {
+    await confirmReview(page);
     await page.waitForSelector('#status[data-status="submitted"]', { timeout: 60_000 });
     assert.equal(seen.uploads.length, 1, 'exactly one upload');
     assert.ok(seen.sessionId, 'the page got a session from the demo backend');
@@ -57,14 +58,19 @@ test('a sharp document is auto-captured, signed, uploaded and verified; a tamper
     assert.equal(capture.signature_verified, true);
     assert.equal(capture.server_quality.acceptable, true, JSON.stringify(capture.server_quality));
 
-    // What went over the wire: a manifest naming this session, one JPEG part.
+    // What went over the wire: a manifest naming this session, the document as a JPEG part and, when
+    // its outline was found (then it is the rectified document), the whole camera frame after it.
     const upload = seen.uploads[0];
     const original = new Uint8Array(upload.body);
     const { manifest, parts } = envelopeParts(original);
     assert.equal(manifest.session_id, seen.sessionId);
-    assert.equal(manifest.images.length, 1);
-    assert.equal(parts.length, 1);
-    assert.equal(capture.images[0].sha256, manifest.images[0].sha256);
+    const found = manifest.quality['document.found'] === 1;
+    assert.deepEqual(
+      manifest.images.map((i) => i.name),
+      found ? ['document_front', 'document_original'] : ['document_front'],
+    );
+    assert.equal(parts.length, manifest.images.length);
+    assert.deepEqual(capture.images.map((i) => i.sha256), manifest.images.map((i) => i.sha256));
 
     const send = (body) =>
       fetch(upload.url, {
@@ -117,18 +123,24 @@ test('a blurred document is never captured and the page shows the blur guidance'
   }
 });
 
-test('a card held at an angle is found, auto-captured and uploaded as the rectified document', async () => {
+test('a card held at an angle is found, auto-captured and uploaded as the rectified document', async (t) => {
   const { browser, page, seen } = await openDemo('document_angled.y4m');
   try {
     // The overlay follows the detected outline while framing.
+    await confirmReview(page);
     await page.waitForSelector('#status[data-status="submitted"]', { timeout: 60_000 });
     assert.equal(seen.uploads.length, 1, 'exactly one upload');
     const meta = JSON.parse(readFileSync(join(env.assets(), 'document_angled.json'), 'utf8'));
 
-    // The upload carries one image: the document warped to the ID-1 size, not the camera frame.
+    // The upload carries the document warped to the ID-1 size first, then the whole camera frame.
     const { manifest, parts } = envelopeParts(new Uint8Array(seen.uploads[0].body));
-    assert.equal(manifest.images.length, 1);
+    assert.deepEqual(manifest.images.map((i) => i.name), ['document_front', 'document_original']);
     assert.deepEqual([manifest.images[0].width, manifest.images[0].height], [meta.width, meta.height]);
+    assert.deepEqual([manifest.images[1].width, manifest.images[1].height], meta.frame);
+    t.diagnostic(
+      `upload sizes: envelope ${seen.uploads[0].body.length} B, rectified ${manifest.images[0].byte_len} B ` +
+        `(${meta.width}x${meta.height}), original ${manifest.images[1].byte_len} B (${meta.frame.join('x')})`,
+    );
     assert.equal(manifest.quality['document.found'], 1);
     // The detected corners (signed in the manifest) are those of the rendered card, within 2% of the diagonal.
     const diag = Math.hypot(meta.frame[0], meta.frame[1]);

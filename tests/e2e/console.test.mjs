@@ -10,7 +10,7 @@ import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createRequire } from 'node:module';
-import { startStack, launchBrowser, env } from './harness.mjs';
+import { startStack, launchBrowser, env, confirmReview } from './harness.mjs';
 
 const require = createRequire(import.meta.url);
 const AXE = require.resolve('axe-core/axe.min.js');
@@ -59,10 +59,10 @@ async function until(what, fn, ms = 60_000) {
   }
 }
 
-/** A session with applicant data, captured through the demo page, decided into review. */
-async function caseInReview(applicant) {
+/** A session with applicant data, captured through the demo page from `clip`, decided into review. */
+async function caseInReview(applicant, clip = 'document_sharp.y4m') {
   const created = await api('POST', '/v1/sessions', { steps: ['document_front'], reference: 'e2e-console', applicant });
-  const capture = await launchBrowser(join(env.assets(), 'document_sharp.y4m'));
+  const capture = await launchBrowser(join(env.assets(), clip));
   try {
     const page = await capture.newPage();
     // The demo page asks its backend for a session: hand it the one made with applicant data.
@@ -79,6 +79,7 @@ async function caseInReview(applicant) {
       }),
     );
     await page.goto(`${stack.demoUrl}/?autostart=1&steps=document_front`);
+    await confirmReview(page, 90_000);
     await page.waitForSelector('#status[data-status="submitted"]', { timeout: 90_000 });
   } finally {
     await capture.close();
@@ -165,7 +166,11 @@ after(async () => {
 });
 
 test('a reviewer signs in, opens the case from the queue, sees its images and checks, and approves it; the webhook arrives', async () => {
-  const sessionId = await caseInReview({ given_names: 'Ana María', family_name: "O'Neil <test>", date_of_birth: '1990-01-31' });
+  // The angled card: the SDK finds its outline and uploads the rectified document and the original photo.
+  const sessionId = await caseInReview(
+    { given_names: 'Ana María', family_name: "O'Neil <test>", date_of_birth: '1990-01-31' },
+    'document_angled.y4m',
+  );
   const { context, page } = await signIn('ana@e2e.example');
   try {
     // The session cookie: Secure (localhost is a secure context), HttpOnly, SameSite=Strict, /console only.
@@ -188,7 +193,19 @@ test('a reviewer signs in, opens the case from the queue, sees its images and ch
     // The captured document image is shown and loads.
     await page.waitForFunction(() => [...document.querySelectorAll('#images img')].every((i) => i.complete));
     const images = await page.$$eval('#images img', (imgs) => imgs.map((i) => i.naturalWidth));
-    assert.ok(images.length >= 1 && images.every((w) => w > 0), `images loaded: ${images}`);
+    assert.ok(images.length >= 2 && images.every((w) => w > 0), `images loaded: ${images}`);
+    // Side by side: the original camera photo, then the rectified document, each loaded, with a text alternative.
+    await page.waitForFunction(() => [...document.querySelectorAll('#compare img')].every((i) => i.complete));
+    const compare = await page.$$eval('#compare figure', (figures) =>
+      figures.map((f) => {
+        const img = f.querySelector('img');
+        return { kind: f.dataset.kind, caption: f.querySelector('figcaption').textContent, alt: img.alt, w: img.naturalWidth, h: img.naturalHeight };
+      }),
+    );
+    assert.deepEqual(compare.map((f) => f.kind), ['original', 'rectified'], JSON.stringify(compare));
+    assert.deepEqual(compare.map((f) => f.caption), ['Original photo · document front', 'Rectified document · document front']);
+    assert.deepEqual(compare.map((f) => [f.w, f.h]), [[960, 540], [1012, 638]], 'both images loaded at their sizes');
+    assert.ok(compare.every((f) => f.alt.length > 20), 'each image has a text alternative');
     // Every check with its result, and the declared data (escaped, shown as text).
     for (const check of ['capture_quality', 'capture_integrity']) {
       assert.match(await page.locator(`[data-check="${check}"]`).innerText(), /passed/);

@@ -78,8 +78,8 @@ export async function startStack() {
   };
 }
 
-/** Debian's Chromium, headless, with the Y4M file as its camera. */
-export async function launchBrowser(y4m) {
+/** Debian's Chromium, headless, with the project's flags and `extraArgs`. */
+export async function launchChromium(extraArgs = []) {
   return chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     args: [
@@ -88,11 +88,27 @@ export async function launchBrowser(y4m) {
       '--disable-background-networking',
       '--disable-component-update',
       '--no-first-run',
-      '--use-fake-ui-for-media-stream',
-      '--use-fake-device-for-media-stream',
-      `--use-file-for-fake-video-capture=${y4m}`,
+      ...extraArgs,
     ],
   });
+}
+
+/** Debian's Chromium, headless, with the Y4M file as its camera (permission granted). */
+export async function launchBrowser(y4m) {
+  return launchChromium([
+    '--use-fake-ui-for-media-stream',
+    '--use-fake-device-for-media-stream',
+    `--use-file-for-fake-video-capture=${y4m}`,
+  ]);
+}
+
+/**
+ * Debian's Chromium, headless, where the camera permission is denied: a fake camera device but no
+ * `--use-fake-ui-for-media-stream`, so getUserMedia rejects with NotAllowedError (as in a webview
+ * or after the user said no); with `device: false` there is no camera at all (NotFoundError).
+ */
+export async function launchBrowserWithoutCamera({ device = true } = {}) {
+  return launchChromium(device ? ['--use-fake-device-for-media-stream'] : []);
 }
 
 /** Splits an envelope (see crates/protocol/src/envelope.rs) into its regions. */
@@ -109,4 +125,13 @@ export function envelopeParts(bytes) {
     offset += 4 + len;
   }
   return { manifest, parts };
+}
+
+/**
+ * Waits for the <trustcap-capture> review screen (the captured picture) and presses "Use this photo"
+ * (Playwright's CSS selectors reach into the element's open shadow root).
+ */
+export async function confirmReview(page, timeout = 60_000) {
+  await page.waitForSelector('trustcap-capture[screen="review"]', { timeout });
+  await page.click('trustcap-capture #confirm');
 }

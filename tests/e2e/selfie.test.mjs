@@ -12,7 +12,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { startStack, launchBrowser, envelopeParts, env } from './harness.mjs';
+import { startStack, launchBrowser, envelopeParts, env, confirmReview } from './harness.mjs';
 
 const CAPTURE_PATH = '/v1/client/captures';
 // Selfie guidance codes (trustcap_vision::selfie::SelfieGuidance).
@@ -60,16 +60,17 @@ async function openSelfie(clip) {
   page.on('response', async (res) => {
     if (new URL(res.url()).pathname === '/api/session' && res.ok()) seen.sessionId = (await res.json()).session_id;
   });
-  // Every change of the guidance line, as the applicant saw it.
+  // Every change of the guidance line of <trustcap-capture>, as the applicant saw it (read when the
+  // element re-dispatches a `guidance` event, after it has updated its live region).
   await page.addInitScript(() => {
     window.__guidance = [];
-    new MutationObserver(() => {
-      const g = document.querySelector('#guidance');
+    document.addEventListener('guidance', () => {
+      const g = document.querySelector('trustcap-capture')?.shadowRoot?.querySelector('#guidance');
       if (!g) return;
       const entry = { step: g.dataset.step || '', code: g.dataset.code || '', text: g.textContent };
       const last = window.__guidance[window.__guidance.length - 1];
       if (!last || last.code !== entry.code || last.text !== entry.text) window.__guidance.push(entry);
-    }).observe(document, { subtree: true, childList: true, characterData: true, attributes: true });
+    });
   });
   await page.goto(`${stack.demoUrl}/?autostart=1&steps=selfie`);
   return { browser, page, seen };
@@ -94,6 +95,8 @@ async function decided(sessionId) {
 async function runAttack(clip) {
   const { browser, page, seen } = await openSelfie(clip);
   try {
+    // The element shows the selfie for review; the applicant sends it.
+    await confirmReview(page, 120_000);
     await page.waitForSelector('#status[data-status="submitted"]', { timeout: 120_000 });
     assert.equal(seen.uploads.length, 1, 'exactly one upload');
 

@@ -44,23 +44,6 @@ fn read(c: &mut Criterion) {
     write_cpu_time(&mut engine, &img, today);
 }
 
-/// CPU time of the calling thread, in milliseconds.
-#[cfg(all(feature = "ocr", unix))]
-fn thread_cpu_ms() -> f64 {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-    // SAFETY: `ts` is a valid, writable timespec.
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    if rc != 0 {
-        return f64::NAN;
-    }
-    ts.tv_sec as f64 * 1e3 + ts.tv_nsec as f64 / 1e6
-}
-
-#[cfg(all(feature = "ocr", not(unix)))]
-fn thread_cpu_ms() -> f64 {
-    f64::NAN
-}
-
 /// Per-thread CPU time of the same read (the machine may be shared, inflating wall-clock time),
 /// written next to criterion's results for `cargo xtask bench document`.
 #[cfg(feature = "ocr")]
@@ -68,22 +51,19 @@ fn write_cpu_time(engine: &mut trustcap_document::ocr::OcrEngine, img: &image::R
     const READS: usize = 10;
     let mut per_read = Vec::with_capacity(READS);
     for _ in 0..READS {
-        let t = thread_cpu_ms();
+        let t = trustcap_cputime::thread_cpu_ms();
         let _ = black_box(engine.read_mrz(black_box(img), today));
-        per_read.push(thread_cpu_ms() - t);
+        per_read.push(trustcap_cputime::thread_cpu_ms() - t);
     }
     let mean = per_read.iter().sum::<f64>() / READS as f64;
     let min = per_read.iter().copied().fold(f64::INFINITY, f64::min);
-    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
-    let load: Vec<&str> = load.split_whitespace().take(3).collect();
+    let load = trustcap_cputime::load_average_text();
     let target = std::env::var("CARGO_TARGET_DIR")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|_| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target"));
     let dir = target.join("criterion").join("mrz_read");
-    let json = format!(
-        "{{\"reads\":{READS},\"cpu_ms_mean\":{mean:.3},\"cpu_ms_min\":{min:.3},\"load_avg\":\"{}\"}}",
-        load.join(" ")
-    );
+    let json =
+        format!("{{\"reads\":{READS},\"cpu_ms_mean\":{mean:.3},\"cpu_ms_min\":{min:.3},\"load_avg\":\"{}\"}}", load);
     eprintln!("mrz_read/photo_1000px thread CPU time: mean {mean:.1} ms, min {min:.1} ms over {READS} reads");
     if std::fs::create_dir_all(&dir).is_ok() {
         let _ = std::fs::write(dir.join("thread_cpu.json"), json);

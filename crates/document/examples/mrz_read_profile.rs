@@ -16,31 +16,15 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use serde_json::json;
+use trustcap_cputime::thread_cpu_ms;
 use trustcap_document::mrz::Date;
 use trustcap_document::ocr::{OcrEngine, decode_image};
-
-/// CPU time consumed by the calling thread, in milliseconds.
-fn thread_cpu_ms() -> f64 {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-    // SAFETY: `ts` is a valid, writable timespec; CLOCK_THREAD_CPUTIME_ID is always available on Linux.
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    if rc != 0 {
-        return f64::NAN;
-    }
-    ts.tv_sec as f64 * 1e3 + ts.tv_nsec as f64 / 1e6
-}
 
 /// Runs `f`, returning its result, wall-clock ms and thread CPU ms.
 fn timed<T>(f: impl FnOnce() -> T) -> (T, f64, f64) {
     let (t, c) = (Instant::now(), thread_cpu_ms());
     let r = f();
     (r, t.elapsed().as_secs_f64() * 1e3, thread_cpu_ms() - c)
-}
-
-fn load_avg() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_default()
 }
 
 struct Args {
@@ -51,6 +35,8 @@ struct Args {
     det_side: Option<u32>,
     locator: bool,
     dump_lines: bool,
+    growth: Option<f32>,
+    dump_crops: Option<PathBuf>,
 }
 
 fn args() -> Result<Args, String> {
@@ -63,6 +49,8 @@ fn args() -> Result<Args, String> {
         det_side: None,
         locator: false,
         dump_lines: false,
+        growth: None,
+        dump_crops: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(k) = it.next() {
@@ -75,6 +63,8 @@ fn args() -> Result<Args, String> {
             "--det-side" => a.det_side = Some(v.parse().map_err(|_| "--det-side: a number")?),
             "--locator" => a.locator = v == "on",
             "--dump-lines" => a.dump_lines = v == "on",
+            "--growth" => a.growth = Some(v.parse().map_err(|_| "--growth: a number")?),
+            "--dump-crops" => a.dump_crops = Some(PathBuf::from(v)),
             other => return Err(format!("unknown argument {other}")),
         }
     }
@@ -120,7 +110,43 @@ fn sweep(engine: &mut OcrEngine, dir: &Path, today: Date) -> Result<(), String> 
             read.as_ref().map(|r| r.mrz.lines.clone()).unwrap_or_default()
         );
     }
-    println!("{}", json!({"images": files.len(), "valid": valid, "cpu_ms_total": total_ms, "load_avg": load_avg()}));
+    println!(
+        "{}",
+        json!({"images": files.len(), "valid": valid, "cpu_ms_total": total_ms, "load_avg": trustcap_cputime::load_average_text()})
+    );
+    Ok(())
+}
+
+/// Writes the line crops the locator and the detector paths hand the recogniser as PNGs into
+/// `dir`, with what the recogniser reads from each.
+fn dump_crops(engine: &mut OcrEngine, img: &image::RgbImage, dir: &Path, growth: f32) -> Result<(), String> {
+    use trustcap_document::ocr::{mrz_band, mrz_locate, rec};
+    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    let located: Vec<_> = mrz_locate::long_lines(img)
+        .iter()
+        .map(|b| mrz_locate::fit_to_width(b, img.width(), img.height(), rec::HEIGHT, &rec::WIDTH_BUCKETS, growth))
+        .collect();
+    let detected: Vec<_> = mrz_band::merge_rows(&engine.detect_within(img, 640).map_err(|e| e.to_string())?)
+        .into_iter()
+        .filter(|b| b.width() >= 7.0 * b.height())
+        .collect();
+    for (kind, boxes) in [("locator", located), ("detector", detected)] {
+        for (i, b) in boxes.iter().enumerate() {
+            let Some(crop) = OcrEngine::crop(img, b) else { continue };
+            let (text, conf) = engine.recognize(&crop).map_err(|e| e.to_string())?;
+            let path = dir.join(format!("{kind}_{i}.png"));
+            crop.save(&path).map_err(|e| e.to_string())?;
+            println!(
+                "  {kind:<8} {:7.1} {:7.1} {:7.1} {:7.1} crop {}x{} conf {conf:.3} {text}",
+                b.x0,
+                b.y0,
+                b.x1,
+                b.y1,
+                crop.width(),
+                crop.height()
+            );
+        }
+    }
     Ok(())
 }
 
@@ -141,6 +167,9 @@ fn run() -> Result<(), String> {
         engine.set_mrz_detector_side(side);
     }
     engine.set_mrz_locator(a.locator);
+    if let Some(g) = a.growth {
+        engine.set_mrz_locator_growth(g);
+    }
     println!("load models: {ms:.0} ms wall, {cpu:.0} ms cpu");
     let today = Date::new(2026, 11, 26).unwrap_or_else(Date::today_utc);
     if let Some(d) = &a.sweep {
@@ -148,9 +177,22 @@ fn run() -> Result<(), String> {
     }
     let bytes = std::fs::read(&a.photo).map_err(|e| format!("{}: {e}", a.photo.display()))?;
     let img = decode_image(&bytes).map_err(|e| e.to_string())?;
-    let h = (img.height() as f32 * a.width as f32 / img.width() as f32).round().max(1.0) as u32;
-    let img = image::imageops::resize(&img, a.width, h, image::imageops::FilterType::Triangle);
-    println!("photo {} resized to {}x{}; load average {}", a.photo.display(), img.width(), img.height(), load_avg());
+    let img = if a.width == 0 {
+        img
+    } else {
+        let h = (img.height() as f32 * a.width as f32 / img.width() as f32).round().max(1.0) as u32;
+        image::imageops::resize(&img, a.width, h, image::imageops::FilterType::Triangle)
+    };
+    if let Some(dir) = &a.dump_crops {
+        dump_crops(&mut engine, &img, dir, a.growth.unwrap_or(1.0))?;
+    }
+    println!(
+        "photo {} resized to {}x{}; load average {}",
+        a.photo.display(),
+        img.width(),
+        img.height(),
+        trustcap_cputime::load_average_text()
+    );
     if a.dump_lines {
         // The classical locator's long lines next to the detector's boxes (to compare margins).
         for b in trustcap_document::ocr::mrz_locate::long_lines(&img) {
@@ -195,13 +237,13 @@ fn run() -> Result<(), String> {
         min(&wall),
         mean(&cpu),
         min(&cpu),
-        load_avg()
+        trustcap_cputime::load_average_text()
     );
     println!(
         "{}",
         json!({
             "mrz_read_wall_ms": mean(&wall), "mrz_read_cpu_ms": mean(&cpu), "mrz_read_cpu_ms_min": min(&cpu),
-            "width": img.width(), "height": img.height(), "iters": a.iters, "load_avg": load_avg(),
+            "width": img.width(), "height": img.height(), "iters": a.iters, "load_avg": trustcap_cputime::load_average_text(),
             "stages_cpu_ms": profile.iter().map(|(k, v, n)| json!({"stage": k, "cpu_ms": v, "calls": n})).collect::<Vec<_>>(),
         })
     );

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use serde_json::json;
+use trustcap_cputime::thread_cpu_ms;
 use trustcap_document::ocr::decode_image;
 use trustcap_document::signals::{jpeg_regions, recapture};
 use trustcap_document::tamper::JpegRegionsSignal;
@@ -24,14 +25,6 @@ fn args() -> Result<(PathBuf, PathBuf), String> {
         }
     }
     Ok((data, out))
-}
-
-/// This thread's CPU time, milliseconds (0 where `/proc` is unavailable).
-fn thread_cpu_ms() -> f64 {
-    std::fs::read_to_string("/proc/thread-self/schedstat")
-        .ok()
-        .and_then(|s| s.split_whitespace().next().and_then(|v| v.parse::<f64>().ok()))
-        .map_or(0.0, |ns| ns / 1e6)
 }
 
 /// Runs `f` `n` times; mean (wall ms, CPU ms).
@@ -167,9 +160,7 @@ fn main() -> Result<(), String> {
         "CPU per 1000-px photo (median, one thread): re-capture {rcpu:.1} ms (wall {rwall:.1} ms), JPEG regions \
          {jcpu:.1} ms (wall {jwall:.1} ms)"
     );
-    if let Ok(l) = std::fs::read_to_string("/proc/loadavg") {
-        println!("load average: {}", l.split_whitespace().take(3).collect::<Vec<_>>().join(" "));
-    }
+    println!("load average: {}", trustcap_cputime::load_average_text());
     println!("CSV: {}", out.join("tamper_scan.csv").display());
     println!(
         "{}",

@@ -28,6 +28,7 @@
 mod b64;
 pub mod burst;
 pub mod digest;
+pub mod document;
 pub mod envelope;
 pub mod error;
 pub mod manifest;

@@ -228,6 +228,7 @@ impl Manifest {
             }
         }
         crate::burst::SelfieBurst::from_manifest(self)?;
+        crate::document::DocumentParts::from_manifest(self)?;
         Ok(())
     }
 

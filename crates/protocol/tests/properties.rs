@@ -39,7 +39,7 @@ fn fixture(key: &CaptureSigningKey, images: &[Vec<u8>], sharpness: f64) -> Fixtu
         .iter()
         .enumerate()
         .map(|(i, bytes)| ImagePart {
-            name: if i == 0 { "document_front" } else { "extra" },
+            name: if i == 0 { "document_front" } else { trustcap_protocol::document::ORIGINAL_PART },
             content_type: "image/jpeg",
             width: 64,
             height: 48,

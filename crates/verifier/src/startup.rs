@@ -156,12 +156,14 @@ impl AppState {
 }
 
 /// The CORS policy of the client API: any origin (the SDK runs on customers' pages),
-/// bearer tokens only, never cookies.
+/// bearer tokens only, never cookies; `Retry-After` readable by the SDK.
 fn client_cors() -> CorsLayer {
     CorsLayer::new()
         .allow_origin(AllowOrigin::any())
         .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
         .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+        // The SDK's retries honour it.
+        .expose_headers([header::RETRY_AFTER])
         .max_age(Duration::from_secs(600))
 }
 

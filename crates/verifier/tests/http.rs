@@ -32,7 +32,9 @@ async fn healthz_and_unknown_routes_are_json() {
 
 #[tokio::test]
 async fn full_capture_path() {
-    let app = spawn_app().await;
+    // No pipeline worker: the session stays `submitted` (a worker could decide it meanwhile, e.g.
+    // `resubmission_requested`, which issues nonces again).
+    let app = spawn_app_with(|args| args.workers = 0).await;
     let (_, api_key) = app.tenant("Acme").await;
     let session = app.session(&api_key, &["document-front"]).await;
     let key = signing_key(1);
@@ -224,7 +226,10 @@ fn manifest_for(session: &str, nonce: &str, key: &trustcap_protocol::CaptureSign
             .iter()
             .enumerate()
             .map(|(i, bytes)| ImageEntry {
-                name: format!("image_{i}"),
+                // A document capture lists the document, then its original photo (trustcap_protocol::document).
+                name: ["document_front", "document_original"]
+                    .get(i)
+                    .map_or_else(|| format!("image_{i}"), |n| (*n).into()),
                 content_type: "image/jpeg".into(),
                 width: WIDTH,
                 height: HEIGHT,

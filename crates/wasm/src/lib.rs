@@ -389,7 +389,9 @@ impl CaptureKey {
     }
 
     /// Builds, signs and frames a capture upload of several images of one content type, e.g. a selfie
-    /// and its liveness burst (`names` `["selfie", "selfie_frame_0", …]`, see `trustcap_protocol::burst`).
+    /// and its liveness burst (`names` `["selfie", "selfie_frame_0", …]`, see `trustcap_protocol::burst`), or
+    /// a rectified document and its original photo (`["document_front", "document_original"]`, see
+    /// `trustcap_protocol::document`).
     ///
     /// `draft` is as for [`CaptureKey::seal`]; `names`, `widths`, `heights` and `images` (an array of
     /// `Uint8Array`s) describe the parts in order and must have the same length. Throws

@@ -4,7 +4,9 @@
 //! - `quality`: per-frame cost of the document-capture checks on a 1280×720 frame, each check and
 //!   the whole bundle, natively (criterion) and as wasm inside headless Chromium, side by side with
 //!   OpenCV.js computing the same metrics the usual way in the same page; plus the SDK's size.
-//! - `size`: the SDK package's files, raw and gzipped.
+//! - `size`: the SDK package's files, raw and gzipped, and the size budgets ([`crate::sdk_budget`]).
+//! - `first-guidance`: time from page load to the first guidance on screen in Chromium
+//!   ([`crate::bench_first_guidance`]).
 //! - `facewasm`: BlazeFace-128 per frame in the face module (SIMD and not) against onnxruntime-web
 //!   in Chromium; `facewasm-size`: what each size setting of the face module saves
 //!   ([`crate::bench_facewasm`]).
@@ -25,12 +27,13 @@ pub fn run(args: &[String]) -> Result<(), String> {
         Some("document") => crate::bench_document::run(&args[1..]),
         Some("faces") => crate::bench_faces::run(&args[1..]),
         Some("facewasm") => crate::bench_facewasm::run(&args[1..]),
+        Some("first-guidance") => crate::bench_first_guidance::run(&args[1..]),
         Some("facewasm-size") => crate::bench_facewasm::size_steps(&args[1..]),
         Some("intake") => crate::bench_intake::run(&args[1..]),
         Some("screening") => crate::bench_screening::run(&args[1..]),
-        _ => {
-            Err("usage: cargo xtask bench <quality|size|document|faces|facewasm|facewasm-size|intake|screening>".into())
-        }
+        _ => Err("usage: cargo xtask bench \
+                 <quality|size|document|faces|facewasm|facewasm-size|first-guidance|intake|screening>"
+            .into()),
     }
 }
 
@@ -45,11 +48,22 @@ fn size() -> Result<(), String> {
     println!(
         "  plus, loaded only for the selfie step: the face module (SIMD build {face_gzip} bytes gzipped) and models"
     );
+    println!("\nSize budgets (what a page downloads, gzipped):");
+    let budgets = crate::sdk_budget::measure(&pkg)?;
+    budgets.print();
     println!(
         "{}",
-        json!({ "sdk_raw_bytes": total_raw, "sdk_gzip_bytes": total_gzip, "face_simd_gzip_bytes": face_gzip })
+        json!({
+            "sdk_raw_bytes": total_raw,
+            "sdk_gzip_bytes": total_gzip,
+            "face_simd_gzip_bytes": face_gzip,
+            "core_sdk_gzip_bytes": budgets.core_gzip(),
+            "core_sdk_budget_bytes": crate::sdk_budget::CORE_BUDGET,
+            "full_flow_gzip_bytes": budgets.full_flow_gzip(),
+            "full_flow_budget_bytes": crate::sdk_budget::FULL_FLOW_BUDGET,
+        })
     );
-    Ok(())
+    budgets.check()
 }
 
 fn quality() -> Result<(), String> {

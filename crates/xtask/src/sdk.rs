@@ -14,6 +14,7 @@ use crate::setup::{self, Needs};
 use crate::util::{self, exec, step};
 
 /// Size of one package file, raw and gzipped.
+#[derive(Debug, Clone)]
 pub struct FileSize {
     /// Path relative to the package.
     pub path: String,

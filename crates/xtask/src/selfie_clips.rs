@@ -55,9 +55,13 @@ pub fn write(dir: &Path) -> Result<(), String> {
 
     let mut still = photo.render(hand_path(0.0));
     synth::add_noise_rgba(&mut still, 4000, 2);
+    // The same frame as a photo for the file-input fallback (`Capture#submitFile` in a selfie step).
+    crate::test::write_png(&dir.join("selfie_still.png"), WIDTH, HEIGHT, still.clone())?;
     let still: Vec<Vec<u8>> = (0..8).map(|_| still.clone()).collect();
     write_atomic(&dir.join("selfie_still_frame.y4m"), &y4m(&still)?)?;
-    println!("  selfie_flat_photo.y4m ({WIDTH}x{HEIGHT}, {LOOP_FRAMES} frames), selfie_still_frame.y4m (one frame)");
+    println!(
+        "  selfie_flat_photo.y4m ({WIDTH}x{HEIGHT}, {LOOP_FRAMES} frames), selfie_still_frame.y4m (one frame), selfie_still.png"
+    );
     Ok(())
 }
 

@@ -2,8 +2,9 @@
 //! formatting and lints, unit and integration tests (native, with the real models),
 //! wasm-tests in headless Chromium, a short fuzzing run of every cargo-fuzz target, the
 //! accuracy evaluations (only when `../shared/data` exists), the demo smoke check (which
-//! builds the SDK), the face module's loader and detection in Chromium, and the end-to-end
-//! browser suite.
+//! builds the SDK), the SDK's size budgets ([`crate::sdk_budget`]), the face module's loader and
+//! detection in Chromium, and the end-to-end browser suite (which includes the Vite app built from
+//! the packed SDK and the TypeScript types check).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -81,6 +82,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
     crate::demo::run(&["--check".to_owned()])?;
 
     let pkg = crate::sdk::package_dir();
+    step("SDK size budgets (gzipped): core SDK <= 400 kB, document + selfie flow <= 3 MB");
+    crate::sdk_budget::check(&pkg)?;
     let verifier = crate::demo::build_verifier()?;
     let assets = util::target_dir().join("e2e");
     write_e2e_assets(Some(&assets.to_string_lossy()))?;
@@ -183,8 +186,52 @@ pub fn write_e2e_assets(dir: Option<&str>) -> Result<(), String> {
     write_atomic(&dir.join("document_angled.json"), meta.to_string().as_bytes())?;
     println!("  document_angled.y4m ({aw}x{ah}, 8 frames), document_angled_texture.rgba ({tw}x{th})");
 
+    write_runtime_assets(&dir)?;
+
     // A face photo moved as a flat plane, and one still frame repeated: the selfie step's liveness attacks.
     crate::selfie_clips::write(&dir)
+}
+
+/// Stills for the file-input fallback (`Capture#submitFile`): the angled card as a phone photo larger
+/// than the analysis size (so the SDK scales it down), and the same photo blurred; and a 1280×720 clip
+/// of the card blurred (never captured) for measuring the page's main thread during analysis.
+fn write_runtime_assets(dir: &Path) -> Result<(), String> {
+    let (w, h) = (1600, 900);
+    let scene = synth::card_scene(w, h, ANGLED_CARD_SEED, DocumentFormat::Id1, false);
+    let png = |name: &str, rgba: Vec<u8>| write_png(&dir.join(name), w, h, rgba);
+    let mut sharp = scene.rgba.clone();
+    synth::add_noise_rgba(&mut sharp, 3000, 2);
+    png("document_still.png", sharp)?;
+    let mut blurred = scene.rgba;
+    synth::gaussian_blur_rgba(&mut blurred, w, h, 6.0);
+    synth::add_noise_rgba(&mut blurred, 3001, 2);
+    png("document_still_blurred.png", blurred)?;
+    println!("  document_still.png, document_still_blurred.png ({w}x{h})");
+
+    let (cw, ch) = (1280, 720);
+    let mut scene = synth::card_scene(cw, ch, ANGLED_CARD_SEED, DocumentFormat::Id1, false).rgba;
+    synth::gaussian_blur_rgba(&mut scene, cw, ch, 4.0);
+    let frames: Vec<Vec<u8>> = (0..4)
+        .map(|i| {
+            let mut frame = scene.clone();
+            synth::add_noise_rgba(&mut frame, 4000 + i, 2);
+            frame
+        })
+        .collect();
+    write_atomic(
+        &dir.join("document_blurred_720p.y4m"),
+        &synth::write_y4m(&frames, cw, ch, 30).map_err(|e| format!("{e:?}"))?,
+    )?;
+    println!("  document_blurred_720p.y4m ({cw}x{ch}, 4 frames)");
+    Ok(())
+}
+
+/// Writes packed RGBA8 pixels as a PNG file (atomically).
+pub(crate) fn write_png(path: &Path, width: u32, height: u32, rgba: Vec<u8>) -> Result<(), String> {
+    let img = image::RgbaImage::from_raw(width, height, rgba).ok_or("png: wrong buffer size")?;
+    let mut bytes = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut bytes, image::ImageFormat::Png).map_err(|e| format!("{}: {e}", path.display()))?;
+    write_atomic(path, bytes.get_ref())
 }
 
 /// Writes `bytes` to `path` through a temporary file, so a reader never sees half a file.

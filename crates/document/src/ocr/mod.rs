@@ -72,6 +72,7 @@ pub struct OcrEngine {
     timings: StageTimings,
     mrz_det_side: u32,
     mrz_locator: bool,
+    mrz_locator_growth: f32,
 }
 
 /// Time spent per OCR stage since the last [`OcrEngine::take_timings`], in milliseconds of the
@@ -161,6 +162,7 @@ impl OcrEngine {
             timings: StageTimings::default(),
             mrz_det_side: mrz_band::MRZ_DET_SIDE,
             mrz_locator: false,
+            mrz_locator_growth: mrz_band::LOCATOR_MAX_GROWTH,
         })
     }
 

@@ -10,7 +10,7 @@ use image::RgbImage;
 
 use super::det::TextBox;
 use super::rec::AlignedChar;
-use super::{OcrEngine, OcrError, det, mrz_locate, rotate};
+use super::{OcrEngine, OcrError, det, mrz_locate, rec, rotate};
 use crate::mrz::{Date, Mrz, ParseOptions, parse_lines};
 
 /// Most wide lines recognised per rotation.
@@ -172,6 +172,8 @@ fn rotation_order(boxes: &[TextBox], upside_down: bool) -> [u8; 4] {
 pub const MRZ_DET_SIDE: u32 = 640;
 /// Margin (in line heights) of the crop a line that seems to miss a character is read again from.
 const REREAD_MARGIN: f32 = 0.2;
+/// Default of [`OcrEngine::set_mrz_locator_growth`].
+pub const LOCATOR_MAX_GROWTH: f32 = 1.0;
 /// Most candidate bands recognised by the fast path of [`OcrEngine::read_mrz`].
 const MAX_BANDS: usize = 3;
 /// Below this probability of being upside down (orientation classifier), a band read upright
@@ -356,7 +358,8 @@ impl OcrEngine {
 
     /// The detector-free first try of [`OcrEngine::read_mrz`]: the long horizontal lines the
     /// classical locator ([`mrz_locate::long_lines`]) finds give the candidate bands, and the
-    /// most MRZ-like one is read like a band the detector found.
+    /// most MRZ-like one is read like a band the detector found (its crops grown to a narrower
+    /// recogniser input when [`OcrEngine::set_mrz_locator_growth`] allows it).
     fn read_mrz_located(&mut self, img: &RgbImage, today: Date) -> Result<FastRead, OcrError> {
         let t = self.tick();
         let lines = mrz_locate::long_lines(img);
@@ -364,9 +367,23 @@ impl OcrEngine {
         let (w, h) = (img.width() as f32, img.height() as f32);
         let mut fast = FastRead { best: None, saw_text: !lines.is_empty(), suspect: false };
         if let Some(band) = bands(&lines, h).into_iter().next() {
+            let growth = self.mrz_locator_growth;
+            let band: Vec<TextBox> = band
+                .iter()
+                .map(|b| {
+                    mrz_locate::fit_to_width(b, img.width(), img.height(), rec::HEIGHT, &rec::WIDTH_BUCKETS, growth)
+                })
+                .collect();
             self.read_candidate(img, &band, 0, (w, h), today, &mut fast)?;
         }
         Ok(fast)
+    }
+
+    /// Sets how much taller than the located line (at most) the crop the recogniser reads may be
+    /// made so that it fits a narrower recogniser input ([`mrz_locate::fit_to_width`]); 1 keeps
+    /// the located boxes as they are. Default [`LOCATOR_MAX_GROWTH`].
+    pub fn set_mrz_locator_growth(&mut self, max_growth: f32) {
+        self.mrz_locator_growth = if max_growth.is_finite() { max_growth.clamp(1.0, 2.0) } else { 1.0 };
     }
 
     /// Sets the longest side of the detector input of [`OcrEngine::read_mrz`]'s first pass

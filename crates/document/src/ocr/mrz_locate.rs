@@ -19,6 +19,9 @@ const BLACKHAT: (usize, usize) = (13, 5);
 /// Width of the horizontal closing that joins the characters of a line (about 1.5 character
 /// pitches of a full-width MRZ at [`WORK_SIDE`]).
 const JOIN: usize = 15;
+/// Height at [`WORK_SIDE`] from which a vertical edge counts as a border, not a character stroke
+/// (about twice the height of the largest MRZ characters there).
+const VERTICAL_LINE: usize = 31;
 /// A candidate line is at least this many times wider than high.
 const MIN_ASPECT: f32 = 12.0;
 /// A candidate line spans at least this share of the working image's width.
@@ -174,7 +177,12 @@ fn bar_mask(g: &Grey) -> Vec<bool> {
             }
         }
     }
-    let joined = closing(&Grey { w, h, px: grad }, JOIN, 1);
+    // Long vertical edges (a card's border, a photo's frame) are not text: a vertical opening
+    // keeps only them, and they are taken out, so a line is not joined to a border it is close to.
+    let grad = Grey { w, h, px: grad };
+    let tall = extremum(&extremum(&grad, 1, VERTICAL_LINE, false), 1, VERTICAL_LINE, true);
+    let grad = Grey { w, h, px: grad.px.iter().zip(&tall.px).map(|(g, t)| (g - t).max(0.0)).collect() };
+    let joined = closing(&grad, JOIN, 1);
     let max = joined.px.iter().copied().fold(0.0f32, f32::max);
     let t = otsu(&joined.px, max);
     joined.px.iter().map(|&v| max > 0.0 && v >= t).collect()
@@ -250,6 +258,49 @@ pub fn long_lines(img: &RgbImage) -> Vec<TextBox> {
     out
 }
 
+/// The crop of a found line the recogniser reads: the box grown vertically (centred, within the
+/// photo) so that, resized to the recogniser's height, it fills one of its input widths exactly
+/// (`buckets`, ascending) — the narrowest that needs at most `max_growth` times the box's height.
+/// The recogniser's cost grows with its input width; a little more margin above and below an MRZ
+/// line (whose neighbours are a line pitch away) makes the line narrower at that height, and the
+/// input holds (but for a photo too narrow) no zero padding: the box is also widened by the few
+/// pixels the rounding leaves. When no narrower width is within reach, the box is returned
+/// unchanged (it is zero padded to its width as before). Integer pixel geometry, like
+/// [`super::OcrEngine::crop`].
+pub fn fit_to_width(b: &TextBox, img_w: u32, img_h: u32, height: u32, buckets: &[u32], max_growth: f32) -> TextBox {
+    let x0 = b.x0.max(0.0) as u32;
+    let y0 = b.y0.max(0.0) as u32;
+    let x1 = (b.x1.ceil().max(0.0) as u32).min(img_w);
+    let y1 = (b.y1.ceil().max(0.0) as u32).min(img_h);
+    if x1 <= x0 + 2 || y1 <= y0 + 2 {
+        return *b;
+    }
+    let (w, h) = (u64::from(x1 - x0), u64::from(y1 - y0));
+    let height = u64::from(height.max(1));
+    // The width this crop has at the recogniser's height, as the recogniser's resize rounds it.
+    let natural = (w * height).div_ceil(h);
+    let limit = (h as f32 * max_growth.max(1.0)).floor() as u64;
+    for &bucket in buckets {
+        let bucket = u64::from(bucket.max(1));
+        if bucket >= natural {
+            break;
+        }
+        // Smallest crop height at which `w` pixels fit into `bucket` at the recogniser's height.
+        let need = (w * height).div_ceil(bucket);
+        if need > limit || need > u64::from(img_h) {
+            continue;
+        }
+        // Shift down or up when the grown box would leave the photo.
+        let top = u64::from(y0).saturating_sub((need - h) / 2).min(u64::from(img_h) - need);
+        // Widened by the few pixels the rounding of `need` leaves, so the width is filled exactly.
+        let wide = (bucket * need / height).clamp(w, u64::from(img_w));
+        let left = u64::from(x0).saturating_sub((wide - w) / 2).min(u64::from(img_w) - wide);
+        let f = |v: u64| v as f32;
+        return TextBox { x0: f(left), y0: f(top), x1: f(left + wide), y1: f(top + need), score: b.score };
+    }
+    *b
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -304,6 +355,67 @@ mod tests {
             image::Rgb([v, v, v])
         });
         assert!(long_lines(&noisy).is_empty(), "{:?}", long_lines(&noisy));
+    }
+
+    /// Ink rows of the two MRZ lines of `tests/fixtures/synthetic_td3.jpg` (1000×660, OCR-B-like
+    /// monospace, measured on the file): 507..=531 and 567..=591, columns 40..940.
+    const FIXTURE_INK: [(u32, u32); 2] = [(507, 531), (567, 591)];
+
+    fn fixture() -> RgbImage {
+        crate::ocr::decode_image(include_bytes!("../../tests/fixtures/synthetic_td3.jpg")).expect("fixture decodes")
+    }
+
+    #[test]
+    fn pins_the_crop_geometry_on_a_synthetic_mrz() {
+        let img = fixture();
+        let lines = long_lines(&img);
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        let (buckets, height) = (&crate::ocr::rec::WIDTH_BUCKETS, crate::ocr::rec::HEIGHT);
+        for (i, (l, &(top, bottom))) in lines.iter().zip(&FIXTURE_INK).enumerate() {
+            // The located box holds the whole line with a margin, and none of its neighbour's ink.
+            assert!(l.x0 <= 32.0 && l.x1 >= 948.0, "{l:?}");
+            assert!(l.y0 <= top as f32 - 2.0 && l.y1 >= bottom as f32 + 3.0, "{l:?}");
+            assert!(l.height() <= 1.8 * (bottom - top + 1) as f32, "{l:?}");
+            // The crop the recogniser reads: taller, centred on the line, exactly one input width
+            // wide at the recogniser's height, still clear of the neighbouring line's ink.
+            let f = fit_to_width(l, img.width(), img.height(), height, buckets, 1.45);
+            let (w, h) = (f.width() as u32, f.height() as u32);
+            let scaled = (w * height).div_ceil(h);
+            assert!(buckets.contains(&scaled), "{i}: {f:?} is {scaled} wide at height {height}");
+            assert!(scaled < (l.width() * height as f32 / l.height()).ceil() as u32, "{i}: {f:?} not narrower");
+            assert!(f.x0 <= l.x0 && f.x1 >= l.x1 && f.width() <= l.width() + 0.05 * l.width(), "{i}: {f:?}");
+            assert!(f.y0 <= l.y0 && f.y1 >= l.y1 && f.height() <= 1.45 * l.height().ceil(), "{i}: {f:?}");
+            let centre = |b: &TextBox| (b.y0 + b.y1) / 2.0;
+            assert!((centre(&f) - centre(l)).abs() <= 1.0, "{i}: {f:?} {l:?}");
+            let neighbour = FIXTURE_INK[1 - i];
+            assert!(f.y1 < neighbour.0 as f32 || f.y0 > neighbour.1 as f32, "{i}: {f:?} reaches the other line");
+        }
+        // Growth 1 leaves the boxes alone.
+        for l in &lines {
+            assert_eq!(fit_to_width(l, img.width(), img.height(), height, buckets, 1.0), *l);
+        }
+    }
+
+    #[test]
+    fn fitting_stays_inside_the_photo() {
+        let buckets = [160, 320, 480, 640, 960, 1280];
+        // A 600x40 line at the bottom edge of a 620x50 photo: 720 wide at height 48, grown to
+        // 45 px (640 wide) by shifting up rather than leaving the photo.
+        let b = TextBox { x0: 10.0, y0: 10.0, x1: 610.0, y1: 50.0, score: 1.0 };
+        let f = fit_to_width(&b, 620, 50, 48, &buckets, 1.2);
+        assert_eq!(f, TextBox { x0: 10.0, y0: 5.0, x1: 610.0, y1: 50.0, score: 1.0 });
+        // 590x40 at height 45 is 630 wide: widened to 600 px (640 at height 48), centred.
+        let b2 = TextBox { x1: 600.0, ..b };
+        assert_eq!(
+            fit_to_width(&b2, 620, 50, 48, &buckets, 1.2),
+            TextBox { x0: 5.0, y0: 5.0, x1: 605.0, y1: 50.0, score: 1.0 }
+        );
+        // Not enough room in the photo, or a growth limit too small: unchanged.
+        assert_eq!(fit_to_width(&b, 620, 44, 48, &buckets, 1.2), b);
+        assert_eq!(fit_to_width(&b, 620, 50, 48, &buckets, 1.1), b);
+        // Degenerate boxes are returned as they are.
+        let tiny = TextBox { x0: 5.0, y0: 5.0, x1: 6.0, y1: 6.0, score: 1.0 };
+        assert_eq!(fit_to_width(&tiny, 620, 50, 48, &buckets, 1.5), tiny);
     }
 
     #[test]

@@ -8,7 +8,7 @@
 //!
 //! | outcome | reason | when |
 //! |---|---|---|
-//! | `inconclusive` | `liveness.no_burst` | the selfie has no burst (an older SDK): a person decides |
+//! | `inconclusive` | `liveness.no_burst` | the selfie has no burst (a photo from a file input, or an older SDK): a person decides |
 //! | `inconclusive` | `liveness.bad_burst` | frames that cannot be decoded, differ in size or exceed [`MAX_FRAME_SIDE`] |
 //! | `inconclusive` | `liveness.no_face` | a face in fewer than half of the frames |
 //! | `inconclusive` | `liveness.too_few_frames` | fewer than [`MIN_FRAMES`] frames |
@@ -320,7 +320,7 @@ impl Check for LivenessCheck {
             Ok(None) => {
                 return Ok(inconclusive(
                     "liveness.no_burst",
-                    "the selfie carries no liveness burst (an older SDK?)",
+                    "the selfie carries no liveness burst (a photo from a file, or an older SDK): liveness cannot be judged from one still",
                     json!({"frames": 0}),
                 ));
             }

@@ -1,8 +1,15 @@
 //! `capture_quality`: the server's own re-run of the capture quality checks (sharpness,
 //! glare, exposure) on every stored image of the round, decoded again under the intake
 //! limits. The SDK's numbers are never trusted.
+//!
+//! Which images count: every image the other checks read (a document capture's first image, the
+//! rectified document; the selfie and its burst frames). A document capture's original photo
+//! ([`trustcap_protocol::document::ORIGINAL_PART`], the whole camera frame the document was cut from)
+//! is measured too and listed in the details with `"counted": false`, but does not change the verdict:
+//! its background may be dark or glary where the document is fine, and no check reads it.
 
 use serde_json::{Value, json};
+use trustcap_protocol::document::ORIGINAL_PART;
 use trustcap_protocol::{ImageEntry, Step};
 
 use super::{Check, CheckContext, CheckError, CheckOutcome, CheckStatus, Reason};
@@ -30,8 +37,14 @@ fn analyse(step: Step, image: &super::ImageInput) -> Result<Value, CheckError> {
     if let Some(map) = quality.as_object_mut() {
         map.insert("step".into(), step.as_str().into());
         map.insert("image".into(), image.name.clone().into());
+        map.insert("counted".into(), counts(image).into());
     }
     Ok(quality)
+}
+
+/// Whether `image` counts towards the verdict (see the module documentation).
+fn counts(image: &super::ImageInput) -> bool {
+    image.name != ORIGINAL_PART
 }
 
 #[async_trait::async_trait]
@@ -60,10 +73,14 @@ impl Check for CaptureQuality {
         })
         .await
         .map_err(|e| CheckError::Transient(format!("quality task: {e}")))??;
-        let total = results.len();
+        let counted: Vec<&Value> = results.iter().filter(|r| r["counted"].as_bool() != Some(false)).collect();
+        let total = counted.len();
+        if total == 0 {
+            return Err(CheckError::Permanent("the session has no image to judge".into()));
+        }
         let mut reasons = Vec::new();
         let mut acceptable = 0usize;
-        for r in &results {
+        for r in counted {
             if r["acceptable"].as_bool() == Some(true) {
                 acceptable += 1;
             } else {

@@ -13,6 +13,7 @@
 pub mod accounts;
 pub mod auth;
 pub mod cases;
+pub mod compare;
 pub mod csrf;
 pub mod error;
 pub mod html;

@@ -243,6 +243,7 @@ pub async fn case(
         escape(&utc(session.updated_at)),
     );
 
+    body.push_str(&crate::console::compare::side_by_side(session.id.as_str(), &captures));
     body.push_str(
         "<section aria-labelledby=\"images-h\"><h2 id=\"images-h\">Images</h2><div class=\"media\" id=\"images\">",
     );
