@@ -58,6 +58,9 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
+            if matches!(args.first().map(String::as_str), Some("test" | "e2e")) {
+                util::step_report();
+            }
             eprintln!("xtask: error: {message}");
             ExitCode::FAILURE
         }

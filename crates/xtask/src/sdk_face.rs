@@ -98,21 +98,61 @@ pub fn bindgen(wasm: &Path, out: &Path) -> Result<PathBuf, String> {
 /// binaryen's `wasm-opt` (from npm: Debian's breaks externref tables) at `level` (`-Oz`, `-O3`),
 /// with the wasm features every module here uses, and SIMD when `simd` (without it, wasm-opt
 /// refuses a module with SIMD code).
+///
+/// The output is cached under the target directory by the SHA-256 of the input, the arguments
+/// and the binaryen version: `-Oz` on the face module takes minutes, and the same input gives
+/// the same output, so an unchanged module (e.g. a fresh clone at another path: workspace
+/// sources are compiled with relative paths) is not optimised again.
 pub fn wasm_opt(wasm: &Path, out: &Path, level: &str, simd: bool) -> Result<(), String> {
-    let tool = util::root().join("tests/e2e/node_modules/.bin/wasm-opt");
-    let mut command = Command::new(tool);
-    command.arg(level).args([
+    let mut args: Vec<&str> = vec![
+        level,
         "--enable-bulk-memory",
         "--enable-nontrapping-float-to-int",
         "--enable-sign-ext",
         "--enable-mutable-globals",
         "--enable-reference-types",
         "--enable-multivalue",
-    ]);
+    ];
     if simd {
-        command.arg("--enable-simd");
+        args.push("--enable-simd");
     }
-    exec(command.arg(wasm).arg("-o").arg(out))
+    let input = std::fs::read(wasm).map_err(|e| format!("{}: {e}", wasm.display()))?;
+    let cached = wasm_opt_cache_dir().join(format!("{}.wasm", wasm_opt_key(&input, &args, &binaryen_version()?)));
+    if let Ok(bytes) = std::fs::read(&cached) {
+        println!("  wasm-opt {level}: unchanged input, output taken from {}", cached.display());
+        return std::fs::write(out, bytes).map_err(|e| format!("{}: {e}", out.display()));
+    }
+    let tool = util::root().join("tests/e2e/node_modules/.bin/wasm-opt");
+    exec(Command::new(tool).args(&args).arg(wasm).arg("-o").arg(out))?;
+    // Written to a scratch name and renamed, so an interrupted copy is never taken as cached.
+    std::fs::create_dir_all(wasm_opt_cache_dir()).map_err(|e| e.to_string())?;
+    let scratch = cached.with_extension("partial");
+    std::fs::copy(out, &scratch).map_err(|e| format!("{}: {e}", scratch.display()))?;
+    std::fs::rename(&scratch, &cached).map_err(|e| format!("{}: {e}", cached.display()))
+}
+
+fn wasm_opt_cache_dir() -> PathBuf {
+    util::target_dir().join("wasm-opt-cache")
+}
+
+/// The cache key of one wasm-opt run: SHA-256 over the binaryen version, the arguments and the input.
+fn wasm_opt_key(input: &[u8], args: &[&str], binaryen: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hash = Sha256::new();
+    for part in std::iter::once(binaryen).chain(args.iter().copied()) {
+        hash.update(part.as_bytes());
+        hash.update([0]);
+    }
+    hash.update(input);
+    hex::encode(hash.finalize())
+}
+
+/// The version of binaryen installed from npm (part of the wasm-opt cache key).
+fn binaryen_version() -> Result<String, String> {
+    let manifest = util::root().join("tests/e2e/node_modules/binaryen/package.json");
+    let text = std::fs::read_to_string(&manifest).map_err(|e| format!("{}: {e}", manifest.display()))?;
+    let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", manifest.display()))?;
+    json["version"].as_str().map(str::to_owned).ok_or_else(|| format!("{}: no version", manifest.display()))
 }
 
 /// Builds one variant into `pkg/<variant dir>`: cargo, wasm-bindgen, `wasm-opt -Oz`; the
@@ -179,4 +219,21 @@ pub fn check_core_has_no_tract() -> Result<(), String> {
     }
     println!("  core module (trustcap-wasm): no tract in its wasm32 dependency tree");
     Ok(())
+}
+
+#[cfg(test)]
+mod wasm_opt_cache_tests {
+    use super::wasm_opt_key;
+
+    #[test]
+    fn the_key_changes_with_the_input_the_arguments_and_the_binaryen_version() {
+        let base = wasm_opt_key(b"\0asm", &["-Oz"], "132.0.0");
+        assert_eq!(base, wasm_opt_key(b"\0asm", &["-Oz"], "132.0.0"));
+        assert_ne!(base, wasm_opt_key(b"\0asm\x01", &["-Oz"], "132.0.0"));
+        assert_ne!(base, wasm_opt_key(b"\0asm", &["-O3"], "132.0.0"));
+        assert_ne!(base, wasm_opt_key(b"\0asm", &["-Oz", "--enable-simd"], "132.0.0"));
+        assert_ne!(base, wasm_opt_key(b"\0asm", &["-Oz"], "133.0.0"));
+        // Parts are separated, so moving a byte between them changes the key.
+        assert_ne!(wasm_opt_key(b"", &["-Oz"], "1"), wasm_opt_key(b"", &["Oz"], "1-"));
+    }
 }

@@ -99,6 +99,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     step("end-to-end browser suite (Playwright + Debian Chromium, fake camera)");
     counts += run_e2e(&pkg, &verifier, &assets, &[])?;
 
+    util::step_report();
     println!("\nxtask test: every step passed in {:.0?}", started.elapsed());
     println!("{} passed, {} failed, {} skipped", counts.passed, counts.failed, counts.ignored);
     Ok(())

@@ -6,8 +6,16 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 /// The workspace root (the folder with the root Cargo.toml).
+///
+/// `cargo xtask` (`cargo run`) sets `CARGO_MANIFEST_DIR` at run time; that value wins over the
+/// one compiled in, because cargo may reuse an xtask binary built in a clone at another path
+/// (the sources' timestamps decide, not their folder).
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().nth(2).expect("crates/xtask is two levels deep").to_path_buf()
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .filter(|dir| dir.join("../../Cargo.toml").is_file())
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    manifest_dir.ancestors().nth(2).expect("crates/xtask is two levels deep").to_path_buf()
 }
 
 /// Cargo's target directory (honours CARGO_TARGET_DIR).
@@ -26,9 +34,33 @@ pub fn cargo() -> Command {
     Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
 }
 
-/// Prints a step header.
+/// The steps printed so far, with the time each began (for [`step_report`]).
+static STEPS: std::sync::Mutex<Vec<(String, Instant)>> = std::sync::Mutex::new(Vec::new());
+
+/// Prints a step header and starts timing the step.
 pub fn step(title: &str) {
     println!("\n==> {title}");
+    if let Ok(mut steps) = STEPS.lock() {
+        steps.push((title.to_owned(), Instant::now()));
+    }
+}
+
+/// Prints how long each step took (until the next one began, the last one until now), longest
+/// first: where the time of a long run went.
+pub fn step_report() {
+    let Ok(steps) = STEPS.lock() else { return };
+    let now = Instant::now();
+    let mut timed: Vec<(std::time::Duration, &str)> = steps
+        .iter()
+        .enumerate()
+        .map(|(i, (title, began))| (steps.get(i + 1).map_or(now, |next| next.1) - *began, title.as_str()))
+        .collect();
+    timed.sort_by_key(|t| std::cmp::Reverse(t.0));
+    println!("\nTime by step (wall clock, longest first):");
+    for (took, title) in timed {
+        let title: String = title.chars().take(90).collect();
+        println!("  {:>7.1} s  {title}", took.as_secs_f64());
+    }
 }
 
 /// Runs a command to completion, failing on a non-zero exit.
