@@ -1,6 +1,7 @@
 // End-to-end camera handling of the SDK with Chromium's fake camera: the page being hidden pauses the
 // analysis and releases the camera, being shown again reopens it and resumes; a camera track that
-// ends is reopened; a camera without a torch says so. Run by `cargo xtask test`.
+// ends is reopened; a device change that removes the camera reopens it (or, with no camera left,
+// offers the file fallback); a camera without a torch says so. Run by `cargo xtask test`.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -72,6 +73,51 @@ test('hidden pauses and releases the camera, visible reopens and resumes; an end
     await page.waitForFunction((n) => window.t.guidance.length > n + 3, before, { timeout: 30_000 });
     const events = await page.evaluate(() => window.t.events.map((e) => e.type));
     assert.deepEqual(events, ['paused', 'resumed', 'paused', 'resumed']);
+    assert.equal(seen.uploads.length, 0);
+    assert.deepEqual(seen.consoleErrors, []);
+  } finally {
+    await browser.close();
+  }
+});
+
+// Chromium's fake camera cannot be unplugged; the test makes `enumerateDevices` (and, for the last
+// part, `getUserMedia`) answer as a browser does once the camera is gone, and sends `devicechange`.
+test('device change: the camera still listed changes nothing; gone, it is reopened; none left, the file fallback', async () => {
+  const { browser, page, seen } = await openFixture(stack, { camera: join(env.assets(), 'document_blurred.y4m') });
+  try {
+    await page.waitForSelector('#status[data-status="capturing"]', { timeout: 60_000 });
+    await page.waitForFunction(() => window.t.guidance.length > 3, null, { timeout: 30_000 });
+    const events = () => page.evaluate(() => window.t.events.map((e) => (e.code ? `${e.type}:${e.code}` : e.type)));
+
+    // Another device came or went, the camera is still listed: nothing happens.
+    await page.evaluate(() => navigator.mediaDevices.dispatchEvent(new Event('devicechange')));
+    await page.waitForTimeout(1_000);
+    assert.deepEqual(await events(), []);
+
+    // The camera is no longer listed: paused, reopened (the system offers the fake camera again), resumed.
+    const before = await page.evaluate(() => window.t.guidance.length);
+    await page.evaluate(() => {
+      const real = navigator.mediaDevices.enumerateDevices.bind(navigator.mediaDevices);
+      window.__realEnumerate = real;
+      navigator.mediaDevices.enumerateDevices = async () => (await real()).filter((d) => d.kind !== 'videoinput');
+      navigator.mediaDevices.dispatchEvent(new Event('devicechange'));
+    });
+    await page.waitForFunction(() => window.t.events.some((e) => e.type === 'resumed'), null, { timeout: 30_000 });
+    await page.waitForFunction((n) => window.t.guidance.length > n + 3, before, { timeout: 30_000 });
+    assert.deepEqual(await events(), ['paused', 'resumed']);
+    assert.equal(
+      await page.evaluate(() => document.getElementById('video').srcObject?.getVideoTracks()[0]?.readyState),
+      'live',
+    );
+
+    // No camera at all any more: the reopen fails, so the capture offers the file fallback.
+    await page.evaluate(() => {
+      navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException('Requested device not found', 'NotFoundError'));
+      navigator.mediaDevices.dispatchEvent(new Event('devicechange'));
+    });
+    await page.waitForFunction(() => window.capture.state === 'fallback', null, { timeout: 30_000 });
+    assert.deepEqual(await events(), ['paused', 'resumed', 'paused', 'error:camera_lost']);
+    assert.equal(await page.evaluate(() => document.getElementById('video').srcObject), null);
     assert.equal(seen.uploads.length, 0);
     assert.deepEqual(seen.consoleErrors, []);
   } finally {
