@@ -1,9 +1,11 @@
-// Document frame analysis off the main thread: a module Web Worker (worker.js) owns the wasm
-// FrameAnalyzer; the page transfers each camera frame to it as an ImageBitmap and gets back the
-// guidance, metrics and document outline. The worker keeps the best frame's pixels until the page
-// asks for them at capture time. `workerSupported()` says whether this browser can do it at all.
+// Frame analysis off the main thread, in a module Web Worker: for documents worker.js owns the wasm
+// FrameAnalyzer, for selfies selfie-worker.js owns the SelfieAnalyzer, the face detector and the
+// liveness burst. The page transfers each camera frame to the worker as an ImageBitmap and gets
+// back the guidance, metrics and document outline or face. The worker keeps the best frame's (or
+// the burst's) pixels until the page asks for them at capture time. `workerSupported()` says
+// whether this browser can do it at all.
 
-import { assetUrl } from './assets.js';
+import { assetUrl, getAssetsUrl } from './assets.js';
 import { TrustCapError } from './errors.js';
 
 /** How long the worker may take to load the wasm core before the page falls back to the main thread. */
@@ -56,10 +58,43 @@ export class WorkerAnalyzer {
    *   core, sent to the worker so it does not download and compile it again
    * @returns {Promise<WorkerAnalyzer>}
    */
-  static async create(kind, { timeoutMs = WORKER_START_TIMEOUT_MS, module = null } = {}) {
+  static create(kind, { timeoutMs = WORKER_START_TIMEOUT_MS, module = null } = {}) {
+    return WorkerAnalyzer.#start(
+      () => new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: 'trustcap-analysis' }),
+      { type: 'init', kind, wasmModule: module, wasmUrl: assetUrl('coreWasm').href },
+      timeoutMs,
+    );
+  }
+
+  /**
+   * Starts a selfie worker: the wasm core's `SelfieAnalyzer`, the face module (the build this
+   * browser runs) with a BlazeFace front-128 detector, and the liveness burst (see selfie.js).
+   * Rejects with `worker_failed` when it cannot start in time, or with the face module's error.
+   *
+   * @param {{ timeoutMs?: number, module?: WebAssembly.Module | null, faceModule?: WebAssembly.Module | null,
+   *   model?: Uint8Array | null }} [opts] the page's compiled core and face modules and the model
+   *   bytes, so the worker downloads nothing again
+   * @returns {Promise<WorkerAnalyzer>}
+   */
+  static createSelfie({ timeoutMs = WORKER_START_TIMEOUT_MS, module = null, faceModule = null, model = null } = {}) {
+    return WorkerAnalyzer.#start(
+      () => new Worker(new URL('./selfie-worker.js', import.meta.url), { type: 'module', name: 'trustcap-selfie' }),
+      {
+        type: 'init',
+        wasmModule: module,
+        wasmUrl: assetUrl('coreWasm').href,
+        assetsUrl: getAssetsUrl(),
+        faceModule,
+        model,
+      },
+      timeoutMs,
+    );
+  }
+
+  static async #start(spawn, init, timeoutMs) {
     let worker;
     try {
-      worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: 'trustcap-analysis' });
+      worker = spawn();
     } catch (err) {
       throw new TrustCapError('worker_failed', `the analysis worker could not be created (${err && err.name})`);
     }
@@ -67,7 +102,7 @@ export class WorkerAnalyzer {
     let timer;
     try {
       await Promise.race([
-        analyzer.#request({ type: 'init', kind, wasmModule: module, wasmUrl: assetUrl('coreWasm').href }),
+        analyzer.#request(init),
         new Promise((_, reject) => {
           timer = setTimeout(() => reject(new TrustCapError('worker_failed', 'the analysis worker did not start')), timeoutMs);
         }),
@@ -94,16 +129,19 @@ export class WorkerAnalyzer {
   /**
    * Analyses one frame, scaled to `width`×`height` in the worker: `source` is an `ImageBitmap`
    * (transferred: the caller must not use it again) or anything `createImageBitmap` takes (a
-   * `<video>`). `busy` is true from this call until it settles. Resolves with the wasm analyzer's
-   * result plus `kept` (this frame is now the best one, its pixels kept in the worker).
+   * `<video>`). `busy` is true from this call until it settles. A document worker resolves with the
+   * wasm analyzer's result plus `kept` (this frame is now the best one, its pixels kept in the
+   * worker); a selfie worker with selfie.js's step (`result`, `code`, `message`, `progress`,
+   * `burstStarted`, `complete`).
    *
    * @param {ImageBitmap | HTMLVideoElement | VideoFrame} source
    * @param {number} width
    * @param {number} height
    * @param {number} at when the frame was grabbed (`Date.now()`), kept with a best frame
+   * @param {object} [extra] more fields for the worker (selfie: `now`, `requested`, `limit`, `cameraLabel`)
    * @returns {Promise<object>}
    */
-  async analyze(source, width, height, at) {
+  async analyze(source, width, height, at, extra = {}) {
     this.#busy = true;
     try {
       const bitmap = source instanceof ImageBitmap ? source : await createImageBitmap(source);
@@ -111,12 +149,21 @@ export class WorkerAnalyzer {
         bitmap.close();
         throw this.#dead;
       }
-      const result = await this.#request({ type: 'analyze', bitmap, width, height, at }, [bitmap]);
+      const result = await this.#request({ ...extra, type: 'analyze', bitmap, width, height, at }, [bitmap]);
       this.#frames = result.framesAnalyzed;
       return result;
     } finally {
       this.#busy = false;
     }
+  }
+
+  /**
+   * Selfie worker: ends the burst and takes its liveness report and frames
+   * (`{ pixels, width, height, t, at, metrics }`), or null when no burst was taken.
+   * @returns {Promise<{ report: object, frames: object[] } | null>}
+   */
+  takeBurst() {
+    return this.#request({ type: 'burst' });
   }
 
   /**

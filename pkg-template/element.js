@@ -5,7 +5,7 @@
 // Keyboard operable with visible focus; respects prefers-reduced-motion; WCAG AA contrast; English,
 // Spanish and French messages (i18n.js) with integrator overrides.
 
-import { createCapture, prefetchFaceModule, TrustCapError, STEPS } from './index.js';
+import { createCapture, prefetchFaceModule, preload, TrustCapError, STEPS } from './index.js';
 import { createTranslator, guidanceMessage, resolveLanguage } from './i18n.js';
 
 /** The custom element's tag name. */
@@ -204,6 +204,8 @@ export class TrustCapCaptureElement extends HTMLElement {
     }
     this.#readSteps();
     this.#render();
+    // The wasm core downloads and compiles while the page is still getting its token.
+    preload();
     this.#maybeAutostart();
   }
 

@@ -137,3 +137,18 @@ export declare function prefetchFaceModule(options?: { models?: FaceModelVariant
  * `face_module_load_failed` (a later call tries again).
  */
 export declare function loadFaceModule(): Promise<FaceModule>;
+
+/**
+ * The face module compiled for this browser (the build `loadFaceModule` picks), downloaded and
+ * compiled once per page. A `WebAssembly.Module` can be posted to a worker.
+ */
+export declare function compiledFaceModule(): Promise<WebAssembly.Module>;
+
+/**
+ * Makes `module` (from `compiledFaceModule` on another thread) the compiled face module of this
+ * realm, unless one is already compiled or loading. For workers; pages do not need it.
+ */
+export declare function adoptCompiledFaceModule(module: WebAssembly.Module): void;
+
+/** The bytes of a BlazeFace model variant, fetched once per page (shared with `prefetchFaceModule`). */
+export declare function faceModelBytes(variant: FaceModelVariant): Promise<Uint8Array>;

@@ -109,6 +109,40 @@ function fetchModel(url) {
   return pending;
 }
 
+/**
+ * The face module compiled for this browser (the build {@link loadFaceModule} picks), downloading
+ * and compiling it once per page. A `WebAssembly.Module` can be posted to a worker, which then
+ * hands it to {@link adoptCompiledFaceModule} instead of downloading it again.
+ *
+ * @returns {Promise<WebAssembly.Module>}
+ */
+export function compiledFaceModule() {
+  return compileModule();
+}
+
+/**
+ * Makes `module` (from {@link compiledFaceModule} on another thread) the compiled face module of
+ * this realm, unless one is already compiled or loading. For workers; pages do not need it.
+ *
+ * @param {WebAssembly.Module} module
+ */
+export function adoptCompiledFaceModule(module) {
+  if (!compiled && module instanceof WebAssembly.Module) compiled = Promise.resolve(module);
+}
+
+/**
+ * The bytes of a BlazeFace model variant, fetched once per page (shared with
+ * {@link prefetchFaceModule}).
+ *
+ * @param {'front128' | 'back256'} variant
+ * @returns {Promise<Uint8Array>}
+ */
+export function faceModelBytes(variant) {
+  const url = modelUrlOf(variant);
+  if (!url) return Promise.reject(new TrustCapError('invalid_options', `unknown face model variant ${String(variant)}`));
+  return fetchModel(url);
+}
+
 function whenIdle() {
   return new Promise((done) => {
     if (typeof requestIdleCallback === 'function') requestIdleCallback(() => done(), { timeout: 2000 });

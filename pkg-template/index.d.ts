@@ -270,9 +270,9 @@ export declare class Capture extends EventTarget {
   /** The capture step. */
   readonly step: Step;
   /**
-   * Where frames are analysed: `'worker'` (a module Web Worker: document steps where `Worker`,
-   * `OffscreenCanvas` and `createImageBitmap` exist and the worker starts), `'main'` (selfie steps,
-   * `worker: false`, or the fallback), or `null` before analysis starts.
+   * Where frames are analysed: `'worker'` (a module Web Worker, where `Worker`, `OffscreenCanvas`
+   * and `createImageBitmap` exist and the worker starts), `'main'` (`worker: false`, or the
+   * fallback), or `null` before analysis starts.
    */
   readonly analysisMode: 'worker' | 'main' | null;
   /** Whether the open camera has a torch (`setTorch`). */
@@ -349,7 +349,7 @@ export interface CaptureOptions {
    * (`OverconstrainedError`), the SDK retries without them and then with looser resolutions.
    */
   constraints?: MediaTrackConstraints;
-  /** `false` analyses document frames on the page's thread instead of a Web Worker (default: worker when supported). */
+  /** `false` analyses frames on the page's thread instead of a Web Worker (default: worker when supported). */
   worker?: boolean;
   /**
    * Capture the best frame after this many analysed frames even if auto-capture has not
@@ -365,6 +365,13 @@ export interface CaptureOptions {
    */
   review?: boolean;
 }
+
+/**
+ * Starts downloading and compiling the WebAssembly core now, before a capture exists (e.g. while
+ * the page fetches its session token), so that `start()` does not wait for it. Optional.
+ * Resolves true once the core is ready, false if it could not be loaded (never rejects).
+ */
+export declare function preload(): Promise<boolean>;
 
 /** Prepares a capture of one step. Nothing happens until `capture.start()`. */
 export declare function createCapture(options: CaptureOptions): Promise<Capture>;

@@ -11,7 +11,8 @@ import init, {
   rectifyDocument,
   version as wasmVersion,
 } from './wasm/trustcap_wasm.js';
-import { loadFaceModule } from './face.js';
+import { compiledFaceModule, faceModelBytes, loadFaceModule } from './face.js';
+import { BURST_FRAMES, SelfieSession } from './selfie.js';
 import { RETRY_DEFAULTS, isRetryableStatus, requestWithRetry } from './upload.js';
 import { TrustCapError } from './errors.js';
 import { Camera, watchVisibility } from './camera.js';
@@ -37,14 +38,9 @@ export const STEPS = Object.freeze(['document_front', 'document_back', 'selfie']
 const MAX_FRAME_WIDTH = 1280;
 const JPEG_QUALITY = 0.92;
 
-/** Frames of a selfie's liveness burst (the protocol's maximum, `trustcap_protocol::burst`). */
-export const BURST_FRAMES = 8;
-/** Interval between burst frames, milliseconds: 8 frames span about 1.05 s. */
-export const BURST_INTERVAL_MS = 150;
+export { BURST_FRAMES, BURST_INTERVAL_MS } from './selfie.js';
 // The burst format version of the signed `liveness.*` quality entries.
 const BURST_FORMAT_VERSION = 1;
-// Guidance codes that end a burst in progress: the face is gone or not alone any more.
-const BURST_BREAKERS = new Set(['no_face', 'multiple_faces', 'center_face']);
 
 // The wasm module is loaded once per page, whatever the number of captures.
 let wasmReady = null;
@@ -147,8 +143,8 @@ export class Capture extends EventTarget {
   #state = 'idle';
   #key = null;
   #sessionId = null;
-  #analyzer = null; // a wasm FrameAnalyzer / SelfieAnalyzer, or a WorkerAnalyzer
-  #analysisMode = null; // 'worker' or 'main' once a document step's analysis started
+  #analyzer = null; // a wasm FrameAnalyzer, a selfie.js SelfieSession, or a WorkerAnalyzer
+  #analysisMode = null; // 'worker' or 'main' once a step's analysis started
   #camera = null; // camera.js Camera
   #stream = null; // the open camera's stream (null while closed)
   #video = null;
@@ -165,9 +161,9 @@ export class Capture extends EventTarget {
   #loopHandle = null;
   #loopKind = null;
   #abort = new AbortController();
-  // Selfie step: the face detector, the liveness burst in progress and a manual-shutter request.
+  // Selfie step: the page thread's face detector (no worker, or a still from a file) and a
+  // manual-shutter request (the liveness burst lives in the SelfieSession, here or in the worker).
   #face = null; // { module, detector }
-  #burst = null; // { frames: [{ image, width, height, t, at, metrics }], liveness, startedAt }
   #burstRequested = false;
   // Review mode: the pending decision on the captured image (resolves true to upload, false to retake).
   #reviewDecision = null;
@@ -193,8 +189,8 @@ export class Capture extends EventTarget {
   }
 
   /**
-   * Where frames are analysed: `'worker'` (a Web Worker), `'main'` (the page's thread: selfie steps,
-   * `worker: false`, or no worker support) or null before analysis started.
+   * Where frames are analysed: `'worker'` (a Web Worker), `'main'` (the page's thread: `worker: false`,
+   * no worker support, or a worker that could not start) or null before analysis started.
    */
   get analysisMode() {
     return this.#analysisMode;
@@ -236,27 +232,22 @@ export class Capture extends EventTarget {
     this.#frameCanvas = null;
     this.#burstRequested = false;
     this.#state = 'starting';
-    // The selfie step needs the face module: start loading it now, alongside the session and camera.
-    const face = this.#opts.step === 'selfie' ? loadFace() : null;
+    // The selfie step needs the face module and model: start downloading them now, alongside the
+    // session and the camera (both are fetched once per page; failures surface below).
+    if (this.#opts.step === 'selfie') Promise.all([compiledFaceModule(), faceModelBytes('front128')]).catch(() => {});
     try {
-      await this.#prepare();
-      await this.#openCamera();
+      // Three things at once: the session and capture key, the camera, and (once the wasm core is
+      // compiled, with the session) the frame analysis. The first failure in that order is reported:
+      // a session error before a camera error, so a bad token never offers the file fallback.
+      const preparing = this.#prepare();
+      const opening = this.#openCamera();
+      const analysing = preparing.then(() =>
+        this.#opts.step === 'selfie' ? this.#startSelfieAnalysis() : this.#startDocumentAnalysis(),
+      );
+      const settled = await Promise.allSettled([preparing, opening, analysing]);
+      const failed = settled.find((r) => r.status === 'rejected');
+      if (failed) throw failed.reason;
       this.#checkStopped();
-      if (face) {
-        this.#face = await face;
-        if (this.#state === 'stopped') {
-          this.#cleanup();
-          return;
-        }
-      }
-      if (this.#opts.step === 'selfie') {
-        // The face detector and the liveness burst need the pixels on this thread.
-        this.#analyzer = new SelfieAnalyzer();
-        this.#analysisMode = 'main';
-      } else {
-        await this.#startDocumentAnalysis();
-        this.#checkStopped();
-      }
       this.#stopWatching = watchVisibility(
         () => this.#onHidden(),
         () => this.#onVisible(),
@@ -264,7 +255,6 @@ export class Capture extends EventTarget {
       this.#state = 'capturing';
       this.#scheduleFrame();
     } catch (err) {
-      if (face && !this.#face) face.then((f) => f.detector.free(), () => {});
       if (this.#state === 'stopped') {
         this.#cleanup();
         return;
@@ -438,7 +428,6 @@ export class Capture extends EventTarget {
   #releaseLive() {
     this.#cancelFrame();
     this.#stopCamera();
-    this.#endBurst();
     if (this.#stopWatching) {
       this.#stopWatching();
       this.#stopWatching = null;
@@ -462,6 +451,31 @@ export class Capture extends EventTarget {
       }
     }
     this.#analyzer = new FrameAnalyzer(this.#analyzerKind());
+    this.#analysisMode = 'main';
+  }
+
+  /**
+   * A selfie step's analysis: a worker running the face module when possible (and not disabled),
+   * else a {@link SelfieSession} on this thread.
+   */
+  async #startSelfieAnalysis() {
+    if (this.#opts.worker !== false && workerSupported()) {
+      try {
+        const [faceModule, model] = await Promise.all([compiledFaceModule(), faceModelBytes('front128')]);
+        this.#checkStopped();
+        this.#analyzer = await WorkerAnalyzer.createSelfie({ module: coreModule, faceModule, model });
+        this.#analysisMode = 'worker';
+        return;
+      } catch (err) {
+        if (this.#state === 'stopped') throw err;
+        // No module workers, or the worker could not start: analyse here instead (a face module
+        // that cannot load at all fails again below, with its own code).
+      }
+    }
+    if (!this.#face) this.#face = await loadFace();
+    this.#checkStopped();
+    const { module, detector } = this.#face;
+    this.#analyzer = new SelfieSession({ analyzer: new SelfieAnalyzer(), detector, faceModule: module });
     this.#analysisMode = 'main';
   }
 
@@ -511,7 +525,7 @@ export class Capture extends EventTarget {
     if (this.#state !== 'capturing' || this.#paused) return;
     this.#paused = true;
     this.#cancelFrame();
-    this.#endBurst();
+    this.#dropBurst();
     this.#stopCamera();
     this.#emit('paused', { reason: 'hidden' });
   }
@@ -526,7 +540,7 @@ export class Capture extends EventTarget {
     if (this.#state !== 'capturing' || this.#paused) return;
     this.#paused = true;
     this.#cancelFrame();
-    this.#endBurst();
+    this.#dropBurst();
     this.#emit('paused', { reason: 'camera_lost' });
     await this.#reopen('camera_lost');
   }
@@ -790,9 +804,16 @@ export class Capture extends EventTarget {
       this.#best = null;
       analyzer.reset();
     }
-    analyzer.analyze(video, width, height, Date.now()).then(
+    const selfie = this.#opts.step === 'selfie';
+    // A selfie frame carries its time on this thread's clock (the burst's spacing and timing signals).
+    const extra = selfie ? { now: performance.now(), ...this.#shutter() } : {};
+    analyzer.analyze(video, width, height, Date.now(), extra).then(
       (result) => {
         if (this.#state !== 'capturing' || this.#analyzer !== analyzer || this.#paused) return;
+        if (selfie) {
+          if (this.#onSelfieStep(result, width, height)) this.#finish();
+          return;
+        }
         // The worker keeps the pixels; this side only needs to know there is a best frame.
         if (result.kept) this.#best = { width, height, metrics: result.metrics, acceptable: result.isNewBest };
         if (this.#reportFrame(result, width, height)) this.#capture();
@@ -856,7 +877,6 @@ export class Capture extends EventTarget {
       this.#bestCtx = this.#bestCanvas.getContext('2d');
       this.#best = null;
       this.#analyzer.reset();
-      this.#endBurst();
     }
     const ctx = this.#frameCtx;
     ctx.drawImage(video, 0, 0, width, height);
@@ -905,46 +925,29 @@ export class Capture extends EventTarget {
   }
 
   /**
-   * Selfie step: face detection and guidance on every frame; once the face has been good and steady
-   * for a few frames, a burst of {@link BURST_FRAMES} frames {@link BURST_INTERVAL_MS} apart for
-   * passive liveness (the client's analyser also sees the frames between them). True when the burst
-   * is complete.
+   * Selfie step on this thread: face detection and guidance on every frame, then the liveness burst
+   * (see selfie.js). True when the burst is complete.
    */
   #analyzeSelfieFrame(image, width, height, now) {
-    const faces = this.#face.detector.detect(image);
-    const result = this.#analyzer.analyze(image.data, width, height, width * 4, faces);
-    const limit = this.#opts.autoCaptureFrames;
-    const manual = this.#burstRequested || (limit > 0 && result.framesAnalyzed >= limit);
-    if (!this.#burst && (result.capture || manual) && result.face && result.faces === 1) {
-      this.#burstRequested = false;
-      this.#startBurst(now);
-    }
-    const burst = this.#burst;
-    if (!burst) {
-      this.#emitSelfieGuidance(result, result.guidance, result.message, null);
-      this.#drawOverlay(width, height, result.guidance, null);
-      return false;
-    }
-    if (BURST_BREAKERS.has(result.reasons[0]) || !result.face) {
-      // The face left the oval (or another one came in): back to framing.
-      this.#endBurst();
-      this.#analyzer.reset();
-      this.#emitSelfieGuidance(result, result.reasons[0] || 'no_face', result.message, null);
-      this.#drawOverlay(width, height, result.reasons[0] || 'no_face', null);
-      return false;
-    }
-    // The client's analyser sees every frame of the burst's span (motion between consecutive camera
-    // frames is small enough to track); the upload keeps BURST_FRAMES of them, evenly spaced, from
-    // which the verifier recomputes its own verdict.
-    burst.liveness.push(image, result.face.box, now);
-    const due = burst.startedAt + burst.frames.length * BURST_INTERVAL_MS;
-    if (now + 1 >= due) {
-      burst.frames.push({ image, width, height, t: now, at: Date.now(), metrics: result.metrics });
-    }
-    const progress = { frames: burst.frames.length, total: BURST_FRAMES };
-    this.#emitSelfieGuidance(result, 'hold_still', 'Hold still', progress);
-    this.#drawOverlay(width, height, 'burst', null, progress);
-    return burst.frames.length >= BURST_FRAMES;
+    const step = this.#analyzer.analyze(image, now, Date.now(), this.#shutter());
+    return this.#onSelfieStep(step, width, height);
+  }
+
+  /** What the selfie analysis needs to know besides the frame: manual shutter, frame limit, camera. */
+  #shutter() {
+    return {
+      requested: this.#burstRequested,
+      limit: this.#opts.autoCaptureFrames || 0,
+      cameraLabel: this.#stream?.getVideoTracks()[0]?.label || '',
+    };
+  }
+
+  /** A selfie frame's analysis, from the worker or this thread: events and overlay. True when the burst is complete. */
+  #onSelfieStep(step, width, height) {
+    if (step.burstStarted) this.#burstRequested = false;
+    this.#emitSelfieGuidance(step.result, step.code, step.message, step.progress);
+    this.#drawOverlay(width, height, step.progress ? 'burst' : step.code, null, step.progress || undefined);
+    return step.complete;
   }
 
   #emitSelfieGuidance(result, code, message, burst) {
@@ -964,17 +967,25 @@ export class Capture extends EventTarget {
     this.#emitQuality(result);
   }
 
-  #startBurst(now) {
-    const cameraLabel = this.#stream?.getVideoTracks()[0]?.label || '';
-    const liveness = this.#face.module.createLivenessAnalyzer({ cameraLabel });
-    this.#burst = { frames: [], startedAt: now, liveness };
+  /** Selfie step: drops the liveness burst in progress (the camera paused or was lost). */
+  #dropBurst() {
+    if (this.#analyzer instanceof SelfieSession) this.#analyzer.endBurst();
+    else if (this.#analyzer instanceof WorkerAnalyzer && this.#opts.step === 'selfie') this.#analyzer.reset();
   }
 
-  #endBurst() {
-    if (this.#burst) {
-      this.#burst.liveness.free();
-      this.#burst = null;
+  /**
+   * Selfie step: ends the burst and takes its liveness report and frames (`image` as ImageData),
+   * from the worker or this thread.
+   */
+  async #takeBurst() {
+    const analyzer = this.#analyzer;
+    if (analyzer instanceof WorkerAnalyzer) {
+      const burst = await analyzer.takeBurst();
+      if (!burst) return null;
+      const frames = burst.frames.map((f) => ({ ...f, image: new ImageData(f.pixels, f.width, f.height) }));
+      return { report: burst.report, frames };
     }
+    return analyzer ? analyzer.takeBurst() : null;
   }
 
   /** The wasm analyzer kind of a document step: boundary + quality, with a fixed format if known. */
@@ -1091,20 +1102,15 @@ export class Capture extends EventTarget {
    */
   async #finishSelfie() {
     this.#cancelFrame();
-    const burst = this.#burst;
-    this.#burst = null;
     const framesAnalyzed = this.#analyzer ? this.#analyzer.framesAnalyzed : 0;
     const cameraLabel = this.#stream?.getVideoTracks()[0]?.label || '';
     this.#state = 'uploading';
     this.#stopCamera();
     try {
-      let report;
-      try {
-        report = burst.liveness.report();
-      } finally {
-        burst.liveness.free();
-      }
-      const frames = burst.frames;
+      const burst = await this.#takeBurst();
+      this.#checkStopped();
+      if (!burst || !burst.frames.length) throw new TrustCapError('frame_error', 'the selfie burst has no frames');
+      const { report, frames } = burst;
       const best = frames.reduce((a, b) => ((b.metrics.sharpness || 0) > (a.metrics.sharpness || 0) ? b : a));
       const { width, height } = best;
       const canvas = createCanvas(width, height);
@@ -1227,6 +1233,20 @@ export class Capture extends EventTarget {
 }
 
 /**
+ * Starts downloading and compiling the WebAssembly core now, before a capture exists (e.g. while
+ * the page fetches its session token), so that `start()` does not wait for it. Optional: `start()`
+ * loads it too. Never rejects: a failure is reported again by `start()`.
+ *
+ * @returns {Promise<boolean>} true once the core is ready, false if it could not be loaded
+ */
+export function preload() {
+  return loadWasm().then(
+    () => true,
+    () => false,
+  );
+}
+
+/**
  * Prepares a capture of one step. Nothing happens until `capture.start()`.
  *
  * @param {object} options
@@ -1237,7 +1257,7 @@ export class Capture extends EventTarget {
  * @param {HTMLCanvasElement} [options.canvas] optional overlay canvas drawn over the video
  * @param {MediaTrackConstraints} [options.constraints] extra camera constraints (rear camera, ideal
  *   1920×1080 for documents; front camera, ideal 1280×720 for selfies; loosened when over-constrained)
- * @param {boolean} [options.worker] `false` analyses document frames on the page's thread instead of
+ * @param {boolean} [options.worker] `false` analyses frames on the page's thread instead of
  *   a Web Worker (default: a worker when the browser supports one)
  * @param {number} [options.autoCaptureFrames] capture the best frame after this many frames
  *   even if auto-capture has not triggered (default: wait for auto-capture)

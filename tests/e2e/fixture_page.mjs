@@ -122,7 +122,8 @@ export async function openFixture(stack, { camera, query = '', initScript } = {}
   // page's requests to the verifier on another loopback port: Chromium's local-network-access check.)
   const context = await browser.newContext();
   const page = await context.newPage();
-  const seen = { uploads: [], consoleErrors: [] };
+  const seen = { uploads: [], consoleErrors: [], workers: [] };
+  page.on('worker', (worker) => seen.workers.push(new URL(worker.url()).pathname));
   page.on('console', (msg) => {
     if (msg.type() === 'error') seen.consoleErrors.push(msg.text());
   });

@@ -20,6 +20,7 @@ import {
   getAssetsUrl,
   loadFaceModule,
   prefetchFaceModule,
+  preload,
   setAssetsUrl,
   verifyWebhook,
 } from '@trustcap/web';
@@ -69,10 +70,12 @@ export const VALUE_EXPORTS: { [K in keyof typeof sdk]: true } = {
   getAssetsUrl: true,
   loadFaceModule: true,
   prefetchFaceModule: true,
+  preload: true,
   setAssetsUrl: true,
   verifyWebhook: true,
 };
 
+const preloaded: Promise<boolean> = preload();
 const version: string = VERSION;
 const contentType: string = CAPTURE_CONTENT_TYPE;
 const steps: readonly Step[] = STEPS;
