@@ -37,6 +37,7 @@ export class WorkerAnalyzer {
   #frames = 0;
   #busy = false;
   #dead = null; // the error that ended the worker
+  #info = null; // the worker's answer to 'init'
 
   /** @param {Worker} worker a started worker (use {@link WorkerAnalyzer.create}) */
   constructor(worker) {
@@ -101,7 +102,7 @@ export class WorkerAnalyzer {
     const analyzer = new WorkerAnalyzer(worker);
     let timer;
     try {
-      await Promise.race([
+      analyzer.#info = await Promise.race([
         analyzer.#request(init),
         new Promise((_, reject) => {
           timer = setTimeout(() => reject(new TrustCapError('worker_failed', 'the analysis worker did not start')), timeoutMs);
@@ -114,6 +115,11 @@ export class WorkerAnalyzer {
       clearTimeout(timer);
     }
     return analyzer;
+  }
+
+  /** What the worker said when it started (a selfie worker: `{ ready, simd, oval }`). */
+  get info() {
+    return this.#info;
   }
 
   /** Frames analysed since the start or the last `reset()`. */

@@ -165,6 +165,7 @@ export class Capture extends EventTarget {
   // manual-shutter request (the liveness burst lives in the SelfieSession, here or in the worker).
   #face = null; // { module, detector }
   #burstRequested = false;
+  #oval = null; // the face oval the guidance measures against (drawn on the overlay)
   // Review mode: the pending decision on the captured image (resolves true to upload, false to retake).
   #reviewDecision = null;
 
@@ -464,6 +465,7 @@ export class Capture extends EventTarget {
         const [faceModule, model] = await Promise.all([compiledFaceModule(), faceModelBytes('front128')]);
         this.#checkStopped();
         this.#analyzer = await WorkerAnalyzer.createSelfie({ module: coreModule, faceModule, model });
+        this.#oval = this.#analyzer.info.oval;
         this.#analysisMode = 'worker';
         return;
       } catch (err) {
@@ -476,6 +478,7 @@ export class Capture extends EventTarget {
     this.#checkStopped();
     const { module, detector } = this.#face;
     this.#analyzer = new SelfieSession({ analyzer: new SelfieAnalyzer(), detector, faceModule: module });
+    this.#oval = this.#analyzer.oval;
     this.#analysisMode = 'main';
   }
 
@@ -810,19 +813,29 @@ export class Capture extends EventTarget {
     analyzer.analyze(video, width, height, Date.now(), extra).then(
       (result) => {
         if (this.#state !== 'capturing' || this.#analyzer !== analyzer || this.#paused) return;
-        if (selfie) {
-          if (this.#onSelfieStep(result, width, height)) this.#finish();
+        let done;
+        try {
+          done = selfie ? this.#onSelfieStep(result, width, height) : this.#onWorkerDocumentFrame(result, width, height);
+        } catch (err) {
+          this.#fail(fromWasmError(err, 'frame_error'));
           return;
         }
-        // The worker keeps the pixels; this side only needs to know there is a best frame.
-        if (result.kept) this.#best = { width, height, metrics: result.metrics, acceptable: result.isNewBest };
-        if (this.#reportFrame(result, width, height)) this.#capture();
+        if (!done) return;
+        if (selfie) this.#finish();
+        else this.#capture();
       },
       (err) => {
         if (this.#state !== 'capturing' || this.#analyzer !== analyzer || this.#paused) return;
         this.#fail(fromWasmError(err, 'frame_error'));
       },
     );
+  }
+
+  /** A document frame's answer from the worker: events and overlay; true when it is time to capture. */
+  #onWorkerDocumentFrame(result, width, height) {
+    // The worker keeps the pixels; this side only needs to know there is a best frame.
+    if (result.kept) this.#best = { width, height, metrics: result.metrics, acceptable: result.isNewBest };
+    return this.#reportFrame(result, width, height);
   }
 
   /** Takes the best frame: in worker mode its pixels come back from the worker first. */
@@ -1008,7 +1021,8 @@ export class Capture extends EventTarget {
     ctx.strokeStyle = ready ? '#22c55e' : 'rgba(255,255,255,0.9)';
     if (this.#opts.step === 'selfie') {
       // The oval the selfie guidance measures against (normalised frame coordinates).
-      const o = this.#analyzer.oval;
+      const o = this.#oval;
+      if (!o) return;
       ctx.beginPath();
       ctx.ellipse(o.cx * width, o.cy * height, o.rx * width, o.ry * height, 0, 0, 2 * Math.PI);
       ctx.stroke();

@@ -36,7 +36,7 @@ async function start(msg) {
   ]);
   detector = await faceModule.createDetector('front128', msg.model instanceof Uint8Array ? { model: msg.model } : {});
   session = new SelfieSession({ analyzer: new SelfieAnalyzer(), detector, faceModule });
-  return { ready: true, simd: faceModule.simd };
+  return { ready: true, simd: faceModule.simd, oval: session.oval };
 }
 
 function analyze(msg) {

@@ -96,6 +96,11 @@ export class SelfieSession {
     };
   }
 
+  /** The face oval the guidance measures against: `{ cx, cy, rx, ry }`, shares of the frame size. */
+  get oval() {
+    return this.#analyzer.oval;
+  }
+
   /** Whether a burst is in progress. */
   get bursting() {
     return this.#burst !== null;

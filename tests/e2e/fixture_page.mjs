@@ -15,6 +15,7 @@ export const FIXTURE_HTML = `<!doctype html>
 <head><meta charset="utf-8"><title>runtime fixture</title></head>
 <body>
 <video id="video" playsinline muted width="320"></video>
+<canvas id="overlay" width="320" height="180"></canvas>
 <p id="status" data-status="loading">loading</p>
 <p id="guidance" data-code=""></p>
 <div id="fallback"></div>
@@ -54,6 +55,7 @@ try {
     token: session.client_token,
     step,
     video: document.getElementById('video'),
+    canvas: document.getElementById('overlay'),
     worker: params.get('worker') === '0' ? false : undefined,
     autoCaptureFrames: params.get('auto') ? Number(params.get('auto')) : undefined,
     constraints: params.get('constraints') ? JSON.parse(params.get('constraints')) : undefined,
@@ -124,6 +126,8 @@ export async function openFixture(stack, { camera, query = '', initScript } = {}
   const page = await context.newPage();
   const seen = { uploads: [], consoleErrors: [], workers: [] };
   page.on('worker', (worker) => seen.workers.push(new URL(worker.url()).pathname));
+  // Uncaught exceptions and unhandled rejections of the page count as console errors.
+  page.on('pageerror', (err) => seen.consoleErrors.push(`pageerror: ${err.message}`));
   page.on('console', (msg) => {
     if (msg.type() === 'error') seen.consoleErrors.push(msg.text());
   });

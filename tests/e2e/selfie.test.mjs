@@ -52,6 +52,7 @@ async function openSelfie(clip) {
   page.on('console', (msg) => {
     if (msg.type() === 'error') seen.consoleErrors.push(msg.text());
   });
+  page.on('pageerror', (err) => seen.consoleErrors.push(`pageerror: ${err.message}`));
   page.on('request', (req) => {
     if (req.method() === 'POST' && new URL(req.url()).pathname === CAPTURE_PATH) {
       seen.uploads.push({ body: req.postDataBuffer() });
