@@ -12,7 +12,7 @@ import init, {
   version as wasmVersion,
 } from './wasm/trustcap_wasm.js';
 import { compiledFaceModule, faceModelBytes, loadFaceModule } from './face.js';
-import { BURST_FRAMES, SelfieSession } from './selfie.js';
+import { SelfieSession } from './selfie.js';
 import { RETRY_DEFAULTS, isRetryableStatus, requestWithRetry } from './upload.js';
 import { TrustCapError } from './errors.js';
 import { Camera, watchVisibility } from './camera.js';

@@ -6,7 +6,8 @@
 // capture key with the verifier, opens the camera and analyses frames. Each run is a fresh browser
 // context (cold: empty HTTP and code caches), followed by a second load in the same context (warm).
 // The time is measured in the page from navigation start (performance.timeOrigin) to the first
-// frame painted after the guidance element got its first guidance code; the page's own phases
+// frame painted after <trustcap-capture> showed its first guidance code (its re-dispatched `guidance`
+// event); the page's own phases
 // (module scripts, wasm, session, key registration, camera) come from the Resource Timing entries
 // and from wrappers around getUserMedia and WebAssembly instantiation installed before the page runs.
 //
@@ -47,18 +48,17 @@ function instrument() {
       }
     };
   }
-  new MutationObserver((records) => {
-    for (const r of records) {
-      const el = r.target;
-      if (marks.guidanceDom === undefined && el.id === 'guidance' && el.dataset.code && el.dataset.code !== 'captured') {
-        marks.guidanceDom = performance.now();
-        marks.code = el.dataset.code;
-        requestAnimationFrame(() => {
-          marks.guidancePainted = performance.now();
-        });
-      }
-    }
-  }).observe(document, { subtree: true, attributes: true, attributeFilter: ['data-code'] });
+  // <trustcap-capture> updates its guidance line (in its shadow root), then re-dispatches the SDK's
+  // `guidance` event, which bubbles to the document: the next animation frame shows it.
+  document.addEventListener('guidance', (e) => {
+    const code = e.detail && e.detail.code;
+    if (marks.guidanceDom !== undefined || !code || code === 'captured') return;
+    marks.guidanceDom = performance.now();
+    marks.code = code;
+    requestAnimationFrame(() => {
+      marks.guidancePainted = performance.now();
+    });
+  });
 }
 
 /** What the page measured, with the resource timings of the requests that matter. */
