@@ -11,18 +11,11 @@ import init, { SelfieAnalyzer } from './wasm/trustcap_wasm.js';
 import { setAssetsUrl } from './assets.js';
 import { adoptCompiledFaceModule, loadFaceModule } from './face.js';
 import { SelfieSession } from './selfie.js';
+import { FrameSurface, errorOf } from './worker-frame.js';
 
 let session = null;
 let detector = null;
-let canvas = null;
-let ctx = null;
-
-function errorOf(err, fallback) {
-  if (err && typeof err.code === 'string' && err.name === 'TrustCapError') return { code: err.code, message: err.message };
-  const message = String(err && err.message !== undefined ? err.message : err);
-  const match = /^([a-z0-9_]+): /.exec(message);
-  return { code: match ? match[1] : fallback, message };
-}
+const surface = new FrameSurface();
 
 async function start(msg) {
   // The page's asset base (setAssetsUrl lives per realm) and its compiled modules, so nothing is
@@ -43,17 +36,9 @@ function analyze(msg) {
   const { bitmap } = msg;
   try {
     if (!session) throw new Error('not_ready: the worker has no analyzer');
-    const width = msg.width >>> 0;
-    const height = msg.height >>> 0;
-    if (!width || !height || width > 8192 || height > 8192) throw new Error('invalid_argument: frame size');
-    if (!canvas || canvas.width !== width || canvas.height !== height) {
-      canvas = new OffscreenCanvas(width, height);
-      ctx = canvas.getContext('2d', { willReadFrequently: true });
-      session.reset();
-    }
-    ctx.drawImage(bitmap, 0, 0, width, height);
     // A fresh copy of the pixels every call: a burst keeps them.
-    const image = ctx.getImageData(0, 0, width, height);
+    const { image, resized } = surface.draw(bitmap, msg.width, msg.height);
+    if (resized) session.reset();
     const now = Number.isFinite(msg.now) ? msg.now : performance.now();
     const at = Number.isFinite(msg.at) ? msg.at : Date.now();
     const step = session.analyze(image, now, at, {

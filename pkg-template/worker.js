@@ -7,17 +7,11 @@
 // { id, type: 'best' } | { type: 'reset' }. Out: { id, result } or { id, error: { code, message } }.
 
 import init, { FrameAnalyzer } from './wasm/trustcap_wasm.js';
+import { FrameSurface, errorOf } from './worker-frame.js';
 
 let analyzer = null;
-let canvas = null;
-let ctx = null;
+const surface = new FrameSurface();
 let best = null; // { image: ImageData, acceptable, sharpness, document, metrics, at }
-
-function errorOf(err, fallback) {
-  const message = String(err && err.message !== undefined ? err.message : err);
-  const match = /^([a-z0-9_]+): /.exec(message);
-  return { code: match ? match[1] : fallback, message };
-}
 
 async function handle(msg) {
   switch (msg.type) {
@@ -33,17 +27,12 @@ async function handle(msg) {
       const { bitmap } = msg;
       try {
         if (!analyzer) throw new Error('not_ready: the worker has no analyzer');
-        const width = msg.width >>> 0;
-        const height = msg.height >>> 0;
-        if (!width || !height || width > 8192 || height > 8192) throw new Error('invalid_argument: frame size');
-        if (!canvas || canvas.width !== width || canvas.height !== height) {
-          canvas = new OffscreenCanvas(width, height);
-          ctx = canvas.getContext('2d', { willReadFrequently: true });
+        const { image, resized } = surface.draw(bitmap, msg.width, msg.height);
+        const { width, height } = image;
+        if (resized) {
           analyzer.reset();
           best = null;
         }
-        ctx.drawImage(bitmap, 0, 0, width, height);
-        const image = ctx.getImageData(0, 0, width, height);
         const result = analyzer.analyze(image.data, width, height, width * 4);
         const sharpness = result.metrics.sharpness;
         const sharper = !best || (!best.acceptable && sharpness > best.sharpness);
