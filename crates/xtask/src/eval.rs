@@ -8,7 +8,11 @@
 //! after it.
 //!
 //! The test suite never depends on this data (a user has none); `cargo xtask test` runs
-//! the evaluations only when the default folder exists.
+//! the evaluations only when the default folder exists, built with the test profile instead
+//! (`dev`, where these crates and every dependency are optimised): the same figures of accuracy
+//! (checked equal), without the minutes of a release build's LTO link per example; only the
+//! timing fields some reports carry are slower there (debug assertions), so the reference
+//! timings are the release ones of `cargo xtask eval`.
 
 use std::path::PathBuf;
 
@@ -53,18 +57,30 @@ pub fn run(args: &[String]) -> Result<(), String> {
     if !data.is_dir() {
         return Err(format!("data folder {} not found (it needs the layout of ../shared/data)", data.display()));
     }
-    run_area(area, &data)
+    run_area(area, &data, Build::Release)
+}
+
+/// The profile an evaluation is built with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Build {
+    /// `--release`: what `cargo xtask eval` uses (reference timings).
+    Release,
+    /// The test profile, whose artifacts the test run has just built (see the module docs).
+    Test,
 }
 
 /// Runs one area against a data folder.
-pub fn run_area(area: &Area, data: &std::path::Path) -> Result<(), String> {
+pub fn run_area(area: &Area, data: &std::path::Path, build: Build) -> Result<(), String> {
     let model_dir = crate::models::fetch_all()?;
     let out = util::target_dir().join("eval").join(area.name);
     std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
-    step(&format!("eval {}: {} (reports and images in {})", area.name, data.display(), out.display()));
+    let profile = if build == Build::Release { "release" } else { "test profile" };
+    step(&format!("eval {} ({profile}): {} (reports and images in {})", area.name, data.display(), out.display()));
     let mut cmd = util::cargo();
-    cmd.args(["run", "--quiet", "--release", "--package", area.package, "--example"])
-        .arg(format!("eval_{}", area.name));
+    cmd.args(["run", "--quiet", "--package", area.package, "--example"]).arg(format!("eval_{}", area.name));
+    if build == Build::Release {
+        cmd.arg("--release");
+    }
     if !area.features.is_empty() {
         cmd.args(["--features", area.features]);
     }

@@ -72,7 +72,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let data = crate::eval::default_data_dir();
     if data.is_dir() {
         for area in crate::eval::AREAS.iter().filter(|a| a.ready) {
-            crate::eval::run_area(area, &data)?;
+            crate::eval::run_area(area, &data, crate::eval::Build::Test)?;
         }
     } else {
         step(&format!("evaluations: skipped ({} not present; they need real data)", data.display()));
