@@ -79,7 +79,7 @@ export class SelfieSession {
     if (!burst) return framing(result.guidance);
     if (BURST_BREAKERS.has(result.reasons[0]) || !result.face) {
       // The face left the oval (or another one came in): back to framing.
-      this.#endBurst();
+      this.endBurst();
       this.#analyzer.reset();
       return framing(result.reasons[0] || 'no_face');
     }
@@ -125,25 +125,21 @@ export class SelfieSession {
 
   /** Drops the burst in progress, if any (the frames are discarded). */
   endBurst() {
-    this.#endBurst();
+    if (this.#burst) {
+      this.#burst.liveness.free();
+      this.#burst = null;
+    }
   }
 
   /** Starts over: no burst, no motion history. */
   reset() {
-    this.#endBurst();
+    this.endBurst();
     this.#analyzer.reset();
   }
 
   /** Frees the wasm objects the session owns (the burst in progress and the analyser). */
   free() {
-    this.#endBurst();
+    this.endBurst();
     this.#analyzer.free();
-  }
-
-  #endBurst() {
-    if (this.#burst) {
-      this.#burst.liveness.free();
-      this.#burst = null;
-    }
   }
 }
