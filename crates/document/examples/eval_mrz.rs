@@ -9,18 +9,38 @@ use std::path::{Path, PathBuf};
 use serde_json::{Value, json};
 use trustcap_document::mrz::{CheckKind, Date, Mrz, ParseOptions, parse_lines};
 
-fn args() -> Result<(PathBuf, PathBuf), String> {
+/// How the MRZ reader is set up for the image part (`--locator on|off`, `--growth X`; the
+/// reader's defaults otherwise), so a candidate default can be evaluated before it is adopted.
+#[derive(Default)]
+struct ReadOptions {
+    locator: Option<bool>,
+    growth: Option<f32>,
+}
+
+fn args() -> Result<(PathBuf, PathBuf, ReadOptions), String> {
     let mut data = PathBuf::from("../shared/data");
     let mut out = PathBuf::from("target/eval/mrz");
+    let mut read = ReadOptions::default();
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
         match a.as_str() {
             "--data" => data = it.next().map(PathBuf::from).ok_or("--data needs a value")?,
             "--out" => out = it.next().map(PathBuf::from).ok_or("--out needs a value")?,
+            "--locator" => {
+                read.locator = Some(match it.next().as_deref() {
+                    Some("on") => true,
+                    Some("off") => false,
+                    _ => return Err("--locator needs on or off".into()),
+                })
+            }
+            "--growth" => {
+                let v = it.next().ok_or("--growth needs a value")?;
+                read.growth = Some(v.parse().map_err(|_| "--growth needs a number")?);
+            }
             other => return Err(format!("unknown argument {other}")),
         }
     }
-    Ok((data, out))
+    Ok((data, out, read))
 }
 
 fn check_flag(m: &Mrz, key: &str) -> Option<bool> {
@@ -209,7 +229,7 @@ fn main() {
 }
 
 fn run() -> Result<(), String> {
-    let (data, out) = args()?;
+    let (data, out, read) = args()?;
     std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
     let dir = data.join("mrz");
     let (s, lines_by_id) = eval_vectors(&dir, &out)?;
@@ -221,7 +241,7 @@ fn run() -> Result<(), String> {
     for (name, (agree, total)) in &s.oracle {
         println!("agreement with {name}: {agree} / {total}");
     }
-    let images = images::run(&dir, &out, &lines_by_id)?;
+    let images = images::run(&dir, &out, &lines_by_id, &read)?;
     let mut summary = json!({
         "vector_fields_exact": share(s.fields_exact, s.icao),
         "bad_checks_caught": share(s.bad_caught, s.bad_checks),
@@ -245,7 +265,12 @@ fn run() -> Result<(), String> {
 mod images {
     use super::*;
 
-    pub fn run(_: &Path, _: &Path, _: &BTreeMap<String, Vec<String>>) -> Result<Vec<(&'static str, Value)>, String> {
+    pub fn run(
+        _: &Path,
+        _: &Path,
+        _: &BTreeMap<String, Vec<String>>,
+        _: &ReadOptions,
+    ) -> Result<Vec<(&'static str, Value)>, String> {
         println!("images: skipped (built without the `ocr` feature)");
         Ok(vec![("image_lines_exact", Value::Null)])
     }
@@ -278,10 +303,17 @@ mod images {
         dir: &Path,
         out: &Path,
         vectors: &BTreeMap<String, Vec<String>>,
+        options: &ReadOptions,
     ) -> Result<Vec<(&'static str, Value)>, String> {
         let labels = std::fs::read_to_string(dir.join("image_labels.csv")).map_err(|e| e.to_string())?;
         let model_dir = trustcap_vision::model_cache::default_model_dir();
         let mut engine = OcrEngine::from_dir(&model_dir).map_err(|e| e.to_string())?;
+        if let Some(on) = options.locator {
+            engine.set_mrz_locator(on);
+        }
+        if let Some(growth) = options.growth {
+            engine.set_mrz_locator_growth(growth);
+        }
         let today = Date::new(2026, 11, 25).unwrap_or_else(Date::today_utc);
         let (mut lines_total, mut lines_exact, mut images, mut images_exact) = (0usize, 0usize, 0usize, 0usize);
         let mut unlabeled = Vec::new();
