@@ -93,27 +93,60 @@ fn reduce(img: &RgbImage) -> (Grey, f32) {
     (Grey { w: tw, h: th, px }, scale)
 }
 
+/// Running maximum (`max = true`) or minimum of `src` over a window of `2r + 1` samples centred
+/// on each one (clipped at the ends), into `dst` (same length), by van Herk / Gil–Werman: a
+/// prefix and a suffix extremum per block of the window's length, so each output costs three
+/// comparisons whatever the window. `scratch` holds three reusable buffers.
+fn running_extremum(src: &[f32], dst: &mut [f32], r: usize, max: bool, scratch: &mut [Vec<f32>; 3]) {
+    let pick = |a: f32, b: f32| if max { a.max(b) } else { a.min(b) };
+    let init = if max { f32::MIN } else { f32::MAX };
+    let k = 2 * r + 1;
+    let [pad, pre, suf] = scratch;
+    // The source with `r` neutral values before and enough after to fill whole blocks.
+    let len = (src.len() + 2 * r).div_ceil(k) * k;
+    pad.clear();
+    pad.resize(r, init);
+    pad.extend_from_slice(src);
+    pad.resize(len, init);
+    pre.clear();
+    pre.extend_from_slice(pad);
+    suf.clear();
+    suf.extend_from_slice(pad);
+    for (p, s) in pre.chunks_mut(k).zip(suf.chunks_mut(k)) {
+        for i in 1..p.len() {
+            p[i] = pick(p[i], p[i - 1]);
+        }
+        for i in (0..s.len().saturating_sub(1)).rev() {
+            s[i] = pick(s[i], s[i + 1]);
+        }
+    }
+    // The window of output i is padded i..=i + 2r: the suffix of i's block and the prefix of
+    // the block holding i + 2r cover it exactly.
+    for (i, d) in dst.iter_mut().enumerate() {
+        *d = match (suf.get(i), pre.get(i + 2 * r)) {
+            (Some(&a), Some(&b)) => pick(a, b),
+            _ => init,
+        };
+    }
+}
+
 /// Running maximum (`max = true`) or minimum over a `kw`×`kh` window centred on each pixel
 /// (separable; the window is clipped at the borders).
 fn extremum(g: &Grey, kw: usize, kh: usize, max: bool) -> Grey {
-    let pick = |a: f32, b: f32| if max { a.max(b) } else { a.min(b) };
-    let init = if max { f32::MIN } else { f32::MAX };
     let (w, h) = (g.w, g.h);
-    let mut tmp = vec![init; w * h];
-    let (rx, ry) = (kw / 2, kh / 2);
-    for y in 0..h {
-        for x in 0..w {
-            let v = (x.saturating_sub(rx)..(x + rx + 1).min(w)).fold(init, |m, i| pick(m, g.at(i, y)));
-            if let Some(slot) = tmp.get_mut(y * w + x) {
-                *slot = v;
-            }
-        }
+    let mut scratch: [Vec<f32>; 3] = Default::default();
+    let mut tmp = vec![0f32; w * h];
+    for (src, dst) in g.px.chunks(w.max(1)).zip(tmp.chunks_mut(w.max(1))) {
+        running_extremum(src, dst, kw / 2, max, &mut scratch);
     }
-    let mut out = vec![init; w * h];
-    for y in 0..h {
-        for x in 0..w {
-            let v = (y.saturating_sub(ry)..(y + ry + 1).min(h))
-                .fold(init, |m, j| pick(m, tmp.get(j * w + x).copied().unwrap_or(init)));
+    let mut out = vec![0f32; w * h];
+    let (mut column, mut result) = (vec![0f32; h], vec![0f32; h]);
+    for x in 0..w {
+        for (y, c) in column.iter_mut().enumerate() {
+            *c = tmp.get(y * w + x).copied().unwrap_or(0.0);
+        }
+        running_extremum(&column, &mut result, kh / 2, max, &mut scratch);
+        for (y, &v) in result.iter().enumerate() {
             if let Some(slot) = out.get_mut(y * w + x) {
                 *slot = v;
             }
@@ -416,6 +449,44 @@ mod tests {
         // Degenerate boxes are returned as they are.
         let tiny = TextBox { x0: 5.0, y0: 5.0, x1: 6.0, y1: 6.0, score: 1.0 };
         assert_eq!(fit_to_width(&tiny, 620, 50, 48, &buckets, 1.5), tiny);
+    }
+
+    /// The windowed extremum by brute force, to check the van Herk version against.
+    fn naive_extremum(src: &[f32], r: usize, max: bool) -> Vec<f32> {
+        (0..src.len())
+            .map(|i| {
+                let w = &src[i.saturating_sub(r)..(i + r + 1).min(src.len())];
+                if max {
+                    w.iter().copied().fold(f32::MIN, f32::max)
+                } else {
+                    w.iter().copied().fold(f32::MAX, f32::min)
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn running_extremum_equals_the_brute_force_window() {
+        // A fixed pseudo-random sequence (xorshift), every window size up to longer than the input.
+        let mut state = 0x9e37_79b9u32;
+        let src: Vec<f32> = (0..97)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 17;
+                state ^= state << 5;
+                (state % 1000) as f32
+            })
+            .collect();
+        let mut scratch: [Vec<f32>; 3] = Default::default();
+        for n in [0, 1, 2, 5, 31, 97] {
+            for r in 0..60 {
+                for max in [true, false] {
+                    let mut dst = vec![0f32; n];
+                    running_extremum(&src[..n], &mut dst, r, max, &mut scratch);
+                    assert_eq!(dst, naive_extremum(&src[..n], r, max), "n {n}, r {r}, max {max}");
+                }
+            }
+        }
     }
 
     #[test]
