@@ -2,13 +2,14 @@
 //! shared; CPU time of the reading thread is what one core costs).
 //!
 //! `cargo run --release -p trustcap-document --example mrz_read_profile -- [--photo FILE] [--width W]
-//! [--iters N] [--det-side PX] [--locator on|off] [--dump-lines on|off] [--sweep DIR]`
+//! [--iters N] [--det-side PX] [--locator on|off] [--growth X] [--dump-lines on|off] [--sweep DIR]`
 //!
 //! Without `--sweep`: the photo (default: the TD3 specimen in `../shared/data`) is resized to
 //! `W` pixels wide (default 1000), read once to warm the model plans, then `N` times (default 10);
-//! each stage is timed separately as well. The last stdout line is one JSON object. `--locator on`
-//! tries the classical MRZ band locator before the detector; `--dump-lines on` prints its lines
-//! next to the detector's.
+//! each stage is timed separately as well. The last stdout line is one JSON object. `--locator off`
+//! starts every read with the text detector instead of the classical MRZ band locator (the
+//! default), `--growth X` sets how much taller a located line's crop may grow; `--dump-lines on`
+//! prints the locator's lines next to the detector's.
 //! With `--sweep DIR`: every image under `DIR` is read once and the read (valid or not, rotation,
 //! time) is printed, to compare pipelines on photos without ground truth.
 
@@ -33,7 +34,7 @@ struct Args {
     iters: usize,
     sweep: Option<PathBuf>,
     det_side: Option<u32>,
-    locator: bool,
+    locator: Option<bool>,
     dump_lines: bool,
     growth: Option<f32>,
     dump_crops: Option<PathBuf>,
@@ -47,7 +48,7 @@ fn args() -> Result<Args, String> {
         iters: 10,
         sweep: None,
         det_side: None,
-        locator: false,
+        locator: None,
         dump_lines: false,
         growth: None,
         dump_crops: None,
@@ -61,7 +62,7 @@ fn args() -> Result<Args, String> {
             "--iters" => a.iters = v.parse().map_err(|_| "--iters: a number")?,
             "--sweep" => a.sweep = Some(PathBuf::from(v)),
             "--det-side" => a.det_side = Some(v.parse().map_err(|_| "--det-side: a number")?),
-            "--locator" => a.locator = v == "on",
+            "--locator" => a.locator = Some(v == "on"),
             "--dump-lines" => a.dump_lines = v == "on",
             "--growth" => a.growth = Some(v.parse().map_err(|_| "--growth: a number")?),
             "--dump-crops" => a.dump_crops = Some(PathBuf::from(v)),
@@ -166,7 +167,9 @@ fn run() -> Result<(), String> {
     if let Some(side) = a.det_side {
         engine.set_mrz_detector_side(side);
     }
-    engine.set_mrz_locator(a.locator);
+    if let Some(on) = a.locator {
+        engine.set_mrz_locator(on);
+    }
     if let Some(g) = a.growth {
         engine.set_mrz_locator_growth(g);
     }

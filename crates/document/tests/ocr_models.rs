@@ -31,3 +31,24 @@ fn reads_the_mrz_at_every_rotation() {
     // Garbage bytes are a typed error.
     assert!(decode_image(b"not an image").is_err());
 }
+
+#[test]
+fn an_upright_photo_is_read_from_the_located_band_without_the_detector() {
+    let dir = trustcap_vision::model_cache::default_model_dir();
+    let mut engine = OcrEngine::from_dir(&dir).expect("PP-OCR models (run `cargo xtask models`)");
+    let img = decode_image(include_bytes!("fixtures/synthetic_td3.jpg")).expect("fixture decodes");
+    let today = Date::new(2026, 11, 26).expect("date");
+    let read = engine.read_mrz(&img, today).expect("ocr runs").expect("an MRZ is found");
+    assert_eq!(read.mrz.lines, LINES);
+    let stages: Vec<&str> = engine.take_timings().into_iter().map(|(stage, _, _)| stage).collect();
+    assert!(stages.iter().any(|s| s.starts_with("locate")), "{stages:?}");
+    assert!(!stages.iter().any(|s| s.starts_with("det")), "the detector ran: {stages:?}");
+
+    // With the locator off, the same read starts with the detector.
+    engine.set_mrz_locator(false);
+    let read = engine.read_mrz(&img, today).expect("ocr runs").expect("an MRZ is found");
+    assert_eq!(read.mrz.lines, LINES);
+    let stages: Vec<&str> = engine.take_timings().into_iter().map(|(stage, _, _)| stage).collect();
+    assert!(stages.iter().any(|s| s.starts_with("det")), "{stages:?}");
+    assert!(!stages.iter().any(|s| s.starts_with("locate")), "{stages:?}");
+}

@@ -161,7 +161,7 @@ impl OcrEngine {
             charset,
             timings: StageTimings::default(),
             mrz_det_side: mrz_band::MRZ_DET_SIDE,
-            mrz_locator: false,
+            mrz_locator: true,
             mrz_locator_growth: mrz_band::LOCATOR_MAX_GROWTH,
         })
     }
