@@ -409,8 +409,11 @@ pub fn parse_lines<S: AsRef<str>>(lines: &[S], options: ParseOptions) -> Result<
     let first_char = first.first().copied().unwrap_or(b'<');
     let format = MrzFormat::detect(bytes.len(), first.len(), first_char)
         .ok_or(MrzError::UnknownShape { lines: bytes.len(), len: first.len() })?;
+    if !options.repair {
+        return Ok(build(format, &bytes, &bytes, Vec::new(), options.today));
+    }
     let original = bytes.clone();
-    let repairs = if options.repair { repair::repair(format, &mut bytes) } else { Vec::new() };
+    let repairs = repair::repair(format, &mut bytes);
     Ok(build(format, &bytes, &original, repairs, options.today))
 }
 
@@ -429,8 +432,10 @@ fn trim_fillers(b: &[u8]) -> &[u8] {
     b.get(..end).unwrap_or_default()
 }
 
+/// MRZ bytes as text. Parsed lines hold only `A`–`Z`, `0`–`9` and `<` (checked on entry), so
+/// the bytes are copied as they are; anything else would become U+FFFD.
 fn text(b: &[u8]) -> String {
-    b.iter().map(|&c| char::from(c)).collect()
+    String::from_utf8_lossy(b).into_owned()
 }
 
 /// The document number, its check and where they sit.
