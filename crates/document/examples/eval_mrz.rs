@@ -1,7 +1,8 @@
 //! `cargo xtask eval mrz --data DIR`: the MRZ parser on `DIR/mrz/mrz_vectors.json` (fields,
 //! check digits, agreement with the two oracle parsers) and, with the `ocr` feature, the MRZ
-//! read from every image that `image_labels.csv` marks as an exact match. The last stdout line
-//! is one JSON object with the headline shares.
+//! read from every image that `image_labels.csv` marks as an exact match (`--locator on|off` and
+//! `--growth X` override the reader's defaults, to evaluate a candidate default). The last stdout
+//! line is one JSON object with the headline shares.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
