@@ -1,0 +1,226 @@
+//! Where every tile reads and writes: the zero-bordered input, the tile rows, and the output.
+//!
+//! The padded input is `padded_rows × padded_cols × channels` with the image at
+//! `[padding_y.., padding_x..]` and zeros around it, `padded_cols` rounded up to a multiple of
+//! the column stride.
+//!
+//! - **Stride 1 in both directions**: output pixel `(y, x)` reads padded pixels `(y + ky, x + kx)`,
+//!   i.e. at linear index `y × padded_cols + x + (ky × padded_cols + kx)`. Reading the output on
+//!   the same grid as the padded input (`padded_cols` columns per row, the last
+//!   `padded_cols − out_cols` of them unused) makes the tap a constant offset, so the whole
+//!   output is one tile row and a tile may cross row ends.
+//! - **Otherwise** each output row is a tile row: pixel `x` of row `y` reads padded pixel
+//!   `(y × stride_y + ky, x × stride_x + kx)`.
+//!
+//! Tile rows are rounded up to whole tiles; the extra pixels read zeros (the buffer has the slack)
+//! and their sums are dropped by [`Geometry::gather_output`].
+
+use crate::ConvSpec;
+
+/// The layout of one convolution call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Geometry {
+    /// Input channels.
+    pub channels: usize,
+    /// Input `[rows, cols]`.
+    pub input: [usize; 2],
+    /// Output `[rows, cols]`.
+    pub output: [usize; 2],
+    /// Padding `[rows, cols]`.
+    pub padding: [usize; 2],
+    /// Kernel `[rows, cols]`.
+    pub kernel: [usize; 2],
+    /// Stride `[rows, cols]`.
+    pub stride: [usize; 2],
+    /// Columns of the padded input.
+    pub padded_cols: usize,
+    /// Values in the padded input buffer, slack included.
+    pub padded_len: usize,
+    /// Tile rows.
+    pub rows: usize,
+    /// Output pixels per tile row (the last tile may run past them).
+    pub row_len: usize,
+    /// `row_len` rounded up to whole tiles.
+    pub row_len_tiled: usize,
+    /// Padded-input offset between tile rows.
+    pub row_in_step: usize,
+    /// Padded-input offset between neighbouring output pixels of a tile row.
+    pub pixel_in_step: usize,
+    /// Whether the stride-1 single-row layout is used.
+    pub linear: bool,
+}
+
+impl Geometry {
+    /// The layout for `spec` on an input of `[rows, cols]`, tiles of `tile_pixels` pixels; `None`
+    /// if the kernel does not fit or a size overflows.
+    pub fn new(spec: &ConvSpec, input: [usize; 2], tile_pixels: usize) -> Option<Geometry> {
+        let output = spec.output_size(input)?;
+        let c = spec.in_channels;
+        let [sy, sx] = spec.stride;
+        let padded_rows = input[0].checked_add(2 * spec.padding[0])?;
+        let padded_cols = input[1].checked_add(2 * spec.padding[1])?.div_ceil(sx).checked_mul(sx)?;
+        let linear = sy == 1 && sx == 1;
+        let (rows, row_len, row_in_step) = if linear {
+            (1, output[0].checked_mul(padded_cols)?, 0)
+        } else {
+            (output[0], output[1], sy.checked_mul(padded_cols)?.checked_mul(c)?)
+        };
+        let row_len_tiled = row_len.div_ceil(tile_pixels).checked_mul(tile_pixels)?;
+        let pixel_in_step = sx.checked_mul(c)?;
+        let last_tap =
+            ((spec.kernel[0] - 1).checked_mul(padded_cols)?.checked_add(spec.kernel[1] - 1)?).checked_mul(c)?;
+        let last_read = (rows - 1)
+            .checked_mul(row_in_step)?
+            .checked_add((row_len_tiled - 1).checked_mul(pixel_in_step)?)?
+            .checked_add(last_tap)?
+            .checked_add(c)?;
+        let image_len = padded_rows.checked_mul(padded_cols)?.checked_mul(c)?;
+        Some(Geometry {
+            channels: c,
+            input,
+            output,
+            padding: spec.padding,
+            kernel: spec.kernel,
+            stride: spec.stride,
+            padded_cols,
+            padded_len: image_len.max(last_read),
+            rows,
+            row_len,
+            row_len_tiled,
+            row_in_step,
+            pixel_in_step,
+            linear,
+        })
+    }
+
+    /// The taps that read the image for at least one output pixel, as (padded-input offset, tap
+    /// index `ky × kernel_cols + kx`), kernel row by kernel row. A tap that only ever reads the
+    /// zero border adds nothing and is left out: with a 1×1 input and padding 1, a 3×3 kernel
+    /// keeps only its centre.
+    pub fn taps(&self) -> Vec<(usize, usize)> {
+        let live = |axis: usize, k: usize| {
+            (0..self.output[axis]).any(|o| {
+                let at = o * self.stride[axis] + k;
+                at >= self.padding[axis] && at < self.padding[axis] + self.input[axis]
+            })
+        };
+        let mut taps = Vec::with_capacity(self.kernel[0] * self.kernel[1]);
+        for ky in (0..self.kernel[0]).filter(|&ky| live(0, ky)) {
+            for kx in (0..self.kernel[1]).filter(|&kx| live(1, kx)) {
+                taps.push(((ky * self.padded_cols + kx) * self.channels, ky * self.kernel[1] + kx));
+            }
+        }
+        taps
+    }
+
+    /// Values in the tiled output for `out_channels` (padded) channels.
+    pub fn tiled_len(&self, out_channels: usize) -> usize {
+        self.rows.saturating_mul(self.row_len_tiled).saturating_mul(out_channels)
+    }
+
+    /// Copies the interleaved input into `padded` (resized) with its zero border and slack.
+    /// Every value is written once: the buffer may hold another layer's values before.
+    pub fn fill_padded(&self, input: &[f32], padded: &mut Vec<f32>) {
+        padded.resize(self.padded_len, 0.0);
+        let c = self.channels;
+        let padded_row = self.padded_cols * c;
+        let [py, px] = self.padding;
+        let image_row = self.input[1] * c;
+        let mut rows = padded.chunks_exact_mut(padded_row.max(1));
+        for (y, row) in rows.by_ref().take(py + self.input[0] + py).enumerate() {
+            match y.checked_sub(py).filter(|&iy| iy < self.input[0]) {
+                Some(iy) => {
+                    let (left, rest) = row.split_at_mut(px * c);
+                    let (image, right) = rest.split_at_mut(image_row);
+                    left.fill(0.0);
+                    image.copy_from_slice(&input[iy * image_row..][..image_row]);
+                    right.fill(0.0);
+                }
+                None => row.fill(0.0),
+            }
+        }
+        let written = (py + self.input[0] + py) * padded_row;
+        padded[written.min(self.padded_len)..].fill(0.0);
+    }
+
+    /// Copies the valid pixels and channels of the tiled output (`out_padded` channels per pixel)
+    /// into `out`, interleaved `out_rows × out_cols × out_channels`.
+    pub fn gather_output(&self, tiled: &[f32], out_padded: usize, out_channels: usize, out: &mut Vec<f32>) {
+        let [oh, ow] = self.output;
+        out.clear();
+        out.reserve(oh * ow * out_channels);
+        for y in 0..oh {
+            let first = if self.linear { y * self.padded_cols } else { y * self.row_len_tiled };
+            let pixels = &tiled[first * out_padded..(first + ow) * out_padded];
+            if out_padded == out_channels {
+                out.extend_from_slice(pixels);
+            } else {
+                for px in pixels.chunks_exact(out_padded) {
+                    out.extend_from_slice(&px[..out_channels]);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stride_one_layer_is_one_long_row_over_the_padded_grid() {
+        let spec = ConvSpec { in_channels: 2, out_channels: 32, kernel: [3, 3], stride: [1, 1], padding: [1, 1] };
+        let g = Geometry::new(&spec, [4, 5], 12).unwrap();
+        assert!(g.linear);
+        assert_eq!(g.output, [4, 5]);
+        assert_eq!(g.padded_cols, 7);
+        assert_eq!((g.rows, g.row_len, g.row_len_tiled), (1, 28, 36));
+        let offsets: Vec<usize> = g.taps().iter().map(|t| t.0).collect();
+        assert_eq!(offsets, vec![0, 2, 4, 14, 16, 18, 28, 30, 32]);
+        assert_eq!(g.taps().iter().map(|t| t.1).collect::<Vec<_>>(), (0..9).collect::<Vec<_>>());
+        // The last tile's last pixel reads up to pixel 35 + the last tap: within the buffer.
+        assert_eq!(g.padded_len, 35 * 2 + 32 + 2);
+    }
+
+    #[test]
+    fn taps_that_only_read_the_border_are_left_out() {
+        // 1×1 input, 3×3 kernel, padding 1: only the centre tap sees the pixel.
+        let spec = ConvSpec { in_channels: 4, out_channels: 16, kernel: [3, 3], stride: [1, 1], padding: [1, 1] };
+        let g = Geometry::new(&spec, [1, 1], 6).unwrap();
+        assert_eq!(g.taps(), vec![((3 + 1) * 4, 4)]);
+        // 2×1 input: kernel rows 0..=2 all see a pixel for some output row, columns only the centre.
+        let g = Geometry::new(&spec, [2, 1], 6).unwrap();
+        assert_eq!(g.taps().iter().map(|t| t.1).collect::<Vec<_>>(), vec![1, 4, 7]);
+    }
+
+    #[test]
+    fn a_strided_layer_has_one_tile_row_per_output_row() {
+        let spec = ConvSpec { in_channels: 3, out_channels: 32, kernel: [7, 7], stride: [2, 2], padding: [0, 0] };
+        let g = Geometry::new(&spec, [150, 150], 12).unwrap();
+        assert!(!g.linear);
+        assert_eq!(g.output, [72, 72]);
+        assert_eq!((g.rows, g.row_len, g.row_len_tiled), (72, 72, 72));
+        assert_eq!((g.row_in_step, g.pixel_in_step), (2 * 150 * 3, 6));
+        assert_eq!(g.padded_len, 150 * 150 * 3);
+    }
+
+    #[test]
+    fn padding_and_gathering_round_trip() {
+        let spec = ConvSpec { in_channels: 1, out_channels: 1, kernel: [1, 1], stride: [1, 1], padding: [1, 2] };
+        let g = Geometry::new(&spec, [2, 3], 4).unwrap();
+        let mut padded = Vec::new();
+        g.fill_padded(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], &mut padded);
+        assert_eq!(g.padded_cols, 7);
+        assert_eq!(&padded[7..14], &[0.0, 0.0, 1.0, 2.0, 3.0, 0.0, 0.0]);
+        assert_eq!(&padded[14..21], &[0.0, 0.0, 4.0, 5.0, 6.0, 0.0, 0.0]);
+        // A buffer that held other values is filled the same.
+        let mut dirty = vec![f32::NAN; 100];
+        g.fill_padded(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], &mut dirty);
+        assert_eq!(dirty, padded);
+        // Output [4, 7]: a 1×1 kernel copies the padded grid; gather keeps 4 × 7 pixels.
+        assert_eq!(g.output, [4, 7]);
+        let mut out = Vec::new();
+        g.gather_output(&padded[..g.row_len_tiled.min(padded.len())], 1, 1, &mut out);
+        assert_eq!(out, padded[..28].to_vec());
+    }
+}

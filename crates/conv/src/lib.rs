@@ -1,0 +1,471 @@
+//! Direct 2-D convolution in f32 for small CNNs, the kind run once per face on one core.
+//!
+//! A [`Conv2d`] holds one layer's filters packed for its kernel; [`Conv2d::run`] convolves an
+//! interleaved (`[row][col][channel]`, "HWC") input into an interleaved output, with the bias
+//! added and optionally a ReLU, through a [`Workspace`] whose buffers are reused between calls.
+//!
+//! How it works (no im2col matrix is built):
+//! - the input is copied once into a zero-bordered buffer ([`geometry`]), so no tap ever needs a
+//!   bounds test;
+//! - the output is cut into tiles of `XB` output pixels × `NV × 16` output channels; a tile's
+//!   `XB × NV` vectors of 16 sums stay in registers for the whole reduction over the taps and
+//!   input channels: each step loads `NV` filter vectors and broadcasts `XB` input values
+//!   ([`kernel`]);
+//! - for a stride-1 convolution the padded input is read as one long row: output pixel `q` reads
+//!   input pixels `q + tap`, so tiles run across row ends and only the `2 × padding` border
+//!   columns per row are computed in vain;
+//! - the filters are packed per tile of output channels in the order the kernel reads them
+//!   ([`pack`]).
+//!
+//! The tile kernel is written twice: portable Rust ([`kernel::portable`]), and with AVX-512
+//! intrinsics on x86-64 (`avx512` module), chosen at run time by CPU feature detection. Both
+//! compute the same sums in the same order, so they agree to the last bit apart from the fused
+//! multiply-add's single rounding.
+//!
+//! ```
+//! use trustcap_conv::{Conv2d, ConvSpec, Workspace};
+//! // 1 input channel, 1 output channel, 3×3 box filter, stride 1, padding 1.
+//! let spec = ConvSpec { in_channels: 1, out_channels: 1, kernel: [3, 3], stride: [1, 1], padding: [1, 1] };
+//! let conv = Conv2d::new(spec, &[1.0; 9], &[0.0]).unwrap();
+//! let mut ws = Workspace::default();
+//! let mut out = Vec::new();
+//! let [oh, ow] = conv.run(&[1.0; 4], [2, 2], false, &mut ws, &mut out).unwrap();
+//! assert_eq!((oh, ow), (2, 2));
+//! assert_eq!(out, vec![4.0; 4]); // every pixel sees the 2×2 image once
+//! ```
+
+#![warn(missing_docs)]
+#![deny(unsafe_op_in_unsafe_fn)]
+
+#[cfg(target_arch = "x86_64")]
+mod avx512;
+pub mod geometry;
+pub mod kernel;
+pub mod pack;
+
+use geometry::Geometry;
+pub use kernel::Tile;
+use kernel::TileArgs;
+
+/// Output channels per vector: one AVX-512 register of f32.
+pub const LANES: usize = 16;
+
+/// Largest filter tensor accepted, in values (the largest layer of dlib's face ResNet has 590k).
+pub const MAX_WEIGHTS: usize = 1 << 26;
+
+/// Largest input or output accepted, in values.
+pub const MAX_VALUES: usize = 1 << 28;
+
+/// The shape of one convolution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConvSpec {
+    /// Input channels.
+    pub in_channels: usize,
+    /// Output channels.
+    pub out_channels: usize,
+    /// Kernel rows and columns.
+    pub kernel: [usize; 2],
+    /// Stride in rows and columns.
+    pub stride: [usize; 2],
+    /// Zero padding on both sides, rows and columns.
+    pub padding: [usize; 2],
+}
+
+impl ConvSpec {
+    /// Filter values: `out × in × rows × cols`.
+    pub fn weight_count(&self) -> Option<usize> {
+        [self.in_channels, self.kernel[0], self.kernel[1]].iter().try_fold(self.out_channels, |a, &d| a.checked_mul(d))
+    }
+
+    /// Output rows and columns for an input of `[rows, cols]`, or `None` if the kernel does not
+    /// fit in the padded input.
+    pub fn output_size(&self, input: [usize; 2]) -> Option<[usize; 2]> {
+        let dim = |i: usize| {
+            let padded = input[i].checked_add(self.padding[i].checked_mul(2)?)?;
+            (padded >= self.kernel[i] && self.stride[i] > 0).then(|| (padded - self.kernel[i]) / self.stride[i] + 1)
+        };
+        Some([dim(0)?, dim(1)?])
+    }
+}
+
+/// Why a convolution cannot be built or run.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConvError {
+    /// A zero or oversized dimension in the spec.
+    #[error("invalid convolution: {0}")]
+    Spec(&'static str),
+    /// The filter or bias slice has the wrong length.
+    #[error("{what} has {got} values, expected {expected}")]
+    Length {
+        /// Which slice.
+        what: &'static str,
+        /// Its length.
+        got: usize,
+        /// The length the spec implies.
+        expected: usize,
+    },
+    /// The input is too small for the kernel or too large to handle.
+    #[error("input {rows}x{cols}: {reason}")]
+    Input {
+        /// Input rows.
+        rows: usize,
+        /// Input columns.
+        cols: usize,
+        /// What is wrong.
+        reason: &'static str,
+    },
+}
+
+/// Which tile kernel runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Portable Rust.
+    Portable,
+    /// AVX-512 intrinsics (x86-64 with `avx512f`).
+    Avx512,
+}
+
+impl Backend {
+    /// The fastest backend this CPU supports.
+    pub fn detect() -> Backend {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            return Backend::Avx512;
+        }
+        Backend::Portable
+    }
+
+    /// Whether this CPU can run the backend.
+    pub fn is_supported(self) -> bool {
+        match self {
+            Backend::Portable => true,
+            #[cfg(target_arch = "x86_64")]
+            Backend::Avx512 => std::arch::is_x86_feature_detected!("avx512f"),
+            #[cfg(not(target_arch = "x86_64"))]
+            Backend::Avx512 => false,
+        }
+    }
+}
+
+/// Buffers a convolution reuses between calls: the zero-bordered input and the tiled output.
+#[derive(Debug, Default, Clone)]
+pub struct Workspace {
+    padded: Vec<f32>,
+    tiled: Vec<f32>,
+}
+
+/// One convolution layer, filters packed for the tile kernel.
+#[derive(Debug, Clone)]
+pub struct Conv2d {
+    spec: ConvSpec,
+    tile: Tile,
+    backend: Backend,
+    /// Output channels rounded up to a whole number of tiles.
+    out_padded: usize,
+    packed: Vec<f32>,
+    bias: Vec<f32>,
+}
+
+impl Conv2d {
+    /// Packs `weights` (`out × in × rows × cols`, as in ONNX and dlib) and `bias` (one per output
+    /// channel) for the fastest backend of this CPU.
+    pub fn new(spec: ConvSpec, weights: &[f32], bias: &[f32]) -> Result<Self, ConvError> {
+        Self::with_backend(spec, weights, bias, Backend::detect())
+    }
+
+    /// Like [`Conv2d::new`] with a chosen backend; an unsupported one falls back to
+    /// [`Backend::Portable`].
+    pub fn with_backend(spec: ConvSpec, weights: &[f32], bias: &[f32], backend: Backend) -> Result<Self, ConvError> {
+        Self::with_tile(spec, weights, bias, backend, Tile::for_out_channels(spec.out_channels))
+    }
+
+    /// Like [`Conv2d::with_backend`], with the tile shape chosen for inputs of `[rows, cols]`
+    /// ([`Tile::for_layer`]); other input sizes still work.
+    pub fn for_input(
+        spec: ConvSpec,
+        weights: &[f32],
+        bias: &[f32],
+        backend: Backend,
+        input: [usize; 2],
+    ) -> Result<Self, ConvError> {
+        let row_len = match spec.output_size(input) {
+            Some([oh, _]) if spec.stride == [1, 1] => oh.saturating_mul(input[1].saturating_add(2 * spec.padding[1])),
+            Some([_, ow]) => ow,
+            None => 0,
+        };
+        Self::with_tile(spec, weights, bias, backend, Tile::for_layer(spec.out_channels, row_len))
+    }
+
+    /// Like [`Conv2d::with_backend`] with a chosen tile shape (see [`Tile::for_layer`]).
+    pub fn with_tile(
+        spec: ConvSpec,
+        weights: &[f32],
+        bias: &[f32],
+        backend: Backend,
+        tile: Tile,
+    ) -> Result<Self, ConvError> {
+        let dims =
+            [spec.in_channels, spec.out_channels, spec.kernel[0], spec.kernel[1], spec.stride[0], spec.stride[1]];
+        if dims.contains(&0) {
+            return Err(ConvError::Spec("a channel count, kernel size or stride is zero"));
+        }
+        if dims.iter().chain(&spec.padding).any(|&d| d > 1 << 16) {
+            return Err(ConvError::Spec("a dimension is above 65536"));
+        }
+        let expected = spec.weight_count().filter(|&n| n <= MAX_WEIGHTS).ok_or(ConvError::Spec("too many weights"))?;
+        if weights.len() != expected {
+            return Err(ConvError::Length { what: "weights", got: weights.len(), expected });
+        }
+        if bias.len() != spec.out_channels {
+            return Err(ConvError::Length { what: "bias", got: bias.len(), expected: spec.out_channels });
+        }
+        let out_padded = spec.out_channels.div_ceil(tile.channels()) * tile.channels();
+        let mut padded_bias = bias.to_vec();
+        padded_bias.resize(out_padded, 0.0);
+        Ok(Conv2d {
+            spec,
+            tile,
+            backend: if backend.is_supported() { backend } else { Backend::Portable },
+            out_padded,
+            packed: pack::filters(&spec, weights, tile, out_padded),
+            bias: padded_bias,
+        })
+    }
+
+    /// The layer's shape.
+    pub fn spec(&self) -> &ConvSpec {
+        &self.spec
+    }
+
+    /// The tile shape it runs with.
+    pub fn tile(&self) -> Tile {
+        self.tile
+    }
+
+    /// The backend that runs it.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Multiply-adds for an input of `[rows, cols]` (what the layer computes, not counting the
+    /// border columns that the stride-1 layout computes in vain).
+    pub fn multiply_adds(&self, input: [usize; 2]) -> usize {
+        let [oh, ow] = self.spec.output_size(input).unwrap_or([0, 0]);
+        oh * ow * self.spec.weight_count().unwrap_or(0)
+    }
+
+    /// Convolves `input` (`rows × cols × in_channels`, interleaved) into `out`
+    /// (`out_rows × out_cols × out_channels`, interleaved; resized), adding the bias and, with
+    /// `relu`, replacing negative sums by 0. Returns `[out_rows, out_cols]`.
+    pub fn run(
+        &self,
+        input: &[f32],
+        size: [usize; 2],
+        relu: bool,
+        ws: &mut Workspace,
+        out: &mut Vec<f32>,
+    ) -> Result<[usize; 2], ConvError> {
+        let [rows, cols] = size;
+        let bad = |reason| ConvError::Input { rows, cols, reason };
+        let expected = rows.checked_mul(cols).and_then(|n| n.checked_mul(self.spec.in_channels));
+        if expected != Some(input.len()) {
+            return Err(bad("length is not rows × cols × channels"));
+        }
+        let g =
+            Geometry::new(&self.spec, size, self.tile.pixels()).ok_or(bad("kernel larger than the padded input"))?;
+        if g.padded_len > MAX_VALUES || g.tiled_len(self.out_padded) > MAX_VALUES {
+            return Err(bad("too large"));
+        }
+        g.fill_padded(input, &mut ws.padded);
+        // Every value of the tiled output is written by exactly one tile: no need to clear it.
+        ws.tiled.resize(g.tiled_len(self.out_padded), 0.0);
+
+        let co_tile = self.tile.channels();
+        let taps = g.taps();
+        let block = self.spec.kernel[0] * self.spec.kernel[1] * self.spec.in_channels * co_tile;
+        for (cb, (filters, bias)) in self.packed.chunks_exact(block).zip(self.bias.chunks_exact(co_tile)).enumerate() {
+            for row in 0..g.rows {
+                for start in (0..g.row_len_tiled).step_by(self.tile.pixels()) {
+                    let args = TileArgs {
+                        input: &ws.padded,
+                        start: row * g.row_in_step + start * g.pixel_in_step,
+                        pixel_step: g.pixel_in_step,
+                        taps: &taps,
+                        in_channels: self.spec.in_channels,
+                        filters,
+                        bias,
+                        out_offset: (row * g.row_len_tiled + start) * self.out_padded + cb * co_tile,
+                        out_step: self.out_padded,
+                        relu,
+                    };
+                    self.run_tile(args, &mut ws.tiled);
+                }
+            }
+        }
+        g.gather_output(&ws.tiled, self.out_padded, self.spec.out_channels, out);
+        Ok(g.output)
+    }
+
+    fn run_tile(&self, args: TileArgs<'_>, out: &mut [f32]) {
+        match self.backend {
+            #[cfg(target_arch = "x86_64")]
+            Backend::Avx512 => avx512::run_tile(self.tile, args, out),
+            _ => kernel::portable::run_tile(self.tile, args, out),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Plain convolution on interleaved data, f64 sums: the oracle.
+    pub(crate) fn reference(
+        spec: &ConvSpec,
+        w: &[f32],
+        b: &[f32],
+        input: &[f32],
+        size: [usize; 2],
+        relu: bool,
+    ) -> Vec<f32> {
+        let [oh, ow] = spec.output_size(size).unwrap();
+        let [h, wd] = size;
+        let (ci_n, co_n) = (spec.in_channels, spec.out_channels);
+        let mut out = vec![0f32; oh * ow * co_n];
+        for y in 0..oh {
+            for x in 0..ow {
+                for o in 0..co_n {
+                    let mut acc = f64::from(b[o]);
+                    for ky in 0..spec.kernel[0] {
+                        for kx in 0..spec.kernel[1] {
+                            let iy = (y * spec.stride[0] + ky).checked_sub(spec.padding[0]).filter(|&v| v < h);
+                            let ix = (x * spec.stride[1] + kx).checked_sub(spec.padding[1]).filter(|&v| v < wd);
+                            let (Some(iy), Some(ix)) = (iy, ix) else { continue };
+                            for c in 0..ci_n {
+                                let wv = w[((o * ci_n + c) * spec.kernel[0] + ky) * spec.kernel[1] + kx];
+                                acc += f64::from(wv) * f64::from(input[(iy * wd + ix) * ci_n + c]);
+                            }
+                        }
+                    }
+                    let v = acc as f32;
+                    out[(y * ow + x) * co_n + o] = if relu { v.max(0.0) } else { v };
+                }
+            }
+        }
+        out
+    }
+
+    fn values(n: usize, seed: u64) -> Vec<f32> {
+        let mut s = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (0..n)
+            .map(|_| {
+                s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                ((s >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+            })
+            .collect()
+    }
+
+    fn check(spec: ConvSpec, size: [usize; 2], relu: bool, backend: Backend) {
+        for tile in [Tile::C64P6, Tile::C32P12, Tile::C16P24] {
+            check_tile(spec, size, relu, backend, tile);
+        }
+    }
+
+    fn check_tile(spec: ConvSpec, size: [usize; 2], relu: bool, backend: Backend, tile: Tile) {
+        let w = values(spec.weight_count().unwrap(), 1);
+        let b = values(spec.out_channels, 2);
+        let input = values(size[0] * size[1] * spec.in_channels, 3);
+        let conv = Conv2d::with_tile(spec, &w, &b, backend, tile).unwrap();
+        let mut ws = Workspace::default();
+        let mut out = vec![7.0; 3];
+        let got_size = conv.run(&input, size, relu, &mut ws, &mut out).unwrap();
+        assert_eq!(Some(got_size), spec.output_size(size));
+        let want = reference(&spec, &w, &b, &input, size, relu);
+        assert_eq!(out.len(), want.len());
+        let k = spec.weight_count().unwrap() / spec.out_channels;
+        let tol = 1e-5 * (k as f32).sqrt().max(1.0) * 4.0;
+        for (i, (g, e)) in out.iter().zip(&want).enumerate() {
+            assert!((g - e).abs() <= tol, "{spec:?} {size:?} {backend:?}: value {i}: {g} vs {e}");
+        }
+        // Both kernels make the same fused multiply-adds in the same order: equal to the bit.
+        if conv.backend() == Backend::Avx512 {
+            let portable = Conv2d::with_tile(spec, &w, &b, Backend::Portable, tile).unwrap();
+            let mut expected = Vec::new();
+            portable.run(&input, size, relu, &mut Workspace::default(), &mut expected).unwrap();
+            assert_eq!(out, expected, "{spec:?} {size:?} {tile:?}: AVX-512 and portable differ");
+        }
+        // A second run on the same workspace gives the same answer.
+        let mut again = Vec::new();
+        conv.run(&input, size, relu, &mut ws, &mut again).unwrap();
+        assert_eq!(again, out);
+    }
+
+    fn spec(ci: usize, co: usize, k: usize, s: usize, p: usize) -> ConvSpec {
+        ConvSpec { in_channels: ci, out_channels: co, kernel: [k, k], stride: [s, s], padding: [p, p] }
+    }
+
+    #[test]
+    fn the_shapes_of_dlibs_resnet_match_the_reference() {
+        for backend in [Backend::Portable, Backend::Avx512] {
+            check(spec(3, 32, 7, 2, 0), [21, 19], false, backend);
+            check(spec(32, 32, 3, 1, 1), [9, 11], true, backend);
+            check(spec(32, 64, 3, 2, 0), [11, 9], false, backend);
+            check(spec(64, 64, 3, 1, 1), [5, 5], true, backend);
+            check(spec(128, 256, 3, 2, 0), [7, 7], false, backend);
+            check(spec(256, 256, 3, 1, 1), [4, 4], true, backend);
+            check(spec(256, 256, 3, 1, 1), [1, 1], false, backend);
+        }
+    }
+
+    #[test]
+    fn odd_channel_counts_kernels_and_strides_match_the_reference() {
+        for backend in [Backend::Portable, Backend::Avx512] {
+            check(spec(1, 1, 1, 1, 0), [1, 1], false, backend);
+            check(spec(2, 3, 3, 1, 1), [5, 4], true, backend);
+            check(spec(5, 17, 2, 3, 2), [8, 13], false, backend);
+            check(
+                ConvSpec { in_channels: 4, out_channels: 40, kernel: [1, 5], stride: [2, 1], padding: [0, 2] },
+                [6, 7],
+                true,
+                backend,
+            );
+            check(
+                ConvSpec { in_channels: 3, out_channels: 48, kernel: [4, 2], stride: [1, 3], padding: [3, 0] },
+                [2, 9],
+                false,
+                backend,
+            );
+        }
+    }
+
+    #[test]
+    fn bad_specs_and_inputs_are_typed_errors() {
+        let s = spec(2, 2, 3, 1, 0);
+        assert!(matches!(Conv2d::new(s, &[0.0; 35], &[0.0; 2]), Err(ConvError::Length { what: "weights", .. })));
+        assert!(matches!(Conv2d::new(s, &[0.0; 36], &[0.0; 3]), Err(ConvError::Length { what: "bias", .. })));
+        assert!(matches!(Conv2d::new(spec(2, 2, 3, 0, 0), &[0.0; 36], &[0.0; 2]), Err(ConvError::Spec(_))));
+        assert!(matches!(Conv2d::new(spec(0, 2, 3, 1, 0), &[], &[0.0; 2]), Err(ConvError::Spec(_))));
+        let conv = Conv2d::new(s, &[0.0; 36], &[0.0; 2]).unwrap();
+        let mut ws = Workspace::default();
+        let mut out = Vec::new();
+        assert!(matches!(conv.run(&[0.0; 8], [2, 2], false, &mut ws, &mut out), Err(ConvError::Input { .. })));
+        assert!(matches!(conv.run(&[0.0; 7], [2, 2], false, &mut ws, &mut out), Err(ConvError::Input { .. })));
+        assert!(matches!(conv.run(&[], [usize::MAX, 2], false, &mut ws, &mut out), Err(ConvError::Input { .. })));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+        #[test]
+        fn any_small_convolution_matches_the_reference(
+            ci in 1usize..6, co in 1usize..70, kh in 1usize..5, kw in 1usize..5,
+            sy in 1usize..4, sx in 1usize..4, py in 0usize..3, px in 0usize..3,
+            h in 1usize..12, w in 1usize..12, relu: bool,
+        ) {
+            let s = ConvSpec { in_channels: ci, out_channels: co, kernel: [kh, kw], stride: [sy, sx], padding: [py, px] };
+            proptest::prop_assume!(s.output_size([h, w]).is_some());
+            for backend in [Backend::Portable, Backend::Avx512] {
+                check(s, [h, w], relu, backend);
+            }
+        }
+    }
+}
