@@ -1,5 +1,6 @@
 //! Face embeddings: the dlib model file parsed, checked against the architecture, compiled
-//! by tract, and run on 150×150 chips.
+//! (by tract, or for the direct AVX-512 engine where the CPU has it, see [`EmbedEngine`]), and
+//! run on 150×150 chips.
 
 use std::path::{Path, PathBuf};
 
@@ -8,6 +9,7 @@ use sha2::{Digest, Sha256};
 
 use crate::align::CHIP_SIZE;
 use crate::architecture::{ArchitectureError, EMBEDDING_DIM, dlib_resnet};
+use crate::direct::{DirectError, DirectNet};
 use crate::dlib::model::{DlibModel, ModelError};
 use crate::graph::{Compiled, GraphError};
 
@@ -37,6 +39,9 @@ pub enum EmbedError {
     /// tract failed.
     #[error(transparent)]
     Graph(#[from] GraphError),
+    /// The direct engine failed.
+    #[error(transparent)]
+    Direct(#[from] DirectError),
     /// The chip is not 150×150.
     #[error("chip is {width}x{height}, expected {CHIP_SIZE}x{CHIP_SIZE}")]
     ChipSize {
@@ -77,10 +82,42 @@ impl Embedding {
     }
 }
 
+/// Which engine runs the network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum EmbedEngine {
+    /// [`EmbedEngine::Direct`] where the CPU has AVX-512, else [`EmbedEngine::Tract`].
+    #[default]
+    Auto,
+    /// tract's optimised plan ([`crate::graph`]).
+    Tract,
+    /// `trustcap-conv`'s direct convolution ([`crate::direct`]); without AVX-512 it runs the
+    /// portable kernel, far slower than tract (for tests).
+    Direct,
+}
+
+impl EmbedEngine {
+    /// What `Auto` means on this CPU.
+    pub fn resolve(self) -> EmbedEngine {
+        match self {
+            EmbedEngine::Auto if trustcap_conv::Backend::detect() == trustcap_conv::Backend::Avx512 => {
+                EmbedEngine::Direct
+            }
+            EmbedEngine::Auto => EmbedEngine::Tract,
+            other => other,
+        }
+    }
+}
+
+#[derive(Debug)]
+enum Runner {
+    Tract(Compiled),
+    Direct(DirectNet),
+}
+
 /// The dlib face-embedding network, ready to run.
 #[derive(Debug)]
 pub struct FaceEmbedder {
-    compiled: Compiled,
+    runner: Runner,
     mean: [f32; 3],
     version: String,
     layers: usize,
@@ -90,6 +127,11 @@ pub struct FaceEmbedder {
 impl FaceEmbedder {
     /// Loads [`MODEL_FILE`] from a model folder (see `trustcap_vision::model_cache::default_model_dir`).
     pub fn from_dir(dir: &Path) -> Result<Self, EmbedError> {
+        Self::from_dir_with(dir, EmbedEngine::Auto)
+    }
+
+    /// Loads [`MODEL_FILE`] from a model folder for `engine`.
+    pub fn from_dir_with(dir: &Path, engine: EmbedEngine) -> Result<Self, EmbedError> {
         let path = dir.join(MODEL_FILE);
         let io = |reason: String| EmbedError::Io { path: path.clone(), reason };
         let len = std::fs::metadata(&path).map_err(|e| io(e.to_string()))?.len();
@@ -97,23 +139,39 @@ impl FaceEmbedder {
             return Err(io(format!("{len} bytes is larger than {MAX_MODEL_BYTES}")));
         }
         let bytes = std::fs::read(&path).map_err(|e| io(e.to_string()))?;
-        Self::from_bytes(&bytes)
+        Self::from_bytes_with(&bytes, engine)
     }
 
-    /// Parses, checks and compiles a model file's bytes.
+    /// Parses, checks and compiles a model file's bytes for [`EmbedEngine::Auto`].
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, EmbedError> {
+        Self::from_bytes_with(bytes, EmbedEngine::Auto)
+    }
+
+    /// Parses, checks and compiles a model file's bytes for `engine`.
+    pub fn from_bytes_with(bytes: &[u8], engine: EmbedEngine) -> Result<Self, EmbedError> {
         let model = DlibModel::parse(bytes)?;
         let network = dlib_resnet(&model)?;
-        let compiled = Compiled::new(&network)?;
+        let runner = match engine.resolve() {
+            EmbedEngine::Direct => Runner::Direct(DirectNet::new(&network, trustcap_conv::Backend::detect())?),
+            _ => Runner::Tract(Compiled::new(&network)?),
+        };
         let digest = Sha256::digest(bytes);
         let hex: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
         Ok(FaceEmbedder {
-            compiled,
+            runner,
             mean: model.input.mean,
             version: format!("dlib_face_recognition_resnet_model_v1@sha256:{hex}"),
             layers: model.layers.len(),
             parameters: model.parameter_count(),
         })
+    }
+
+    /// The engine that runs the network ([`EmbedEngine::Tract`] or [`EmbedEngine::Direct`]).
+    pub fn engine(&self) -> EmbedEngine {
+        match self.runner {
+            Runner::Tract(_) => EmbedEngine::Tract,
+            Runner::Direct(_) => EmbedEngine::Direct,
+        }
     }
 
     /// Model version: name and the start of the file's SHA-256.
@@ -149,7 +207,10 @@ impl FaceEmbedder {
     /// Embeds a 150×150 chip.
     pub fn embed(&self, chip: &RgbImage) -> Result<Embedding, EmbedError> {
         let input = self.chip_input(chip)?;
-        let out = self.compiled.run(&input)?;
+        let out = match &self.runner {
+            Runner::Tract(compiled) => compiled.run(&input)?,
+            Runner::Direct(net) => net.run(&input)?,
+        };
         let values: [f32; EMBEDDING_DIM] =
             out.try_into().map_err(|_| GraphError::Tract("embedding has the wrong length".into()))?;
         Ok(Embedding(values))

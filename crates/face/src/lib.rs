@@ -5,6 +5,8 @@
 //! - [`architecture`]: checks the parsed layers against the known ResNet and builds a [`network::Network`].
 //! - [`graph`]: turns the network into an ONNX graph in memory and loads it in tract
 //!   (optimised); [`reference`] is the plain forward pass it is tested against.
+//! - [`direct`]: the same network on `trustcap-conv`'s AVX-512 direct convolution, the engine
+//!   [`FaceEmbedder`] picks on CPUs that have it (about twice as fast as tract there).
 //! - [`align`]: similarity alignment of four BlazeFace keypoints to dlib's template; chips.
 //! - [`embed`]: [`FaceEmbedder`], chip → 128-D [`Embedding`].
 //! - [`quality`]: chip sharpness; [`calibration`]: distance → score, threshold at an FMR.
@@ -40,6 +42,8 @@
 pub mod align;
 pub mod architecture;
 pub mod calibration;
+#[cfg(feature = "runtime")]
+pub mod direct;
 pub mod dlib;
 #[cfg(feature = "runtime")]
 pub mod embed;
@@ -56,7 +60,7 @@ pub mod reference;
 pub use align::CHIP_SIZE;
 pub use calibration::{Calibration, Fmr};
 #[cfg(feature = "runtime")]
-pub use embed::{Embedding, FaceEmbedder};
+pub use embed::{EmbedEngine, Embedding, FaceEmbedder};
 #[cfg(feature = "runtime")]
 pub use matcher::{
     Decision, DetectorRuns, FaceAnalysis, FaceError, FaceMatcher, MatchConfig, MatchReport, Reason, ReasonCode, Role,

@@ -111,3 +111,49 @@ fn inconsistent_networks_are_rejected() {
     }
     assert!(net.shapes().is_err());
 }
+
+/// The direct engine (both tile kernels) computes what the reference computes on the small
+/// network, and on one whose fully connected layer reads a whole `C × H × W` value (the flatten
+/// order differs between the engine's interleaved values and the network's planar definition).
+#[test]
+fn direct_engine_matches_the_reference_forward_pass() {
+    use trustcap_conv::Backend;
+    use trustcap_face::direct::DirectNet;
+    for seed in [1u64, 2, 3] {
+        let mut rng = Rng(seed);
+        let net = small_network(&mut rng);
+        let mut spatial_fc = net.clone();
+        spatial_fc.nodes.truncate(11); // ends with the 8×5×5 convolution
+        spatial_fc.nodes.push(Node { input: 11, op: Op::Fc(fc(&mut rng, 8 * 5 * 5, 4, true)) });
+        for network in [&net, &spatial_fc] {
+            for backend in [Backend::Portable, Backend::Avx512] {
+                let direct = DirectNet::new(network, backend).unwrap();
+                for _ in 0..3 {
+                    let input = rng.vec(3 * 11 * 11, 2.0);
+                    let expected = forward(network, &input).unwrap();
+                    let got = direct.run(&input).unwrap();
+                    assert_eq!(got.len(), expected.len());
+                    assert!(expected.iter().any(|v| v.abs() > 1e-3), "degenerate test output {expected:?}");
+                    for (x, y) in got.iter().zip(&expected) {
+                        assert!(
+                            (x - y).abs() < 1e-4 * (1.0 + y.abs()),
+                            "seed {seed} {backend:?}: direct {got:?} vs reference {expected:?}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn direct_engine_rejects_what_tract_rejects() {
+    use trustcap_face::direct::{DirectError, DirectNet};
+    let mut rng = Rng(3);
+    let mut net = small_network(&mut rng);
+    net.nodes[4].input = 40;
+    assert!(matches!(DirectNet::new(&net, trustcap_conv::Backend::detect()), Err(DirectError::Shape(_))));
+    let net = small_network(&mut rng);
+    let direct = DirectNet::new(&net, trustcap_conv::Backend::detect()).unwrap();
+    assert!(matches!(direct.run(&[0.0; 10]), Err(DirectError::Input { got: 10, .. })));
+}

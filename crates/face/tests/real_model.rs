@@ -127,6 +127,30 @@ fn embedding_of_a_fixed_chip_is_stable() {
     }
 }
 
+#[test]
+fn the_direct_engine_and_tract_give_the_same_embeddings() {
+    use trustcap_face::{EmbedEngine, FaceEmbedder};
+    let dir = default_model_dir();
+    let tract = FaceEmbedder::from_dir_with(&dir, EmbedEngine::Tract).unwrap_or_else(|e| panic!("{e}\n{}", hint()));
+    let direct = FaceEmbedder::from_dir_with(&dir, EmbedEngine::Direct).unwrap();
+    assert_eq!(tract.engine(), EmbedEngine::Tract);
+    assert_eq!(direct.engine(), EmbedEngine::Direct);
+    let face = analyze(&astronaut(), Role::Selfie).chip.unwrap();
+    let mirrored = image::imageops::flip_horizontal(&face);
+    let noise = RgbImage::from_fn(150, 150, |x, y| {
+        let v = (x.wrapping_mul(2_654_435_761) ^ y.wrapping_mul(40_503)).wrapping_mul(2_246_822_519) >> 24;
+        image::Rgb([v as u8, (v >> 1) as u8, (255 - v) as u8])
+    });
+    for chip in [&face, &mirrored, &noise] {
+        let (a, b) = (tract.embed(chip).unwrap(), direct.embed(chip).unwrap());
+        let worst = a.0.iter().zip(&b.0).map(|(x, y)| (x - y).abs()).fold(0f32, f32::max);
+        assert!(worst < 1e-4, "largest difference {worst}");
+        assert!(a.distance(&b) < 1e-4, "{}", a.distance(&b));
+    }
+    // Different chips still give different embeddings through both engines.
+    assert!(direct.embed(&face).unwrap().distance(&direct.embed(&noise).unwrap()) > 0.3);
+}
+
 /// First eight values of the embedding of the fixed generated chip above.
 const GOLDEN: [f32; 8] =
     [-0.035541512, 0.09690559, 0.060418747, -0.03417144, -0.083245955, -0.052798, -0.05712641, -0.035243224];
