@@ -1,6 +1,8 @@
 //! Face-match benchmarks (need the models in the model cache: `cargo xtask models`).
 //!
-//! - `faces/embed`: one dlib embedding of a 150×150 chip (target ≤ 8 ms on one core).
+//! - `faces/embed`: one dlib embedding of a 150×150 chip through the default engine (the direct
+//!   AVX-512 convolution where the CPU has it; target ≤ 8 ms on one core).
+//! - `faces/embed_tract`: the same through tract, the peer it is compared with.
 //! - `faces/match_512`: a full match of two 512×512 photos (detect, refine, align, embed twice;
 //!   target ≤ 80 ms).
 //! - `faces/match_1280x960`: the same with the face in a larger photo.
@@ -9,7 +11,7 @@
 use criterion::{Criterion, criterion_group, criterion_main};
 use image::RgbImage;
 use trustcap_face::matcher::rgba;
-use trustcap_face::{FaceMatcher, Role};
+use trustcap_face::{EmbedEngine, FaceEmbedder, FaceMatcher, Role};
 use trustcap_vision::Frame;
 use trustcap_vision::face::{BlazeFace, BlazeFaceVariant, default_model_dir};
 
@@ -25,6 +27,8 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("faces");
     group.sample_size(30);
     group.bench_function("embed", |b| b.iter(|| matcher.embedder().embed(std::hint::black_box(&chip)).expect("embed")));
+    let tract = FaceEmbedder::from_dir_with(&dir, EmbedEngine::Tract).expect("dlib model (cargo xtask models)");
+    group.bench_function("embed_tract", |b| b.iter(|| tract.embed(std::hint::black_box(&chip)).expect("embed")));
     group.bench_function("match_512", |b| b.iter(|| matcher.match_images(&astronaut, &mirrored).expect("match")));
     let mut large = RgbImage::from_pixel(1280, 960, image::Rgb([90, 100, 110]));
     image::imageops::replace(&mut large, &astronaut, 600, 200);

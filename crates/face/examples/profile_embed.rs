@@ -6,7 +6,9 @@
 //! [`trustcap_face::graph::Compiled`] does, runs it on the astronaut's chip with a timing closure
 //! around every node, and prints the time per operator kind (and with `--nodes` per node, with the m, k, n and
 //! the tract-linalg kernel of every matrix product),
-//! then the whole embedding's minimum and median thread CPU time. Last line: one JSON object.
+//! then the whole embedding's minimum and median thread CPU time through each engine: tract and
+//! the direct AVX-512 convolution (`trustcap_face::direct`, what `FaceEmbedder` runs on CPUs that
+//! have AVX-512), timed in alternation in one process. Last line: one JSON object.
 
 use std::collections::BTreeMap;
 use std::hint::black_box;
@@ -18,9 +20,31 @@ use trustcap_face::architecture::dlib_resnet;
 use trustcap_face::dlib::model::DlibModel;
 use trustcap_face::graph::Compiled;
 use trustcap_face::matcher::rgba;
-use trustcap_face::{FaceEmbedder, FaceMatcher, Role};
+use trustcap_face::{EmbedEngine, FaceEmbedder, FaceMatcher, Role};
 use trustcap_vision::Frame;
 use trustcap_vision::face::default_model_dir;
+
+/// Minimum and median of each closure's `n` thread-CPU timings, the closures taking turns (so a
+/// change of machine load hits both alike), after two warm-up runs each.
+fn interleaved(n: usize, fs: &mut [&mut dyn FnMut()]) -> Vec<(f64, f64)> {
+    let mut times = vec![Vec::with_capacity(n); fs.len()];
+    for round in 0..n + 2 {
+        for (f, t) in fs.iter_mut().zip(times.iter_mut()) {
+            let start = thread_cpu_ms();
+            f();
+            if round >= 2 {
+                t.push(thread_cpu_ms() - start);
+            }
+        }
+    }
+    times
+        .into_iter()
+        .map(|mut t| {
+            t.sort_by(f64::total_cmp);
+            (t.first().copied().unwrap_or(f64::NAN), t.get(n / 2).copied().unwrap_or(f64::NAN))
+        })
+        .collect()
+}
 
 /// Minimum and median of `n` thread-CPU timings of `f` (after two warm-up runs).
 fn min_median(n: usize, mut f: impl FnMut()) -> (f64, f64) {
@@ -52,6 +76,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let bytes = std::fs::read(dir.join(trustcap_face::embed::MODEL_FILE))?;
     let network = dlib_resnet(&DlibModel::parse(&bytes)?)?;
     let embedder = FaceEmbedder::from_bytes(&bytes)?;
+    let tract = FaceEmbedder::from_bytes_with(&bytes, EmbedEngine::Tract)?;
     let astronaut = image::open(dir.join("astronaut.png"))?.to_rgb8();
     let pixels = rgba(&astronaut);
     let frame = Frame::packed(&pixels, 512, 512)?;
@@ -104,9 +129,44 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("  sum over nodes {total:.3} ms");
 
     let (plan_min, plan_med) = min_median(iterations, || drop(black_box(state.run(tvec!(tensor.clone())))));
-    let (embed_min, embed_med) = min_median(iterations, || drop(black_box(embedder.embed(&chip))));
+    // The direct engine per node, summed over the runs.
+    let direct = trustcap_face::direct::DirectNet::new(&network, trustcap_conv::Backend::detect())?;
+    let mut direct_spent: Vec<(String, f64)> = Vec::new();
+    for run in 0..iterations + 2 {
+        let (_, times) = direct.run_timed(&input, &mut thread_cpu_ms)?;
+        if run == 2 {
+            direct_spent = times;
+        } else if run > 2 {
+            direct_spent.iter_mut().zip(times).for_each(|(a, (_, ms))| a.1 += ms);
+        }
+    }
+    let mut direct_kinds: BTreeMap<String, (usize, f64)> = BTreeMap::new();
+    println!("Direct engine ({:?}) per node, thread CPU (mean of {iterations} runs):", direct.backend());
+    for (label, ms) in &direct_spent {
+        let ms = ms / iterations as f64;
+        if per_node {
+            println!("  {ms:>7.3} ms  {label}");
+        }
+        let kind = label.split(" -> ").next().unwrap_or(label).to_string();
+        let entry = direct_kinds.entry(kind).or_default();
+        entry.0 += 1;
+        entry.1 += ms;
+    }
+    for (kind, (count, ms)) in &direct_kinds {
+        println!("  {kind:<28} ×{count:<3} {ms:>7.3} ms");
+    }
+    println!("  sum over nodes {:.3} ms", direct_kinds.values().map(|v| v.1).sum::<f64>());
+
+    let engines = interleaved(
+        iterations,
+        &mut [&mut || drop(black_box(embedder.embed(&chip))), &mut || drop(black_box(tract.embed(&chip)))],
+    );
+    let ((embed_min, embed_med), (tract_min, tract_med)) = (engines[0], engines[1]);
     println!("  plan on a kept state: min {plan_min:.3} ms, median {plan_med:.3} ms");
-    println!("  FaceEmbedder::embed:  min {embed_min:.3} ms, median {embed_med:.3} ms");
+    println!("Whole embedding, thread CPU, the engines taking turns ({iterations} runs each):");
+    println!("  FaceEmbedder::embed ({:?}): min {embed_min:.3} ms, median {embed_med:.3} ms", embedder.engine());
+    println!("  FaceEmbedder::embed (Tract):  min {tract_min:.3} ms, median {tract_med:.3} ms");
+    println!("  tract / default engine: {:.2}x (min), {:.2}x (median)", tract_min / embed_min, tract_med / embed_med);
     println!("  load average after: {}", load_average_text());
     let kinds: serde_json::Map<String, serde_json::Value> = kinds
         .iter()
@@ -118,6 +178,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "ops": kinds,
             "embed_cpu_min_ms": embed_min,
             "embed_cpu_median_ms": embed_med,
+            "embed_engine": format!("{:?}", embedder.engine()),
+            "tract_embed_cpu_min_ms": tract_min,
+            "tract_embed_cpu_median_ms": tract_med,
+            "speedup_vs_tract": tract_min / embed_min,
             "plan_cpu_min_ms": plan_min,
             "load_average": load_average_text(),
         })

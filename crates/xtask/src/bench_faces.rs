@@ -4,7 +4,8 @@
 //! Runs `cargo bench -p trustcap-face --bench face` with the model cache (fetched first) and
 //! reads criterion's means, then `cargo run --release -p trustcap-face --example profile_faces`,
 //! whose thread-CPU times are far less inflated than wall time on a loaded machine, and
-//! `--example profile_embed` (the embedding's thread CPU time per tract operator). Targets:
+//! `--example profile_embed` (the embedding's thread CPU time per tract operator, and both
+//! engines, direct AVX-512 convolution and tract, timed in turn). Targets:
 //! embedding ≤ 8 ms per face on one core; a full match of two photos (detect, align, embed
 //! twice) ≤ 80 ms. tract runs single-threaded here.
 
@@ -63,10 +64,19 @@ pub fn run(_args: &[String]) -> Result<(), String> {
         "Per-thread CPU time of the same work (profile_faces): embed {embed_cpu:.2} ms, match_512 {full_cpu:.2} ms, match_1280x960 {large_cpu:.2} ms"
     );
     println!(
-        "Embedding, fastest of 30 runs in thread CPU: {:.2} ms; matrix products {:.1} % of the per-node time, padding {:.1} %",
-        per_op["embed_cpu_min_ms"].as_f64().unwrap_or(f64::NAN),
+        "tract plan, fastest of 30 runs in thread CPU: {:.2} ms; matrix products {:.1} % of the per-node time, padding {:.1} %",
+        per_op["plan_cpu_min_ms"].as_f64().unwrap_or(f64::NAN),
         100.0 * matmul_share,
         100.0 * op_ms("Pad") / op_total,
+    );
+    let tract_embed = get("embed_tract");
+    println!(
+        "Embedding engine {}: criterion {embed:.2} ms vs tract {tract_embed:.2} ms ({:.2}x); thread CPU fastest {:.2} vs {:.2} ms ({:.2}x)",
+        per_op["embed_engine"].as_str().unwrap_or("?"),
+        tract_embed / embed,
+        per_op["embed_cpu_min_ms"].as_f64().unwrap_or(f64::NAN),
+        per_op["tract_embed_cpu_min_ms"].as_f64().unwrap_or(f64::NAN),
+        per_op["speedup_vs_tract"].as_f64().unwrap_or(f64::NAN),
     );
     println!("  load average: {}", profile["load_average"].as_str().unwrap_or("?"));
     println!("  embedding target <= 8 ms: {}", if embed <= 8.0 { "met" } else { "NOT met" });
@@ -75,6 +85,9 @@ pub fn run(_args: &[String]) -> Result<(), String> {
         "{}",
         json!({
             "embed_ms": embed,
+            "embed_engine": per_op["embed_engine"],
+            "embed_tract_ms": tract_embed,
+            "embed_speedup_vs_tract": tract_embed / embed,
             "match_ms": full,
             "match_1280x960_ms": large,
             "detect_front128_ms": get("detect_front128"),
@@ -83,6 +96,7 @@ pub fn run(_args: &[String]) -> Result<(), String> {
             "match_cpu_ms": full_cpu,
             "match_1280x960_cpu_ms": large_cpu,
             "embed_cpu_min_ms": per_op["embed_cpu_min_ms"],
+            "tract_embed_cpu_min_ms": per_op["tract_embed_cpu_min_ms"],
             "embed_matmul_share": matmul_share,
             "runs_per_match_512": profile["runs_per_match_512"],
             "load_average": profile["load_average"],
