@@ -26,6 +26,30 @@ fn layer(c: &mut Criterion, name: &str, spec: ConvSpec, size: [usize; 2]) {
     }
 }
 
+/// Ten different 256-channel layers on a 4×4 map run in turn: 23.6 MB of filters, more than
+/// L2, so each layer's filters come from the last-level cache or memory, as in a network
+/// (the single-layer benches above keep them warm).
+fn cold_filters(c: &mut Criterion) {
+    let spec = spec(256, 256, 3, 1, 1);
+    let n = spec.weight_count().unwrap_or(0);
+    let layers: Vec<Conv2d> = (0..10)
+        .filter_map(|l| {
+            let w: Vec<f32> = (0..n).map(|i| (((i * 7 + l * 13) % 17) as f32 - 8.0) / 64.0).collect();
+            Conv2d::for_input(spec, &w, &[0.0; 256], Backend::detect(), [4, 4]).ok()
+        })
+        .collect();
+    let input: Vec<f32> = (0..16 * 256).map(|i| ((i % 13) as f32 - 6.0) / 8.0).collect();
+    let mut ws = Workspace::default();
+    let mut out = Vec::new();
+    c.bench_function("conv/3x3_256_4_cold_filters_x10", |b| {
+        b.iter(|| {
+            for layer in &layers {
+                let _ = layer.run(std::hint::black_box(&input), [4, 4], true, &mut ws, &mut out);
+            }
+        })
+    });
+}
+
 fn spec(ci: usize, co: usize, k: usize, s: usize, p: usize) -> ConvSpec {
     ConvSpec { in_channels: ci, out_channels: co, kernel: [k, k], stride: [s, s], padding: [p, p] }
 }
@@ -38,6 +62,7 @@ fn benches(c: &mut Criterion) {
     layer(c, "3x3_256_4", spec(256, 256, 3, 1, 1), [4, 4]);
     layer(c, "3x3s2_128to256_8", spec(128, 256, 3, 2, 0), [8, 8]);
     layer(c, "3x3_256_1", spec(256, 256, 3, 1, 1), [1, 1]);
+    cold_filters(c);
 }
 
 criterion_group! {
