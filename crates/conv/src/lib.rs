@@ -7,20 +7,22 @@
 //! How it works (no im2col matrix is built):
 //! - the input is copied once into a zero-bordered buffer ([`geometry`]), so no tap ever needs a
 //!   bounds test;
-//! - the output is cut into tiles of `XB` output pixels × `NV × 16` output channels; a tile's
-//!   `XB × NV` vectors of 16 sums stay in registers for the whole reduction over the taps and
-//!   input channels: each step loads `NV` filter vectors and broadcasts `XB` input values
-//!   ([`kernel`]);
+//! - the output is cut into tiles of `PX` output pixels × `NV × 16` output channels ([`Tile`],
+//!   chosen per layer); a tile's `PX × NV` vectors of 16 sums stay in registers for the whole
+//!   reduction over the taps and input channels: each step loads `NV` filter vectors and
+//!   broadcasts `PX` input values ([`kernel`]);
 //! - for a stride-1 convolution the padded input is read as one long row: output pixel `q` reads
 //!   input pixels `q + tap`, so tiles run across row ends and only the `2 × padding` border
 //!   columns per row are computed in vain;
+//! - taps that only ever read the zero border are skipped ([`geometry::Geometry::taps`]);
 //! - the filters are packed per tile of output channels in the order the kernel reads them
-//!   ([`pack`]).
+//!   ([`pack`]), and the AVX-512 kernel prefetches them a page ahead.
 //!
 //! The tile kernel is written twice: portable Rust ([`kernel::portable`]), and with AVX-512
 //! intrinsics on x86-64 (`avx512` module), chosen at run time by CPU feature detection. Both
-//! compute the same sums in the same order, so they agree to the last bit apart from the fused
-//! multiply-add's single rounding.
+//! make the same fused multiply-adds in the same order, so they agree to the bit (tested). The
+//! portable kernel is the oracle, not a fast path: without hardware FMA its `mul_add` is a
+//! library call, tens of times slower than the AVX-512 kernel.
 //!
 //! ```
 //! use trustcap_conv::{Conv2d, ConvSpec, Workspace};

@@ -4,7 +4,7 @@
 //! Values are interleaved (`[row][col][channel]`), the layout the tile kernel reads. The
 //! network's affine layers are folded into the convolutions first ([`Network::fold_affine`]),
 //! and a ReLU whose only input is a convolution or an add (and that value's only reader) runs
-//! inside it, so dlib's ResNet runs as 29 convolutions, 14 adds, 5 pools and a fully connected
+//! inside it, so dlib's ResNet runs as 29 convolutions, 14 adds, 6 pools and a fully connected
 //! layer. Every value stays allocated between runs ([`DirectNet::run`] reuses them).
 //!
 //! [`crate::graph`] (tract) stays the engine elsewhere and the second opinion here: the tests
