@@ -52,7 +52,7 @@ pub struct Geometry {
 
 impl Geometry {
     /// The layout for `spec` on an input of `[rows, cols]`, tiles of `tile_pixels` pixels; `None`
-    /// if the kernel does not fit or a size overflows.
+    /// if the kernel is empty or does not fit, or a size overflows.
     pub fn new(spec: &ConvSpec, input: [usize; 2], tile_pixels: usize) -> Option<Geometry> {
         let output = spec.output_size(input)?;
         let c = spec.in_channels;
@@ -67,8 +67,8 @@ impl Geometry {
         };
         let row_len_tiled = row_len.div_ceil(tile_pixels).checked_mul(tile_pixels)?;
         let pixel_in_step = sx.checked_mul(c)?;
-        let last_tap =
-            ((spec.kernel[0] - 1).checked_mul(padded_cols)?.checked_add(spec.kernel[1] - 1)?).checked_mul(c)?;
+        let [kh, kw] = [spec.kernel[0].checked_sub(1)?, spec.kernel[1].checked_sub(1)?];
+        let last_tap = (kh.checked_mul(padded_cols)?.checked_add(kw)?).checked_mul(c)?;
         let last_read = (rows - 1)
             .checked_mul(row_in_step)?
             .checked_add((row_len_tiled - 1).checked_mul(pixel_in_step)?)?
@@ -191,6 +191,14 @@ mod tests {
         // 2×1 input: kernel rows 0..=2 all see a pixel for some output row, columns only the centre.
         let g = Geometry::new(&spec, [2, 1], 6).unwrap();
         assert_eq!(g.taps().iter().map(|t| t.1).collect::<Vec<_>>(), vec![1, 4, 7]);
+    }
+
+    #[test]
+    fn an_empty_kernel_or_stride_has_no_layout() {
+        let spec = ConvSpec { in_channels: 1, out_channels: 1, kernel: [0, 3], stride: [1, 1], padding: [1, 1] };
+        assert_eq!(Geometry::new(&spec, [4, 4], 6), None);
+        let spec = ConvSpec { kernel: [3, 3], stride: [1, 0], ..spec };
+        assert_eq!(Geometry::new(&spec, [4, 4], 6), None);
     }
 
     #[test]

@@ -190,11 +190,7 @@ impl Conv2d {
         backend: Backend,
         input: [usize; 2],
     ) -> Result<Self, ConvError> {
-        let row_len = match spec.output_size(input) {
-            Some([oh, _]) if spec.stride == [1, 1] => oh.saturating_mul(input[1].saturating_add(2 * spec.padding[1])),
-            Some([_, ow]) => ow,
-            None => 0,
-        };
+        let row_len = Geometry::new(&spec, input, 1).map_or(0, |g| g.row_len);
         Self::with_tile(spec, weights, bias, backend, Tile::for_layer(spec.out_channels, row_len))
     }
 

@@ -48,17 +48,7 @@ fn interleaved(n: usize, fs: &mut [&mut dyn FnMut()]) -> Vec<(f64, f64)> {
 
 /// Minimum and median of `n` thread-CPU timings of `f` (after two warm-up runs).
 fn min_median(n: usize, mut f: impl FnMut()) -> (f64, f64) {
-    f();
-    f();
-    let mut times: Vec<f64> = (0..n)
-        .map(|_| {
-            let t = thread_cpu_ms();
-            f();
-            thread_cpu_ms() - t
-        })
-        .collect();
-    times.sort_by(f64::total_cmp);
-    (times.first().copied().unwrap_or(f64::NAN), times.get(n / 2).copied().unwrap_or(f64::NAN))
+    interleaved(n, &mut [&mut f])[0]
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
