@@ -88,3 +88,97 @@ unsafe fn tile_impl<const NV: usize, const PX: usize>(a: TileArgs<'_>, out: &mut
         }
     }
 }
+
+/// Runs a depthwise layer: for each output pixel and block of 16 channels, one masked
+/// multiply-add per tap. Out-of-bounds arguments or a CPU without AVX-512 go to the portable
+/// kernel.
+pub(crate) fn depthwise(layer: crate::depthwise::Layer<'_>, out: &mut [f32]) {
+    if !std::arch::is_x86_feature_detected!("avx512f") || !layer.in_bounds(out.len()) {
+        return layer.run_portable(out);
+    }
+    // SAFETY: avx512f is present and every access is in bounds (both checked above).
+    unsafe { depthwise_impl(layer, out) }
+}
+
+/// # Safety
+/// The CPU supports `avx512f` and `l.in_bounds(out.len())` holds.
+#[target_feature(enable = "avx512f")]
+unsafe fn depthwise_impl(l: crate::depthwise::Layer<'_>, out: &mut [f32]) {
+    use std::arch::x86_64::{__mmask16, _mm512_mask_storeu_ps, _mm512_maskz_loadu_ps};
+    let c = l.channels;
+    let cp = l.padded_channels();
+    let blocks = cp / 16;
+    let tail = c - (blocks - 1) * 16;
+    let last_mask: __mmask16 = if tail == 16 { 0xFFFF } else { (1u16 << tail) - 1 };
+    let [oh, ow] = l.output;
+    let [cols, kw] = [l.size[1], l.kernel[1]];
+    let (input, taps, bias, dst) = (l.input.as_ptr(), l.taps.as_ptr(), l.bias.as_ptr(), out.as_mut_ptr());
+    let zero = _mm512_setzero_ps();
+    let [sy, sx] = l.stride;
+    let [top, left] = l.padding;
+    // Columns whose 3×3 taps all read the image: x·sx ≥ left and x·sx + 3 − left ≤ cols.
+    let inner = if l.kernel == [3, 3] && cols + left >= 3 {
+        let first = left.div_ceil(sx);
+        let last = ((cols + left - 3) / sx + 1).min(ow);
+        (first < last).then_some((first, last))
+    } else {
+        None
+    };
+    for y in 0..oh {
+        let full_rows = l.taps_of(y, 0).0 == [0, 3];
+        if let (Some((first, last)), true) = (inner, full_rows) {
+            // A row of 3×3 taps that all read the image: the block's nine weight vectors stay
+            // in registers along the row; the same multiply-adds in the same order as below.
+            for b in 0..blocks {
+                let m = if b + 1 == blocks { last_mask } else { 0xFFFF };
+                // SAFETY: as below; taps (ky, kx) < (3, 3) exist for every block (in_bounds).
+                let w: [__m512; 9] = std::array::from_fn(|t| unsafe { _mm512_loadu_ps(taps.add(t * cp + b * 16)) });
+                let bv = unsafe { _mm512_loadu_ps(bias.add(b * 16)) };
+                for x in first..last {
+                    // Input pixel of tap (0, 0); every tap of this pixel reads the image (the row
+                    // test above and the column range).
+                    let origin = ((y * sy - top) * cols + x * sx - left) * c + b * 16;
+                    let mut acc = bv;
+                    for ky in 0..3 {
+                        for kx in 0..3 {
+                            let v = unsafe { _mm512_maskz_loadu_ps(m, input.add(origin + (ky * cols + kx) * c)) };
+                            acc = _mm512_fmadd_ps(v, w[ky * 3 + kx], acc);
+                        }
+                    }
+                    if l.relu {
+                        acc = _mm512_max_ps(acc, zero);
+                    }
+                    unsafe { _mm512_mask_storeu_ps(dst.add((y * ow + x) * c + b * 16), m, acc) };
+                }
+            }
+        }
+        for x in 0..ow {
+            if full_rows && inner.is_some_and(|(first, last)| (first..last).contains(&x)) {
+                continue;
+            }
+            let ([ky0, ky1], [kx0, kx1]) = l.taps_of(y, x);
+            let at = (y * ow + x) * c;
+            for b in 0..blocks {
+                // Whole vectors except the last block, masked to the channels that exist.
+                let m = if b + 1 == blocks { last_mask } else { 0xFFFF };
+                // SAFETY (every access): in_bounds gives the taps and biases for cp channels
+                // and an output of oh × ow × c values; taps_of keeps every read on an input
+                // pixel; the mask keeps the last block's reads and writes inside the pixel.
+                let mut acc = unsafe { _mm512_loadu_ps(bias.add(b * 16)) };
+                for ky in ky0..ky1 {
+                    let row = (y * sy + ky - top) * cols;
+                    for kx in kx0..kx1 {
+                        let pixel = row + x * sx + kx - left;
+                        let v = unsafe { _mm512_maskz_loadu_ps(m, input.add(pixel * c + b * 16)) };
+                        let w = unsafe { _mm512_loadu_ps(taps.add((ky * kw + kx) * cp + b * 16)) };
+                        acc = _mm512_fmadd_ps(v, w, acc);
+                    }
+                }
+                if l.relu {
+                    acc = _mm512_max_ps(acc, zero);
+                }
+                unsafe { _mm512_mask_storeu_ps(dst.add(at + b * 16), m, acc) };
+            }
+        }
+    }
+}

@@ -3,6 +3,8 @@
 //! A [`Conv2d`] holds one layer's filters packed for its kernel; [`Conv2d::run`] convolves an
 //! interleaved (`[row][col][channel]`, "HWC") input into an interleaved output, with the bias
 //! added and optionally a ReLU, through a [`Workspace`] whose buffers are reused between calls.
+//! A [`Depthwise`] layer (one filter per channel, as in MobileNet-style networks such as
+//! BlazeFace) is in [`depthwise`].
 //!
 //! How it works (no im2col matrix is built):
 //! - the input is copied once into a zero-bordered buffer ([`geometry`]), so no tap ever needs a
@@ -41,10 +43,12 @@
 
 #[cfg(target_arch = "x86_64")]
 mod avx512;
+pub mod depthwise;
 pub mod geometry;
 pub mod kernel;
 pub mod pack;
 
+pub use depthwise::{Depthwise, DepthwiseSpec};
 use geometry::Geometry;
 pub use kernel::Tile;
 use kernel::TileArgs;

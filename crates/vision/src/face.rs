@@ -25,6 +25,8 @@ use tract_onnx::prelude::*;
 
 pub mod anchors;
 pub mod decode;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod direct;
 pub mod letterbox;
 
 use crate::frame::Frame;
@@ -137,30 +139,107 @@ pub fn fix_constant_of_shape(proto: &mut ModelProto) -> usize {
     fixed
 }
 
+/// Which inference engine runs BlazeFace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FaceEngine {
+    /// [`FaceEngine::Direct`] on CPUs with AVX-512 (where it is several times faster), else
+    /// [`FaceEngine::Tract`]; tract also if the direct engine refuses the graph.
+    #[default]
+    Auto,
+    /// tract-onnx's optimised plan (every target, the browser's included).
+    Tract,
+    /// The graph compiled onto `trustcap-conv`'s direct convolutions ([`direct`]); native
+    /// targets only. An error if the graph has an operator it does not know.
+    Direct,
+}
+
 /// Loads a BlazeFace ONNX file (with the `ConstantOfShape` fix) and optimises it for a
-/// batch of one NHWC image. Checks that the outputs are one score tensor `[1, n, 1]` and one
-/// regressor tensor `[1, n, 16]` for each known feature map.
+/// batch of one NHWC image, on the engine [`FaceEngine::Auto`] picks. Checks that the outputs
+/// are one score tensor `[1, n, 1]` and one regressor tensor `[1, n, 16]` for each known
+/// feature map.
 pub fn load_model(bytes: &[u8], variant: BlazeFaceVariant) -> Result<BlazeFace, FaceModelError> {
+    load_model_with(bytes, variant, FaceEngine::Auto)
+}
+
+/// Like [`load_model`] on a chosen engine.
+pub fn load_model_with(
+    bytes: &[u8],
+    variant: BlazeFaceVariant,
+    engine: FaceEngine,
+) -> Result<BlazeFace, FaceModelError> {
     let onnx = tract_onnx::onnx();
     let mut proto = onnx.proto_model_for_read(&mut std::io::Cursor::new(bytes))?;
     refuse_fft_ops(&proto)?;
     fix_constant_of_shape(&mut proto);
     let size = variant.size();
-    let plan = onnx
-        .model_for_proto_model(&proto)?
-        .with_input_fact(0, f32::fact([1, size, size, 3]).into())?
-        .into_optimized()?
-        .into_runnable()?;
-    let model = plan.model();
-    let shapes = (0..model.outputs.len())
-        .map(|i| {
-            let fact = model.output_fact(i)?;
-            Ok(fact.shape.as_concrete().map(<[usize]>::to_vec).unwrap_or_default())
-        })
-        .collect::<TractResult<Vec<_>>>()?;
+    let (engine, shapes) = match direct_engine(&proto, size, engine)? {
+        Some((graph, shapes)) => (Engine::Direct(graph), shapes),
+        None => {
+            let plan = onnx
+                .model_for_proto_model(&proto)?
+                .with_input_fact(0, f32::fact([1, size, size, 3]).into())?
+                .into_optimized()?
+                .into_runnable()?;
+            let model = plan.model();
+            let shapes = (0..model.outputs.len())
+                .map(|i| {
+                    let fact = model.output_fact(i)?;
+                    Ok(fact.shape.as_concrete().map(<[usize]>::to_vec).unwrap_or_default())
+                })
+                .collect::<TractResult<Vec<_>>>()?;
+            (Engine::Tract(plan), shapes)
+        }
+    };
     let layout = OutputLayout::from_shapes(&shapes)?;
     let anchors = BLAZEFACE_MAPS.iter().flat_map(|&m| map_anchors(m)).collect();
-    Ok(BlazeFace { plan, variant, input: Vec::new(), layout, anchors, min_score: DEFAULT_MIN_SCORE })
+    Ok(BlazeFace { engine, variant, input: Vec::new(), shapes, layout, anchors, min_score: DEFAULT_MIN_SCORE })
+}
+
+/// A compiled direct engine and its output shapes.
+#[cfg(not(target_arch = "wasm32"))]
+type DirectCompiled = (Box<direct::DirectGraph>, Vec<Vec<usize>>);
+
+/// The direct engine for `choice`, with its output shapes, or `None` for tract.
+#[cfg(not(target_arch = "wasm32"))]
+fn direct_engine(
+    proto: &ModelProto,
+    size: usize,
+    choice: FaceEngine,
+) -> Result<Option<DirectCompiled>, FaceModelError> {
+    let backend = trustcap_conv::Backend::detect();
+    let compiled = match choice {
+        FaceEngine::Tract => return Ok(None),
+        FaceEngine::Auto if backend != trustcap_conv::Backend::Avx512 => return Ok(None),
+        FaceEngine::Auto => direct::DirectGraph::compile(proto, size, backend).ok(),
+        FaceEngine::Direct => Some(direct::DirectGraph::compile(proto, size, backend)?),
+    };
+    Ok(compiled.map(|g| {
+        let shapes = g.output_shapes();
+        (Box::new(g), shapes)
+    }))
+}
+
+/// In the browser BlazeFace always runs on tract.
+#[cfg(target_arch = "wasm32")]
+fn direct_engine(
+    _: &ModelProto,
+    _: usize,
+    choice: FaceEngine,
+) -> Result<Option<(Box<()>, Vec<Vec<usize>>)>, FaceModelError> {
+    match choice {
+        FaceEngine::Direct => Err(FaceModelError::Model("the direct engine is not built for this target".into())),
+        _ => Ok(None),
+    }
+}
+
+/// The engine a [`BlazeFace`] runs on.
+enum Engine {
+    Tract(std::sync::Arc<TypedRunnableModel>),
+    #[cfg(not(target_arch = "wasm32"))]
+    Direct(Box<direct::DirectGraph>),
+    #[cfg(target_arch = "wasm32")]
+    #[allow(dead_code)]
+    Direct(Box<()>),
 }
 
 /// Which output tensor holds the scores and the regressors of each feature map.
@@ -190,9 +269,11 @@ impl OutputLayout {
 
 /// A loaded BlazeFace detector.
 pub struct BlazeFace {
-    plan: std::sync::Arc<TypedRunnableModel>,
+    engine: Engine,
     variant: BlazeFaceVariant,
     input: Vec<f32>,
+    /// Each output's shape.
+    shapes: Vec<Vec<usize>>,
     layout: OutputLayout,
     anchors: Vec<Anchor>,
     min_score: f32,
@@ -200,7 +281,10 @@ pub struct BlazeFace {
 
 impl std::fmt::Debug for BlazeFace {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("BlazeFace").field("variant", &self.variant).finish_non_exhaustive()
+        f.debug_struct("BlazeFace")
+            .field("variant", &self.variant)
+            .field("engine", &self.engine())
+            .finish_non_exhaustive()
     }
 }
 
@@ -215,9 +299,24 @@ impl BlazeFace {
         load_model(&bytes, variant)
     }
 
+    /// Like [`BlazeFace::from_dir`] on a chosen engine.
+    pub fn from_dir_with(dir: &Path, variant: BlazeFaceVariant, engine: FaceEngine) -> Result<Self, FaceModelError> {
+        let path = dir.join(variant.file_name());
+        let bytes = std::fs::read(&path).map_err(|source| FaceModelError::Io { path, source })?;
+        load_model_with(&bytes, variant, engine)
+    }
+
     /// The variant.
     pub fn variant(&self) -> BlazeFaceVariant {
         self.variant
+    }
+
+    /// The engine it runs on ([`FaceEngine::Tract`] or [`FaceEngine::Direct`]).
+    pub fn engine(&self) -> FaceEngine {
+        match self.engine {
+            Engine::Tract(_) => FaceEngine::Tract,
+            Engine::Direct(_) => FaceEngine::Direct,
+        }
     }
 
     /// Minimum face score of [`BlazeFace::detect`] (default [`DEFAULT_MIN_SCORE`]).
@@ -232,24 +331,48 @@ impl BlazeFace {
         }
     }
 
-    fn infer(&mut self, frame: &Frame<'_>) -> Result<TVec<TValue>, FaceModelError> {
+    /// Runs the model on an input tensor (`1 × size × size × 3`) and returns every output's values.
+    fn forward(engine: &mut Engine, size: usize, input: &[f32]) -> Result<Vec<Vec<f32>>, FaceModelError> {
+        match engine {
+            Engine::Tract(plan) => {
+                let outputs = plan.run(tvec!(Tensor::from_shape(&[1, size, size, 3], input)?.into()))?;
+                outputs
+                    .iter()
+                    .map(|t| Ok(t.to_plain_array_view::<f32>()?.iter().copied().collect()))
+                    .collect::<TractResult<_>>()
+                    .map_err(Into::into)
+            }
+            #[cfg(not(target_arch = "wasm32"))]
+            Engine::Direct(graph) => Ok(graph.run(input)?.into_iter().map(|(_, values)| values).collect()),
+            #[cfg(target_arch = "wasm32")]
+            Engine::Direct(_) => Err(FaceModelError::Model("the direct engine is not built for this target".into())),
+        }
+    }
+
+    fn infer(&mut self, frame: &Frame<'_>) -> Result<Vec<Vec<f32>>, FaceModelError> {
         let size = self.variant.size();
         letterbox::letterbox_into(frame, size, &mut self.input);
-        let input = Tensor::from_shape(&[1, size, size, 3], &self.input)?;
-        Ok(self.plan.run(tvec!(input.into()))?)
+        Self::forward(&mut self.engine, size, &self.input)
     }
 
     /// Runs the model on a frame and returns every output tensor.
     pub fn run(&mut self, frame: &Frame<'_>) -> Result<RawOutputs, FaceModelError> {
         let outputs = self.infer(frame)?;
-        outputs
-            .iter()
-            .map(|t| {
-                let view = t.to_plain_array_view::<f32>()?;
-                Ok((view.shape().to_vec(), view.iter().copied().collect()))
-            })
-            .collect::<TractResult<_>>()
-            .map_err(Into::into)
+        Ok(self.shapes.iter().cloned().zip(outputs).collect())
+    }
+
+    /// Runs the model alone on an input tensor already in its layout (`1 × size × size × 3`,
+    /// RGB in [-1, 1], row-major) and returns every output tensor.
+    pub fn run_tensor(&mut self, input: &[f32]) -> Result<RawOutputs, FaceModelError> {
+        let size = self.variant.size();
+        if input.len() != size * size * 3 {
+            return Err(FaceModelError::Model(format!(
+                "the input tensor has {} values, the model takes {size}×{size}×3",
+                input.len()
+            )));
+        }
+        let outputs = Self::forward(&mut self.engine, size, input)?;
+        Ok(self.shapes.iter().cloned().zip(outputs).collect())
     }
 
     /// Detects faces: decoded boxes and keypoints in frame pixels, merged by weighted NMS,
@@ -267,8 +390,6 @@ impl BlazeFace {
             else {
                 return Err(FaceModelError::Model("the model returned fewer outputs than at load".into()));
             };
-            let scores = scores.try_as_plain_ram()?.as_slice::<f32>()?;
-            let regs = regs.try_as_plain_ram()?.as_slice::<f32>()?;
             let anchors = self.anchors.get(offset..offset + n).unwrap_or_default();
             candidates.extend(decode(scores, regs, anchors, size, self.min_score));
             offset += n;
@@ -297,11 +418,11 @@ impl BlazeFace {
                 input.len()
             )));
         }
-        let outputs = self.plan.run(tvec!(Tensor::from_shape(&[1, size, size, 3], input)?.into()))?;
+        let outputs = Self::forward(&mut self.engine, size, input)?;
         let mut best = f32::NEG_INFINITY;
         for &i in &self.layout.scores {
             if let Some(t) = outputs.get(i) {
-                best = t.try_as_plain_ram()?.as_slice::<f32>()?.iter().copied().fold(best, f32::max);
+                best = t.iter().copied().fold(best, f32::max);
             }
         }
         if !best.is_finite() {

@@ -41,3 +41,53 @@ fn blazeface_256_loads_too() {
     let score = detector.best_score(&Frame::packed(&scene, 256, 256).unwrap()).unwrap();
     assert!((0.0..=1.0).contains(&score));
 }
+
+/// The direct engine (`trustcap-conv`) gives tract's outputs and detections on both models:
+/// on the astronaut portrait (a face), a synthetic document scene and noise.
+#[test]
+fn the_direct_engine_matches_tract_on_both_models() {
+    use trustcap_vision::face::FaceEngine;
+    let dir = default_model_dir();
+    let astronaut = image::open(dir.join("astronaut.png")).expect("astronaut.png from `cargo xtask models`").to_rgba8();
+    let scene = synth::document_scene(300, 200, 7);
+    let mut noise_state = 0x2545_F491_4F6C_DD1Du64;
+    let noise: Vec<u8> = (0..200 * 150 * 4)
+        .map(|_| {
+            noise_state ^= noise_state << 13;
+            noise_state ^= noise_state >> 7;
+            noise_state ^= noise_state << 17;
+            (noise_state >> 56) as u8
+        })
+        .collect();
+    let frames = [
+        Frame::packed(astronaut.as_raw(), astronaut.width(), astronaut.height()).unwrap(),
+        Frame::packed(&scene, 300, 200).unwrap(),
+        Frame::packed(&noise, 200, 150).unwrap(),
+    ];
+    for variant in [BlazeFaceVariant::Front128, BlazeFaceVariant::Back256] {
+        let mut tract = BlazeFace::from_dir_with(&dir, variant, FaceEngine::Tract).unwrap();
+        let mut direct = BlazeFace::from_dir_with(&dir, variant, FaceEngine::Direct).unwrap();
+        assert_eq!((tract.engine(), direct.engine()), (FaceEngine::Tract, FaceEngine::Direct));
+        for (f, frame) in frames.iter().enumerate() {
+            let (want, got) = (tract.run(frame).unwrap(), direct.run(frame).unwrap());
+            assert_eq!(want.len(), got.len());
+            for ((ws, wv), (gs, gv)) in want.iter().zip(&got) {
+                assert_eq!(ws, gs, "{variant:?} frame {f}: output shapes");
+                let worst = wv.iter().zip(gv).map(|(a, b)| (a - b).abs() / a.abs().max(1.0)).fold(0f32, f32::max);
+                // The engines sum in different orders through about 40 layers: f32 rounding
+                // (2.3e-4 relative at worst over these frames, in the regressors) and nothing more.
+                assert!(worst < 1e-3, "{variant:?} frame {f}: outputs differ by {worst}");
+            }
+            let (want, got) = (tract.detect(frame).unwrap(), direct.detect(frame).unwrap());
+            assert_eq!(want.len(), got.len(), "{variant:?} frame {f}: detections");
+            for (a, b) in want.iter().zip(&got) {
+                assert!((a.score - b.score).abs() < 1e-4, "{variant:?} frame {f}: {} vs {}", a.score, b.score);
+                assert!((a.bbox.centre().x - b.bbox.centre().x).abs() < 0.05);
+                assert!((a.bbox.centre().y - b.bbox.centre().y).abs() < 0.05);
+            }
+        }
+    }
+    // The astronaut is found by both.
+    let mut direct = BlazeFace::from_dir_with(&dir, BlazeFaceVariant::Front128, FaceEngine::Direct).unwrap();
+    assert!(direct.best_score(&frames[0]).unwrap() > 0.7);
+}
