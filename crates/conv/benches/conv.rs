@@ -2,7 +2,7 @@
 //! `cargo bench -p trustcap-conv` (or `cargo xtask bench faces`, which runs it too).
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use trustcap_conv::{Backend, Conv2d, ConvSpec, Tile, Workspace};
+use trustcap_conv::{Algorithm, Backend, Conv2d, ConvSpec, Tile, Workspace, winograd};
 
 fn layer(c: &mut Criterion, name: &str, spec: ConvSpec, size: [usize; 2]) {
     let weights: Vec<f32> = (0..spec.weight_count().unwrap_or(0)).map(|i| ((i % 17) as f32 - 8.0) / 64.0).collect();
@@ -23,6 +23,14 @@ fn layer(c: &mut Criterion, name: &str, spec: ConvSpec, size: [usize; 2]) {
         c.bench_function(&format!("conv/{name}/{backend:?}_{tile:?}"), |b| {
             b.iter(|| conv.run(std::hint::black_box(&input), size, true, &mut ws, &mut out))
         });
+        if backend == Backend::Avx512 && winograd::applies(&spec) {
+            let Ok(conv) = Conv2d::with_algorithm(spec, &weights, &bias, backend, tile, Algorithm::Winograd) else {
+                return;
+            };
+            c.bench_function(&format!("conv/{name}/{backend:?}_{tile:?}_winograd"), |b| {
+                b.iter(|| conv.run(std::hint::black_box(&input), size, true, &mut ws, &mut out))
+            });
+        }
     }
 }
 

@@ -182,3 +182,51 @@ unsafe fn depthwise_impl(l: crate::depthwise::Layer<'_>, out: &mut [f32]) {
         }
     }
 }
+
+/// The Winograd input transform compiled for AVX-512 (see [`crate::winograd`]).
+pub(crate) fn winograd_input(input: &[f32], size: [usize; 2], channels: usize, tiled: usize, v: &mut [f32]) {
+    if !std::arch::is_x86_feature_detected!("avx512f") {
+        return crate::winograd::input_transform(input, size, channels, tiled, v);
+    }
+    // SAFETY: avx512f is present (checked above); the transform is safe, bounds-checked Rust.
+    unsafe { winograd_input_avx512(input, size, channels, tiled, v) }
+}
+
+#[target_feature(enable = "avx512f")]
+fn winograd_input_avx512(input: &[f32], size: [usize; 2], channels: usize, tiled: usize, v: &mut [f32]) {
+    crate::winograd::input_transform(input, size, channels, tiled, v);
+}
+
+/// The Winograd output transform compiled for AVX-512 (see [`crate::winograd`]).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn winograd_output(
+    m: &[f32],
+    size: [usize; 2],
+    tiled: usize,
+    out_padded: usize,
+    out_channels: usize,
+    bias: &[f32],
+    relu: bool,
+    out: &mut [f32],
+) {
+    if !std::arch::is_x86_feature_detected!("avx512f") {
+        return crate::winograd::output_transform(m, size, tiled, out_padded, out_channels, bias, relu, out);
+    }
+    // SAFETY: avx512f is present (checked above); the transform is safe, bounds-checked Rust.
+    unsafe { winograd_output_avx512(m, size, tiled, out_padded, out_channels, bias, relu, out) }
+}
+
+#[target_feature(enable = "avx512f")]
+#[allow(clippy::too_many_arguments)]
+fn winograd_output_avx512(
+    m: &[f32],
+    size: [usize; 2],
+    tiled: usize,
+    out_padded: usize,
+    out_channels: usize,
+    bias: &[f32],
+    relu: bool,
+    out: &mut [f32],
+) {
+    crate::winograd::output_transform(m, size, tiled, out_padded, out_channels, bias, relu, out);
+}

@@ -47,6 +47,7 @@ pub mod depthwise;
 pub mod geometry;
 pub mod kernel;
 pub mod pack;
+pub mod winograd;
 
 pub use depthwise::{Depthwise, DepthwiseSpec};
 use geometry::Geometry;
@@ -61,6 +62,10 @@ pub const MAX_WEIGHTS: usize = 1 << 26;
 
 /// Largest input or output accepted, in values.
 pub const MAX_VALUES: usize = 1 << 28;
+
+/// Smallest input (pixels) on which [`Conv2d::for_input`] picks [`Algorithm::Winograd`] where it
+/// applies.
+pub const WINOGRAD_MIN_PIXELS: usize = 64;
 
 /// The shape of one convolution.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -153,11 +158,24 @@ impl Backend {
     }
 }
 
-/// Buffers a convolution reuses between calls: the zero-bordered input and the tiled output.
+/// Buffers a convolution reuses between calls: the zero-bordered input and the tiled output
+/// (direct), the transformed input and products (Winograd).
 #[derive(Debug, Default, Clone)]
 pub struct Workspace {
     padded: Vec<f32>,
     tiled: Vec<f32>,
+    transformed: Vec<f32>,
+    products: Vec<f32>,
+}
+
+/// How a [`Conv2d`] computes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Algorithm {
+    /// Every multiply-add of the convolution, on the tile kernel.
+    Direct,
+    /// Winograd F(2×2, 3×3) ([`winograd`]): 16 multiplies per 2×2 outputs instead of 36, for
+    /// 3×3 stride-1 padding-1 layers with channel counts in multiples of 16.
+    Winograd,
 }
 
 /// One convolution layer, filters packed for the tile kernel.
@@ -166,6 +184,7 @@ pub struct Conv2d {
     spec: ConvSpec,
     tile: Tile,
     backend: Backend,
+    algorithm: Algorithm,
     /// Output channels rounded up to a whole number of tiles.
     out_padded: usize,
     packed: Vec<f32>,
@@ -194,6 +213,11 @@ impl Conv2d {
         backend: Backend,
         input: [usize; 2],
     ) -> Result<Self, ConvError> {
+        if winograd::applies(&spec) && input[0] * input[1] >= WINOGRAD_MIN_PIXELS && spec.in_channels <= 128 {
+            let tiles = input[0].div_ceil(2) * input[1].div_ceil(2);
+            let tile = Tile::for_layer(spec.out_channels, tiles);
+            return Self::with_algorithm(spec, weights, bias, backend, tile, Algorithm::Winograd);
+        }
         let row_len = Geometry::new(&spec, input, 1).map_or(0, |g| g.row_len);
         Self::with_tile(spec, weights, bias, backend, Tile::for_layer(spec.out_channels, row_len))
     }
@@ -206,6 +230,24 @@ impl Conv2d {
         backend: Backend,
         tile: Tile,
     ) -> Result<Self, ConvError> {
+        Self::with_algorithm(spec, weights, bias, backend, tile, Algorithm::Direct)
+    }
+
+    /// Like [`Conv2d::with_tile`] with a chosen algorithm; [`Algorithm::Winograd`] for a layer it
+    /// does not apply to ([`winograd::applies`]) is a [`ConvError::Spec`].
+    pub fn with_algorithm(
+        spec: ConvSpec,
+        weights: &[f32],
+        bias: &[f32],
+        backend: Backend,
+        tile: Tile,
+        algorithm: Algorithm,
+    ) -> Result<Self, ConvError> {
+        if algorithm == Algorithm::Winograd && !winograd::applies(&spec) {
+            return Err(ConvError::Spec(
+                "Winograd needs a 3×3 stride-1 padding-1 layer with channels in multiples of 16",
+            ));
+        }
         let dims =
             [spec.in_channels, spec.out_channels, spec.kernel[0], spec.kernel[1], spec.stride[0], spec.stride[1]];
         if dims.contains(&0) {
@@ -224,12 +266,17 @@ impl Conv2d {
         let out_padded = spec.out_channels.div_ceil(tile.channels()) * tile.channels();
         let mut padded_bias = bias.to_vec();
         padded_bias.resize(out_padded, 0.0);
+        let packed = match algorithm {
+            Algorithm::Direct => pack::filters(&spec, weights, tile, out_padded),
+            Algorithm::Winograd => winograd::transform_filters(&spec, weights, tile, out_padded),
+        };
         Ok(Conv2d {
             spec,
             tile,
             backend: if backend.is_supported() { backend } else { Backend::Portable },
+            algorithm,
             out_padded,
-            packed: pack::filters(&spec, weights, tile, out_padded),
+            packed,
             bias: padded_bias,
         })
     }
@@ -247,6 +294,11 @@ impl Conv2d {
     /// The backend that runs it.
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// How it computes.
+    pub fn algorithm(&self) -> Algorithm {
+        self.algorithm
     }
 
     /// Multiply-adds for an input of `[rows, cols]` (what the layer computes, not counting the
@@ -272,6 +324,9 @@ impl Conv2d {
         let expected = rows.checked_mul(cols).and_then(|n| n.checked_mul(self.spec.in_channels));
         if expected != Some(input.len()) {
             return Err(bad("length is not rows × cols × channels"));
+        }
+        if self.algorithm == Algorithm::Winograd {
+            return self.run_winograd(input, size, relu, ws, out);
         }
         let g =
             Geometry::new(&self.spec, size, self.tile.pixels()).ok_or(bad("kernel larger than the padded input"))?;
@@ -306,6 +361,54 @@ impl Conv2d {
         }
         g.gather_output(&ws.tiled, self.out_padded, self.spec.out_channels, out);
         Ok(g.output)
+    }
+
+    /// [`Conv2d::run`] for [`Algorithm::Winograd`] (input length already checked).
+    fn run_winograd(
+        &self,
+        input: &[f32],
+        size: [usize; 2],
+        relu: bool,
+        ws: &mut Workspace,
+        out: &mut Vec<f32>,
+    ) -> Result<[usize; 2], ConvError> {
+        let bad = |reason| ConvError::Input { rows: size[0], cols: size[1], reason };
+        let (_, tiled) = winograd::tiles(size, self.tile.pixels());
+        let (ci, co) = (self.spec.in_channels, self.spec.out_channels);
+        let v_len = tiled.checked_mul(16 * ci).filter(|&n| n <= MAX_VALUES).ok_or(bad("too large"))?;
+        let m_len = tiled.checked_mul(16 * self.out_padded).filter(|&n| n <= MAX_VALUES).ok_or(bad("too large"))?;
+        let out_len = size[0] * size[1] * co;
+        if out_len > MAX_VALUES {
+            return Err(bad("too large"));
+        }
+        ws.transformed.resize(v_len, 0.0);
+        ws.products.resize(m_len, 0.0);
+        out.clear();
+        out.resize(out_len, 0.0);
+        match self.backend {
+            #[cfg(target_arch = "x86_64")]
+            Backend::Avx512 => avx512::winograd_input(input, size, ci, tiled, &mut ws.transformed),
+            _ => winograd::input_transform(input, size, ci, tiled, &mut ws.transformed),
+        }
+        winograd::products(
+            &ws.transformed,
+            &self.packed,
+            ci,
+            tiled,
+            self.tile,
+            self.out_padded,
+            &winograd::ZEROS,
+            &mut ws.products,
+            |a, m| self.run_tile(a, m),
+        );
+        match self.backend {
+            #[cfg(target_arch = "x86_64")]
+            Backend::Avx512 => {
+                avx512::winograd_output(&ws.products, size, tiled, self.out_padded, co, &self.bias, relu, out)
+            }
+            _ => winograd::output_transform(&ws.products, size, tiled, self.out_padded, co, &self.bias, relu, out),
+        }
+        Ok(size)
     }
 
     fn run_tile(&self, args: TileArgs<'_>, out: &mut [f32]) {
@@ -400,6 +503,59 @@ mod tests {
         let mut again = Vec::new();
         conv.run(&input, size, relu, &mut ws, &mut again).unwrap();
         assert_eq!(again, out);
+    }
+
+    /// Winograd against the reference, and bit-equal across backends.
+    fn check_winograd(ci: usize, co: usize, size: [usize; 2], relu: bool) {
+        let spec = spec(ci, co, 3, 1, 1);
+        let w = values(spec.weight_count().unwrap(), 4);
+        let b = values(co, 5);
+        let input = values(size[0] * size[1] * ci, 6);
+        let want = reference(&spec, &w, &b, &input, size, relu);
+        let mut results = Vec::new();
+        for tile in [Tile::C64P6, Tile::C32P12, Tile::C16P24] {
+            for backend in [Backend::Portable, Backend::Avx512] {
+                let conv = Conv2d::with_algorithm(spec, &w, &b, backend, tile, Algorithm::Winograd).unwrap();
+                let mut ws = Workspace::default();
+                let mut out = vec![3.0; 5];
+                assert_eq!(conv.run(&input, size, relu, &mut ws, &mut out).unwrap(), size);
+                let tol = 1e-5 * ((9 * ci) as f32).sqrt() * 8.0;
+                for (i, (g, e)) in out.iter().zip(&want).enumerate() {
+                    assert!((g - e).abs() <= tol, "winograd {ci}->{co} {size:?} {tile:?} {backend:?}: {i}: {g} vs {e}");
+                }
+                let mut again = Vec::new();
+                conv.run(&input, size, relu, &mut ws, &mut again).unwrap();
+                assert_eq!(again, out);
+                results.push((tile, out));
+            }
+        }
+        for pair in results.chunks_exact(2) {
+            assert_eq!(pair[0].1, pair[1].1, "{:?}: the backends differ", pair[0].0);
+        }
+    }
+
+    #[test]
+    fn winograd_matches_the_reference_on_even_and_odd_sizes() {
+        check_winograd(32, 32, [9, 11], true);
+        check_winograd(16, 48, [1, 1], false);
+        check_winograd(64, 64, [6, 5], false);
+        check_winograd(16, 16, [2, 7], true);
+    }
+
+    #[test]
+    fn winograd_is_refused_where_it_does_not_apply_and_chosen_where_it_pays() {
+        let w = vec![0.0; 32 * 32 * 9];
+        let b = vec![0.0; 32];
+        let stride2 = ConvSpec { stride: [2, 2], ..spec(32, 32, 3, 1, 1) };
+        let algo = |s: ConvSpec, n: usize| {
+            Conv2d::with_algorithm(s, &w[..n], &b, Backend::Portable, Tile::C32P12, Algorithm::Winograd)
+        };
+        assert!(matches!(algo(stride2, 32 * 32 * 9), Err(ConvError::Spec(_))));
+        assert!(matches!(algo(spec(32, 32, 5, 1, 1), 32 * 32 * 9), Err(ConvError::Spec(_))));
+        let for_input =
+            |size| Conv2d::for_input(spec(32, 32, 3, 1, 1), &w, &b, Backend::Portable, size).unwrap().algorithm();
+        assert_eq!(for_input([35, 35]), Algorithm::Winograd);
+        assert_eq!(for_input([4, 4]), Algorithm::Direct);
     }
 
     fn spec(ci: usize, co: usize, k: usize, s: usize, p: usize) -> ConvSpec {
