@@ -1,11 +1,13 @@
 //! The direct convolution (`trustcap_conv`) on shapes, sizes, tiles and values taken from the
-//! input: never panics on a valid spec, and its AVX-512 kernel (the crate's only `unsafe`
-//! code, run here under the fuzzer's address sanitizer) gives exactly what the portable kernel
-//! gives. Invalid specs are typed errors.
+//! input: never panics on a valid spec, and its AVX-512 kernels (the crate's only `unsafe`
+//! code, run here under the fuzzer's address sanitizer) give exactly what the portable kernels
+//! give: the tile kernel of a direct convolution, the depthwise kernel (with padding that
+//! differs before and after), and Winograd's products and transforms. Invalid specs are typed
+//! errors.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use trustcap_conv::{Backend, Conv2d, ConvSpec, Tile, Workspace};
+use trustcap_conv::{Algorithm, Backend, Conv2d, ConvSpec, Depthwise, DepthwiseSpec, Tile, Workspace};
 
 fuzz_target!(|data: &[u8]| {
     let Some((head, rest)) = data.split_first_chunk::<12>() else { return };
@@ -26,6 +28,9 @@ fuzz_target!(|data: &[u8]| {
     let bias: Vec<f32> = (0..spec.out_channels).map(|i| value(i + 7)).collect();
     let input: Vec<f32> = (0..size[0] * size[1] * spec.in_channels).map(|i| value(i + 3)).collect();
 
+    depthwise(head, &value, size, relu);
+    winograd(head, &value, size, tile, relu);
+
     let Ok(portable) = Conv2d::with_tile(spec, &weights, &bias, Backend::Portable, tile) else {
         assert!(spec.weight_count().unwrap_or(0) == 0 || spec.stride.contains(&0));
         return;
@@ -44,3 +49,58 @@ fuzz_target!(|data: &[u8]| {
     simd.run(&input, size, relu, &mut ws, &mut got).expect("same input");
     assert_eq!(got, expected);
 });
+
+/// A depthwise layer from the same bytes: both backends agree to the bit.
+fn depthwise(head: &[u8; 12], value: &dyn Fn(usize) -> f32, size: [usize; 2], relu: bool) {
+    let b = |i: usize, m: u8| usize::from(head[i] % m);
+    let spec = DepthwiseSpec {
+        channels: b(1, 80),
+        kernel: [b(2, 8), b(3, 8)],
+        stride: [b(4, 5), b(5, 5)],
+        padding: [b(6, 4), b(7, 4), usize::from(head[6] / 4 % 4), usize::from(head[7] / 4 % 4)],
+    };
+    let n = spec.channels * spec.kernel[0] * spec.kernel[1];
+    let weights: Vec<f32> = (0..n).map(|i| value(i + 1)).collect();
+    let bias: Vec<f32> = (0..spec.channels).map(|i| value(i + 5)).collect();
+    let input: Vec<f32> = (0..size[0] * size[1] * spec.channels).map(|i| value(i + 2)).collect();
+    let Ok(portable) = Depthwise::with_backend(spec, &weights, &bias, Backend::Portable) else {
+        assert!(n == 0 || spec.stride.contains(&0));
+        return;
+    };
+    let mut expected = Vec::new();
+    let result = portable.run(&input, size, relu, &mut expected);
+    assert_eq!(result.as_ref().ok().copied(), spec.output_size(size));
+    if result.is_err() {
+        return;
+    }
+    let simd = Depthwise::with_backend(spec, &weights, &bias, Backend::Avx512).expect("same spec");
+    let mut got = vec![f32::NAN; 3];
+    simd.run(&input, size, relu, &mut got).expect("same input");
+    assert_eq!(got, expected);
+}
+
+/// A Winograd layer (3×3, stride 1, padding 1, channels in multiples of 16) from the same
+/// bytes: both backends agree to the bit.
+fn winograd(head: &[u8; 12], value: &dyn Fn(usize) -> f32, size: [usize; 2], tile: Tile, relu: bool) {
+    let spec = ConvSpec {
+        in_channels: 16 * (1 + usize::from(head[0] % 3)),
+        out_channels: 16 * (1 + usize::from(head[1] % 4)),
+        kernel: [3, 3],
+        stride: [1, 1],
+        padding: [1, 1],
+    };
+    let n = spec.weight_count().unwrap_or(0);
+    let weights: Vec<f32> = (0..n).map(|i| value(i + 11)).collect();
+    let bias: Vec<f32> = (0..spec.out_channels).map(|i| value(i + 13)).collect();
+    let input: Vec<f32> = (0..size[0] * size[1] * spec.in_channels).map(|i| value(i + 17)).collect();
+    let mut outputs = Vec::new();
+    for backend in [Backend::Portable, Backend::Avx512] {
+        let conv = Conv2d::with_algorithm(spec, &weights, &bias, backend, tile, Algorithm::Winograd).expect("applies");
+        let mut out = vec![f32::NAN; 2];
+        let result = conv.run(&input, size, relu, &mut Workspace::default(), &mut out);
+        assert_eq!(result.as_ref().ok().copied(), spec.output_size(size));
+        // Bits, not values: NaN == NaN here (an error leaves the NaN-filled buffer as it was).
+        outputs.push(out.iter().map(|v| v.to_bits()).collect::<Vec<_>>());
+    }
+    assert_eq!(outputs[0], outputs[1]);
+}

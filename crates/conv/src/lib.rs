@@ -373,6 +373,10 @@ impl Conv2d {
         out: &mut Vec<f32>,
     ) -> Result<[usize; 2], ConvError> {
         let bad = |reason| ConvError::Input { rows: size[0], cols: size[1], reason };
+        // Same answer as the direct convolution on an empty input: the kernel does not fit.
+        if self.spec.output_size(size) != Some(size) {
+            return Err(bad("kernel larger than the padded input"));
+        }
         let (_, tiled) = winograd::tiles(size, self.tile.pixels());
         let (ci, co) = (self.spec.in_channels, self.spec.out_channels);
         let v_len = tiled.checked_mul(16 * ci).filter(|&n| n <= MAX_VALUES).ok_or(bad("too large"))?;
@@ -540,6 +544,18 @@ mod tests {
         check_winograd(16, 48, [1, 1], false);
         check_winograd(64, 64, [6, 5], false);
         check_winograd(16, 16, [2, 7], true);
+    }
+
+    #[test]
+    fn winograd_refuses_an_empty_input_as_the_direct_convolution_does() {
+        // Found by the fuzz target: a 9×0 input gave Ok([9, 0]) where the direct path refuses it.
+        let spec = spec(16, 16, 3, 1, 1);
+        let (w, b) = (vec![0.0; 16 * 16 * 9], vec![0.0; 16]);
+        for algorithm in [Algorithm::Direct, Algorithm::Winograd] {
+            let conv = Conv2d::with_algorithm(spec, &w, &b, Backend::Portable, Tile::C16P24, algorithm).unwrap();
+            let got = conv.run(&[], [9, 0], false, &mut Workspace::default(), &mut Vec::new());
+            assert!(matches!(got, Err(ConvError::Input { .. })), "{algorithm:?}: {got:?}");
+        }
     }
 
     #[test]

@@ -53,9 +53,9 @@ pub fn transform_filters(spec: &ConvSpec, weights: &[f32], tile: Tile, out_padde
             for i in 0..4 {
                 for j in 0..4 {
                     let mut s = 0.0;
-                    for y in 0..3 {
-                        for x in 0..3 {
-                            s += G[i][y] * g(y, x) * G[j][x];
+                    for (y, gy) in G[i].iter().enumerate() {
+                        for (x, gx) in G[j].iter().enumerate() {
+                            s += gy * g(y, x) * gx;
                         }
                     }
                     u[4 * i + j][o * ci_n + c] = s as f32;
