@@ -13,7 +13,7 @@ use image::RgbImage;
 use trustcap_face::matcher::rgba;
 use trustcap_face::{EmbedEngine, FaceEmbedder, FaceMatcher, Role};
 use trustcap_vision::Frame;
-use trustcap_vision::face::{BlazeFace, BlazeFaceVariant, default_model_dir};
+use trustcap_vision::face::{BlazeFace, BlazeFaceVariant, FaceEngine, default_model_dir};
 
 fn bench(c: &mut Criterion) {
     let dir = default_model_dir();
@@ -33,10 +33,13 @@ fn bench(c: &mut Criterion) {
     let mut large = RgbImage::from_pixel(1280, 960, image::Rgb([90, 100, 110]));
     image::imageops::replace(&mut large, &astronaut, 600, 200);
     group.bench_function("match_1280x960", |b| b.iter(|| matcher.match_images(&large, &astronaut).expect("match")));
+    // The detector as the matcher loads it (FaceEngine::Auto), then on tract, the peer.
     for variant in [BlazeFaceVariant::Front128, BlazeFaceVariant::Back256] {
-        let mut detector = BlazeFace::from_dir(&dir, variant).expect("blazeface");
         let name = format!("detect_{}", if variant == BlazeFaceVariant::Front128 { "front128" } else { "back256" });
-        group.bench_function(name, |b| b.iter(|| detector.detect(&frame).expect("detect")));
+        let mut detector = BlazeFace::from_dir(&dir, variant).expect("blazeface");
+        group.bench_function(&name, |b| b.iter(|| detector.detect(&frame).expect("detect")));
+        let mut tract = BlazeFace::from_dir_with(&dir, variant, FaceEngine::Tract).expect("blazeface");
+        group.bench_function(format!("{name}_tract"), |b| b.iter(|| tract.detect(&frame).expect("detect")));
     }
     group.finish();
 }
