@@ -173,7 +173,7 @@ pub fn load_model_with(
     fix_constant_of_shape(&mut proto);
     let size = variant.size();
     let (engine, shapes) = match direct_engine(&proto, size, engine)? {
-        Some((graph, shapes)) => (Engine::Direct(graph), shapes),
+        Some(direct) => direct,
         None => {
             let plan = onnx
                 .model_for_proto_model(&proto)?
@@ -195,17 +195,16 @@ pub fn load_model_with(
     Ok(BlazeFace { engine, variant, input: Vec::new(), shapes, layout, anchors, min_score: DEFAULT_MIN_SCORE })
 }
 
-/// A compiled direct engine and its output shapes.
-#[cfg(not(target_arch = "wasm32"))]
-type DirectCompiled = (Box<direct::DirectGraph>, Vec<Vec<usize>>);
+/// An engine and its output shapes.
+type EngineAndShapes = (Engine, Vec<Vec<usize>>);
 
-/// The direct engine for `choice`, with its output shapes, or `None` for tract.
+/// The direct engine for `choice` with its output shapes, or `None` for tract.
 #[cfg(not(target_arch = "wasm32"))]
 fn direct_engine(
     proto: &ModelProto,
     size: usize,
     choice: FaceEngine,
-) -> Result<Option<DirectCompiled>, FaceModelError> {
+) -> Result<Option<EngineAndShapes>, FaceModelError> {
     let backend = trustcap_conv::Backend::detect();
     let compiled = match choice {
         FaceEngine::Tract => return Ok(None),
@@ -215,17 +214,13 @@ fn direct_engine(
     };
     Ok(compiled.map(|g| {
         let shapes = g.output_shapes();
-        (Box::new(g), shapes)
+        (Engine::Direct(Box::new(g)), shapes)
     }))
 }
 
 /// In the browser BlazeFace always runs on tract.
 #[cfg(target_arch = "wasm32")]
-fn direct_engine(
-    _: &ModelProto,
-    _: usize,
-    choice: FaceEngine,
-) -> Result<Option<(Box<()>, Vec<Vec<usize>>)>, FaceModelError> {
+fn direct_engine(_: &ModelProto, _: usize, choice: FaceEngine) -> Result<Option<EngineAndShapes>, FaceModelError> {
     match choice {
         FaceEngine::Direct => Err(FaceModelError::Model("the direct engine is not built for this target".into())),
         _ => Ok(None),
@@ -237,9 +232,6 @@ enum Engine {
     Tract(std::sync::Arc<TypedRunnableModel>),
     #[cfg(not(target_arch = "wasm32"))]
     Direct(Box<direct::DirectGraph>),
-    #[cfg(target_arch = "wasm32")]
-    #[allow(dead_code)]
-    Direct(Box<()>),
 }
 
 /// Which output tensor holds the scores and the regressors of each feature map.
@@ -315,6 +307,7 @@ impl BlazeFace {
     pub fn engine(&self) -> FaceEngine {
         match self.engine {
             Engine::Tract(_) => FaceEngine::Tract,
+            #[cfg(not(target_arch = "wasm32"))]
             Engine::Direct(_) => FaceEngine::Direct,
         }
     }
@@ -344,8 +337,6 @@ impl BlazeFace {
             }
             #[cfg(not(target_arch = "wasm32"))]
             Engine::Direct(graph) => Ok(graph.run(input)?.into_iter().map(|(_, values)| values).collect()),
-            #[cfg(target_arch = "wasm32")]
-            Engine::Direct(_) => Err(FaceModelError::Model("the direct engine is not built for this target".into())),
         }
     }
 

@@ -134,6 +134,17 @@ fn ints(t: &TensorProto) -> Result<Vec<i64>, FaceModelError> {
     Ok(t.raw_data.chunks_exact(8).map(|b| i64::from_le_bytes(b.try_into().unwrap_or([0; 8]))).collect())
 }
 
+/// Largest tensor of a compiled graph, in values (64 MB; BlazeFace-256's largest is 0.4 M).
+pub const MAX_TENSOR: usize = 1 << 24;
+
+/// Values in a tensor of `dims`, refused above a bound (no buffer of the graph may be that large).
+fn checked_len(dims: &[usize]) -> Result<usize, FaceModelError> {
+    dims.iter()
+        .try_fold(1usize, |n, &d| n.checked_mul(d))
+        .filter(|&n| n <= MAX_TENSOR)
+        .ok_or_else(|| refuse(format!("a tensor of {dims:?} is too large")))
+}
+
 fn dims_of(t: &TensorProto) -> Result<Vec<usize>, FaceModelError> {
     t.dims.iter().map(|&d| usize::try_from(d).map_err(|_| refuse(format!("{}: negative dimension", t.name)))).collect()
 }
@@ -194,10 +205,19 @@ impl<'a> Compiler<'a> {
         }
     }
 
-    fn push(&mut self, op: Op, inputs: Vec<usize>, output_name: &str, dims: Vec<usize>, order: Order) {
+    fn push(
+        &mut self,
+        op: Op,
+        inputs: Vec<usize>,
+        output_name: &str,
+        dims: Vec<usize>,
+        order: Order,
+    ) -> Result<(), FaceModelError> {
+        checked_len(&dims)?;
         let output = self.new_id();
         self.steps.push(Step { op, inputs, output });
         self.values.insert(output_name.to_string(), Value::Buffer { id: output, dims, order });
+        Ok(())
     }
 
     /// Whether `name` is read exactly once, by a `Relu`: then the ReLU runs inside its producer.
@@ -241,7 +261,7 @@ impl<'a> Compiler<'a> {
                     self.values.insert(out, v);
                 } else {
                     let Value::Buffer { id, dims, order } = v else { return Err(refuse("Relu of a constant")) };
-                    self.push(Op::Relu, vec![id], &out, dims, order);
+                    self.push(Op::Relu, vec![id], &out, dims, order)?;
                 }
             }
             "Add" => {
@@ -250,7 +270,7 @@ impl<'a> Compiler<'a> {
                     (Value::Buffer { id: x, dims, order }, Value::Buffer { id: y, dims: d2, order: o2 })
                         if dims == d2 && order == o2 =>
                     {
-                        self.push(Op::Add { relu: false }, vec![x, y], &out, dims, order);
+                        self.push(Op::Add { relu: false }, vec![x, y], &out, dims, order)?;
                     }
                     _ => return Err(refuse("Add of values of different shapes")),
                 }
@@ -268,7 +288,7 @@ impl<'a> Compiler<'a> {
                 }
                 let o = [(size[0] - kernel[0]) / stride[0] + 1, (size[1] - kernel[1]) / stride[1] + 1];
                 let op = Op::MaxPool { size, channels, kernel, stride };
-                self.push(op, vec![id], &out, vec![1, channels, o[0], o[1]], Order::Interleaved);
+                self.push(op, vec![id], &out, vec![1, channels, o[0], o[1]], Order::Interleaved)?;
             }
             "ConstantOfShape" => {
                 let shape = usizes(&ints(self.init(input(0)?)?)?, "ConstantOfShape shape")?;
@@ -278,6 +298,7 @@ impl<'a> Compiler<'a> {
                 {
                     return Err(refuse("ConstantOfShape with a non-zero value"));
                 }
+                checked_len(&shape)?;
                 self.values.insert(out, Value::Zeros { dims: shape });
             }
             "Concat" => self.concat(node, &out)?,
@@ -285,7 +306,7 @@ impl<'a> Compiler<'a> {
                 let Value::Buffer { id, dims, order: Order::RowMajor } = self.value(input(0)?)? else {
                     return Err(refuse("Reshape of an NCHW value"));
                 };
-                let total: usize = dims.iter().product();
+                let total = checked_len(&dims)?;
                 let shape = ints(self.init(input(1)?)?)?;
                 let mut new: Vec<usize> = Vec::with_capacity(shape.len());
                 let mut infer = None;
@@ -354,7 +375,7 @@ impl<'a> Compiler<'a> {
             let conv = Conv2d::for_input(spec, &weights, &bias, self.backend, padded_size)
                 .map_err(|e| refuse(e.to_string()))?;
             let op = Op::Conv { conv: Box::new(conv), size, extend, relu: false };
-            self.push(op, vec![id], out, vec![1, co, o[0], o[1]], Order::Interleaved);
+            self.push(op, vec![id], out, vec![1, co, o[0], o[1]], Order::Interleaved)?;
         } else if group == channels && ci_g == 1 && co == channels {
             let spec = DepthwiseSpec { channels, kernel, stride, padding: [top, left, bottom, right] };
             let o = spec.output_size(size).ok_or_else(|| refuse("Conv kernel larger than its input"))?;
@@ -366,7 +387,7 @@ impl<'a> Compiler<'a> {
                 out,
                 vec![1, co, o[0], o[1]],
                 Order::Interleaved,
-            );
+            )?;
         } else {
             return Err(refuse(format!("grouped Conv (group {group})")));
         }
@@ -384,7 +405,7 @@ impl<'a> Compiler<'a> {
             parts.iter().all(|p| matches!(p, Value::Zeros { .. } | Value::Buffer { order: Order::Interleaved, .. }));
         if axis == 1 && first_dims.len() == 4 && interleaved {
             // Channels of NCHW images.
-            let mut channels = 0;
+            let mut channels = 0usize;
             let mut list = Vec::new();
             let mut inputs = Vec::new();
             for p in &parts {
@@ -397,14 +418,14 @@ impl<'a> Compiler<'a> {
                 }
                 list.push((id, dims[1]));
                 inputs.extend(id);
-                channels += dims[1];
+                channels = channels.saturating_add(dims[1]);
             }
             if inputs.is_empty() {
                 return Err(refuse("Concat of constants"));
             }
             let pixels = first_dims[2] * first_dims[3];
             let op = Op::ConcatChannels { pixels, parts: list };
-            self.push(op, inputs, out, vec![1, channels, first_dims[2], first_dims[3]], Order::Interleaved);
+            self.push(op, inputs, out, vec![1, channels, first_dims[2], first_dims[3]], Order::Interleaved)?;
             return Ok(());
         }
         // Row-major values joined along an axis with nothing but ones before it: their bytes in turn.
@@ -421,11 +442,11 @@ impl<'a> Compiler<'a> {
                 return Err(refuse("Concat of row-major values that do not join end to end"));
             }
             if i > 0 {
-                dims[axis] += d[axis];
+                dims[axis] = dims[axis].saturating_add(d[axis]);
             }
             inputs.push(*id);
         }
-        self.push(Op::ConcatFlat, inputs, out, dims, Order::RowMajor);
+        self.push(Op::ConcatFlat, inputs, out, dims, Order::RowMajor)?;
         Ok(())
     }
 }
@@ -850,6 +871,12 @@ mod tests {
         // An input of the wrong length is an error, not a panic.
         let mut ok = DirectGraph::compile(&blazeface_like(), 16, Backend::Portable).unwrap();
         assert!(ok.run(&[0.0; 10]).is_err());
+        // A constant too large for any buffer is refused at compile time, not allocated.
+        let mut huge = G::default();
+        let shape = huge.shape(&[1, 65536, 65536, 16]);
+        huge.graph.node.push(node("ConstantOfShape", &[&shape], "zeros", vec![]));
+        let err = DirectGraph::compile(&huge.model(&[]), 16, Backend::Portable).unwrap_err();
+        assert!(err.to_string().contains("too large"), "{err}");
         // A grouped (not depthwise) convolution is refused.
         let mut g = G::default();
         g.graph.node.push(node("Transpose", &["input"], "nchw", vec![ints_attr("perm", &[0, 3, 1, 2])]));
