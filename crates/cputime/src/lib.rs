@@ -26,6 +26,29 @@ pub fn thread_cpu_ms() -> f64 {
     }
 }
 
+/// Minimum and median thread-CPU time ([`thread_cpu_ms`]) of each closure over `n` runs,
+/// the closures taking turns so that a change of machine load hits them alike, after two
+/// warm-up rounds. One `(min, median)` per closure, in order; `NaN` for `n == 0`.
+pub fn interleaved(n: usize, fs: &mut [&mut dyn FnMut()]) -> Vec<(f64, f64)> {
+    let mut times = vec![Vec::with_capacity(n); fs.len()];
+    for round in 0..n + 2 {
+        for (f, t) in fs.iter_mut().zip(times.iter_mut()) {
+            let start = thread_cpu_ms();
+            f();
+            if round >= 2 {
+                t.push(thread_cpu_ms() - start);
+            }
+        }
+    }
+    times
+        .into_iter()
+        .map(|mut t| {
+            t.sort_by(f64::total_cmp);
+            (t.first().copied().unwrap_or(f64::NAN), t.get(n / 2).copied().unwrap_or(f64::NAN))
+        })
+        .collect()
+}
+
 /// The 1-, 5- and 15-minute load averages from `/proc/loadavg`, or `None` where that
 /// file does not exist or cannot be read.
 pub fn load_average() -> Option<[f64; 3]> {
@@ -49,6 +72,34 @@ fn parse_loadavg(text: &str) -> Option<[f64; 3]> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn interleaved_runs_each_closure_in_turn_and_reports_min_and_median() {
+        let (mut a, mut b) = (0, 0);
+        let spin = |k: u64| (0..k).fold(0u64, |x, i| std::hint::black_box(x ^ i));
+        let times = interleaved(
+            5,
+            &mut [
+                &mut || {
+                    std::hint::black_box(spin(1000));
+                    a += 1
+                },
+                &mut || {
+                    std::hint::black_box(spin(100_000));
+                    b += 1
+                },
+            ],
+        );
+        // Two warm-up rounds and five timed ones each.
+        assert_eq!((a, b), (7, 7));
+        assert_eq!(times.len(), 2);
+        for (min, median) in &times {
+            assert!(*min >= 0.0 && min <= median, "{min} {median}");
+        }
+        // No runs: no figure.
+        let none = interleaved(0, &mut [&mut || ()]);
+        assert!(none[0].0.is_nan() && none[0].1.is_nan());
+    }
 
     #[test]
     fn cpu_time_grows_with_work() {

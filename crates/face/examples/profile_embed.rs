@@ -15,7 +15,7 @@ use std::hint::black_box;
 
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::plan::{SimpleState, eval};
-use trustcap_cputime::{load_average_text, thread_cpu_ms};
+use trustcap_cputime::{interleaved, load_average_text, thread_cpu_ms};
 use trustcap_face::architecture::dlib_resnet;
 use trustcap_face::dlib::model::DlibModel;
 use trustcap_face::graph::Compiled;
@@ -23,28 +23,6 @@ use trustcap_face::matcher::rgba;
 use trustcap_face::{EmbedEngine, FaceEmbedder, FaceMatcher, Role};
 use trustcap_vision::Frame;
 use trustcap_vision::face::default_model_dir;
-
-/// Minimum and median of each closure's `n` thread-CPU timings, the closures taking turns (so a
-/// change of machine load hits both alike), after two warm-up runs each.
-fn interleaved(n: usize, fs: &mut [&mut dyn FnMut()]) -> Vec<(f64, f64)> {
-    let mut times = vec![Vec::with_capacity(n); fs.len()];
-    for round in 0..n + 2 {
-        for (f, t) in fs.iter_mut().zip(times.iter_mut()) {
-            let start = thread_cpu_ms();
-            f();
-            if round >= 2 {
-                t.push(thread_cpu_ms() - start);
-            }
-        }
-    }
-    times
-        .into_iter()
-        .map(|mut t| {
-            t.sort_by(f64::total_cmp);
-            (t.first().copied().unwrap_or(f64::NAN), t.get(n / 2).copied().unwrap_or(f64::NAN))
-        })
-        .collect()
-}
 
 /// Minimum and median of `n` thread-CPU timings of `f` (after two warm-up runs).
 fn min_median(n: usize, mut f: impl FnMut()) -> (f64, f64) {

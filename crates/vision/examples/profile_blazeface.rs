@@ -8,31 +8,9 @@
 use std::hint::black_box;
 
 use tract_onnx::prelude::Framework;
-use trustcap_cputime::{load_average_text, thread_cpu_ms};
+use trustcap_cputime::{interleaved, load_average_text, thread_cpu_ms};
 use trustcap_vision::Frame;
 use trustcap_vision::face::{BlazeFace, BlazeFaceVariant, FaceEngine, default_model_dir};
-
-/// Minimum and median thread-CPU time of each closure, the closures taking turns, after two
-/// warm-up rounds.
-fn interleaved(n: usize, fs: &mut [&mut dyn FnMut()]) -> Vec<(f64, f64)> {
-    let mut times = vec![Vec::with_capacity(n); fs.len()];
-    for round in 0..n + 2 {
-        for (f, t) in fs.iter_mut().zip(times.iter_mut()) {
-            let start = thread_cpu_ms();
-            f();
-            if round >= 2 {
-                t.push(thread_cpu_ms() - start);
-            }
-        }
-    }
-    times
-        .into_iter()
-        .map(|mut t| {
-            t.sort_by(f64::total_cmp);
-            (t.first().copied().unwrap_or(f64::NAN), t.get(n / 2).copied().unwrap_or(f64::NAN))
-        })
-        .collect()
-}
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut iterations = 40usize;

@@ -402,17 +402,10 @@ impl BlazeFace {
     /// engine's own `run` covers (for benchmarks against one). Returns the best face score
     /// (sigmoid of the highest score logit), in [0, 1].
     pub fn best_score_of_tensor(&mut self, input: &[f32]) -> Result<f32, FaceModelError> {
-        let size = self.variant.size();
-        if input.len() != size * size * 3 {
-            return Err(FaceModelError::Model(format!(
-                "the input tensor has {} values, the model takes {size}×{size}×3",
-                input.len()
-            )));
-        }
-        let outputs = Self::forward(&mut self.engine, size, input)?;
+        let outputs = self.run_tensor(input)?;
         let mut best = f32::NEG_INFINITY;
         for &i in &self.layout.scores {
-            if let Some(t) = outputs.get(i) {
+            if let Some((_, t)) = outputs.get(i) {
                 best = t.iter().copied().fold(best, f32::max);
             }
         }
