@@ -1,4 +1,6 @@
-//! Face detection with MediaPipe BlazeFace through tract-onnx (feature `face`).
+//! Face detection with MediaPipe BlazeFace (feature `face`), run by tract-onnx or, natively
+//! on CPUs with AVX-512, by the direct engine ([`direct`]: the same ONNX graph on
+//! `trustcap-conv`, 2–3× faster); [`FaceEngine`] chooses, [`FaceEngine::Auto`] by default.
 //!
 //! The models come from the model-fetch step (`cargo xtask models`), never from the
 //! repository. As shipped, BlazeFace has `ConstantOfShape` nodes without a `value`
@@ -9,7 +11,7 @@
 //! Input: NHWC float, RGB scaled to [-1, 1], the frame letterboxed to a square (padding
 //! right and bottom) and resized to the model size ([`letterbox`]). Outputs: a score tensor
 //! and a regressor tensor for each of two feature maps ([`anchors`]); [`BlazeFace::detect`]
-//! decodes them into boxes and six keypoints, merges overlaps with weighted NMS ([`decode`])
+//! decodes them into boxes and six keypoints, merges overlaps with weighted NMS ([`decode`](mod@decode))
 //! and maps the coordinates back to frame pixels. [`BlazeFace::best_score`] gives just the
 //! strongest face score in a frame.
 //!

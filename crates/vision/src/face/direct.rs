@@ -50,9 +50,11 @@ enum Value {
     Zeros { dims: Vec<usize> },
 }
 
-/// One step of the compiled graph; `input`, `output` are value ids.
+/// What one step computes.
 #[derive(Debug)]
 enum Op {
+    /// A direct convolution of an input of `size`, first extended by `extend` zero rows and
+    /// columns at the bottom and right (TensorFlow's larger padding after).
     Conv {
         conv: Box<Conv2d>,
         size: [usize; 2],
@@ -83,6 +85,7 @@ enum Op {
     ConcatFlat,
 }
 
+/// One step of the compiled graph: its operation, the value ids it reads and the one it writes.
 #[derive(Debug)]
 struct Step {
     op: Op,
