@@ -38,12 +38,6 @@ impl Tile {
     /// 12 % and 16 × 24 about 19 % slower per multiply-add, `cargo bench -p trustcap-conv`).
     /// Short rows (a strided layer's 3-pixel rows, a 1×1 map) thus get 6-pixel tiles.
     pub fn for_layer(out_channels: usize, row_len: usize) -> Tile {
-        // A row that one 24-pixel tile covers and one 12-pixel tile does not: one pass over the
-        // filters instead of two. On dlib's 256-channel 4×4 layers (row of 24), whose 2.4 MB of
-        // filters come from memory, 16 × 24 runs faster than 32 × 12 (`cargo bench -p trustcap-conv`).
-        if (13..=24).contains(&row_len) {
-            return Tile::C16P24;
-        }
         let cost = |t: Tile| {
             let channels = out_channels.div_ceil(t.channels()) * t.channels();
             let pixels = row_len.max(1).div_ceil(t.pixels()) * t.pixels();
@@ -92,7 +86,7 @@ mod tests {
     fn tiles_follow_the_layer_shape() {
         assert_eq!(Tile::for_layer(32, 35 * 37), Tile::C32P12);
         assert_eq!(Tile::for_layer(32, 72), Tile::C32P12);
-        assert_eq!(Tile::for_layer(256, 4 * 6), Tile::C16P24);
+        assert_eq!(Tile::for_layer(256, 4 * 6), Tile::C32P12);
         assert_eq!(Tile::for_layer(256, 3), Tile::C64P6);
         assert_eq!(Tile::for_layer(256, 1), Tile::C64P6);
         assert_eq!(Tile::for_layer(16, 100), Tile::C16P24);

@@ -63,6 +63,9 @@ pub const MAX_WEIGHTS: usize = 1 << 26;
 /// Largest input or output accepted, in values.
 pub const MAX_VALUES: usize = 1 << 28;
 
+/// Filters larger than this (bytes) are assumed not to stay in L2 from one tile to the next.
+pub const LARGE_FILTERS_BYTES: usize = 1 << 20;
+
 /// Smallest input (pixels) on which [`Conv2d::for_input`] picks [`Algorithm::Winograd`] where it
 /// applies.
 pub const WINOGRAD_MIN_PIXELS: usize = 64;
@@ -219,7 +222,15 @@ impl Conv2d {
             return Self::with_algorithm(spec, weights, bias, backend, tile, Algorithm::Winograd);
         }
         let row_len = Geometry::new(&spec, input, 1).map_or(0, |g| g.row_len);
-        Self::with_tile(spec, weights, bias, backend, Tile::for_layer(spec.out_channels, row_len))
+        // Filters too large to stay in L2 between tiles, on a row that one 24-pixel tile covers
+        // and one 12-pixel tile does not: one pass over them instead of two. On dlib's 256-channel
+        // 4×4 layers (a row of 24, 2.4 MB of filters from memory) 16 × 24 beats 32 × 12.
+        let tile = if spec.weight_count().unwrap_or(0) * 4 > LARGE_FILTERS_BYTES && (13..=24).contains(&row_len) {
+            Tile::C16P24
+        } else {
+            Tile::for_layer(spec.out_channels, row_len)
+        };
+        Self::with_tile(spec, weights, bias, backend, tile)
     }
 
     /// Like [`Conv2d::with_backend`] with a chosen tile shape (see [`Tile::for_layer`]).
@@ -572,6 +583,21 @@ mod tests {
             |size| Conv2d::for_input(spec(32, 32, 3, 1, 1), &w, &b, Backend::Portable, size).unwrap().algorithm();
         assert_eq!(for_input([35, 35]), Algorithm::Winograd);
         assert_eq!(for_input([4, 4]), Algorithm::Direct);
+    }
+
+    #[test]
+    fn large_filters_on_a_short_row_get_one_pass_with_24_pixel_tiles() {
+        let w = vec![0.0; 256 * 256 * 9];
+        let b = vec![0.0; 256];
+        let tile = |s: ConvSpec, size| {
+            Conv2d::for_input(s, &w[..s.weight_count().unwrap()], &b[..s.out_channels], Backend::Portable, size)
+                .unwrap()
+                .tile()
+        };
+        // 256 → 256 on 4×4: a row of 4 × 6 = 24 on the padded grid, 2.4 MB of filters.
+        assert_eq!(tile(spec(256, 256, 3, 1, 1), [4, 4]), Tile::C16P24);
+        // 32 → 64 stride 2 on 35×35: rows of 17, but 74 KB of filters: the cost model's tile.
+        assert_eq!(tile(spec(32, 64, 3, 2, 0), [35, 35]), Tile::for_layer(64, 17));
     }
 
     fn spec(ci: usize, co: usize, k: usize, s: usize, p: usize) -> ConvSpec {
