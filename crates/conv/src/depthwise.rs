@@ -155,6 +155,8 @@ impl Depthwise {
         match self.backend {
             #[cfg(target_arch = "x86_64")]
             Backend::Avx512 => crate::avx512::depthwise(layer, out),
+            #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+            Backend::Simd128 => crate::simd128::depthwise(layer, out),
             _ => layer.run_portable(out),
         }
         Ok([oh, ow])

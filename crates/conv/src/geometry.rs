@@ -150,8 +150,7 @@ impl Geometry {
         out.clear();
         out.reserve(oh * ow * out_channels);
         for y in 0..oh {
-            let first = if self.linear { y * self.padded_cols } else { y * self.row_len_tiled };
-            let pixels = &tiled[first * out_padded..(first + ow) * out_padded];
+            let pixels = self.tiled_row(tiled, y, out_padded);
             if out_padded == out_channels {
                 out.extend_from_slice(pixels);
             } else {
@@ -160,6 +159,44 @@ impl Geometry {
                 }
             }
         }
+    }
+
+    /// Like [`Geometry::gather_output`], adding `residual` (interleaved like the output; its
+    /// length is the caller's to check) to every value on the way and then, with `relu`,
+    /// replacing negative sums by 0: a residual block's add and ReLU in the same pass.
+    pub fn gather_output_adding(
+        &self,
+        tiled: &[f32],
+        out_padded: usize,
+        out_channels: usize,
+        residual: &[f32],
+        relu: bool,
+        out: &mut Vec<f32>,
+    ) {
+        let [oh, ow] = self.output;
+        out.clear();
+        out.resize(oh * ow * out_channels, 0.0);
+        let row_len = ow * out_channels;
+        for (y, (dst, res)) in out.chunks_exact_mut(row_len).zip(residual.chunks_exact(row_len)).enumerate() {
+            let pixels = self.tiled_row(tiled, y, out_padded);
+            for ((d, r), px) in dst
+                .chunks_exact_mut(out_channels)
+                .zip(res.chunks_exact(out_channels))
+                .zip(pixels.chunks_exact(out_padded))
+            {
+                for ((d, &r), &p) in d.iter_mut().zip(r).zip(px) {
+                    let v = p + r;
+                    // A comparison, not `f32::max` (a library call in WebAssembly); NaN gives 0.
+                    *d = if !relu || v > 0.0 { v } else { 0.0 };
+                }
+            }
+        }
+    }
+
+    /// Output row `y`'s pixels in the tiled output.
+    fn tiled_row<'t>(&self, tiled: &'t [f32], y: usize, out_padded: usize) -> &'t [f32] {
+        let first = if self.linear { y * self.padded_cols } else { y * self.row_len_tiled };
+        &tiled[first * out_padded..(first + self.output[1]) * out_padded]
     }
 }
 

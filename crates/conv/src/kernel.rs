@@ -119,6 +119,11 @@ pub struct TileArgs<'a> {
     pub out_step: usize,
     /// Replace negative sums by 0.
     pub relu: bool,
+    /// How many of the tile's channels (from the first) the caller reads; a kernel may skip
+    /// whole vectors past them (the `simd128` one skips blocks of 8 channels, so a layer of 24
+    /// channels does not pay for the 8 zero channels of its 32-channel tile). At most
+    /// `tile.channels()`; the sums past it are unspecified.
+    pub live_channels: usize,
 }
 
 impl TileArgs<'_> {

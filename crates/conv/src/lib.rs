@@ -47,6 +47,8 @@ pub mod depthwise;
 pub mod geometry;
 pub mod kernel;
 pub mod pack;
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod simd128;
 pub mod winograd;
 
 pub use depthwise::{Depthwise, DepthwiseSpec};
@@ -137,6 +139,9 @@ pub enum Backend {
     Portable,
     /// AVX-512 intrinsics (x86-64 with `avx512f`).
     Avx512,
+    /// WebAssembly SIMD (a wasm32 build with the `simd128` target feature; the `simd128`
+    /// module): no fused multiply-add, so it agrees with the others to rounding.
+    Simd128,
 }
 
 impl Backend {
@@ -145,6 +150,9 @@ impl Backend {
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("avx512f") {
             return Backend::Avx512;
+        }
+        if Backend::Simd128.is_supported() {
+            return Backend::Simd128;
         }
         Backend::Portable
     }
@@ -157,6 +165,7 @@ impl Backend {
             Backend::Avx512 => std::arch::is_x86_feature_detected!("avx512f"),
             #[cfg(not(target_arch = "x86_64"))]
             Backend::Avx512 => false,
+            Backend::Simd128 => cfg!(all(target_arch = "wasm32", target_feature = "simd128")),
         }
     }
 }
@@ -330,14 +339,43 @@ impl Conv2d {
         ws: &mut Workspace,
         out: &mut Vec<f32>,
     ) -> Result<[usize; 2], ConvError> {
+        self.run_adding(input, size, None, relu, ws, out)
+    }
+
+    /// Like [`Conv2d::run`], adding `residual` (interleaved, the output's size) to the sums
+    /// before the ReLU: a residual block's `relu(conv(x) + skip)` in one call, the add done
+    /// while the output is gathered instead of in a pass of its own. A residual of the wrong
+    /// length is a [`ConvError::Input`].
+    pub fn run_adding(
+        &self,
+        input: &[f32],
+        size: [usize; 2],
+        residual: Option<&[f32]>,
+        relu: bool,
+        ws: &mut Workspace,
+        out: &mut Vec<f32>,
+    ) -> Result<[usize; 2], ConvError> {
         let [rows, cols] = size;
         let bad = |reason| ConvError::Input { rows, cols, reason };
         let expected = rows.checked_mul(cols).and_then(|n| n.checked_mul(self.spec.in_channels));
         if expected != Some(input.len()) {
             return Err(bad("length is not rows × cols × channels"));
         }
+        if let Some(r) = residual {
+            let [oh, ow] = self.spec.output_size(size).ok_or(bad("kernel larger than the padded input"))?;
+            if oh.checked_mul(ow).and_then(|n| n.checked_mul(self.spec.out_channels)) != Some(r.len()) {
+                return Err(bad("the residual is not the output's size"));
+            }
+        }
         if self.algorithm == Algorithm::Winograd {
-            return self.run_winograd(input, size, relu, ws, out);
+            let size = self.run_winograd(input, size, relu && residual.is_none(), ws, out)?;
+            if let Some(r) = residual {
+                for (o, &r) in out.iter_mut().zip(r) {
+                    let v = *o + r;
+                    *o = if !relu || v > 0.0 { v } else { 0.0 };
+                }
+            }
+            return Ok(size);
         }
         let g =
             Geometry::new(&self.spec, size, self.tile.pixels()).ok_or(bad("kernel larger than the padded input"))?;
@@ -349,7 +387,7 @@ impl Conv2d {
         ws.tiled.resize(g.tiled_len(self.out_padded), 0.0);
 
         let co_tile = self.tile.channels();
-        let taps = g.taps();
+        let (taps, in_channels) = merge_tap_rows(g.taps(), self.spec.kernel, self.spec.in_channels);
         let block = self.spec.kernel[0] * self.spec.kernel[1] * self.spec.in_channels * co_tile;
         for (cb, (filters, bias)) in self.packed.chunks_exact(block).zip(self.bias.chunks_exact(co_tile)).enumerate() {
             for row in 0..g.rows {
@@ -359,18 +397,22 @@ impl Conv2d {
                         start: row * g.row_in_step + start * g.pixel_in_step,
                         pixel_step: g.pixel_in_step,
                         taps: &taps,
-                        in_channels: self.spec.in_channels,
+                        in_channels,
                         filters,
                         bias,
                         out_offset: (row * g.row_len_tiled + start) * self.out_padded + cb * co_tile,
                         out_step: self.out_padded,
-                        relu,
+                        relu: relu && residual.is_none(),
+                        live_channels: (self.spec.out_channels - cb * co_tile).min(co_tile),
                     };
                     self.run_tile(args, &mut ws.tiled);
                 }
             }
         }
-        g.gather_output(&ws.tiled, self.out_padded, self.spec.out_channels, out);
+        match residual {
+            Some(r) => g.gather_output_adding(&ws.tiled, self.out_padded, self.spec.out_channels, r, relu, out),
+            None => g.gather_output(&ws.tiled, self.out_padded, self.spec.out_channels, out),
+        }
         Ok(g.output)
     }
 
@@ -430,9 +472,26 @@ impl Conv2d {
         match self.backend {
             #[cfg(target_arch = "x86_64")]
             Backend::Avx512 => avx512::run_tile(self.tile, args, out),
+            #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+            Backend::Simd128 => simd128::run_tile(self.tile, args, out),
             _ => kernel::portable::run_tile(self.tile, args, out),
         }
     }
+}
+
+/// When every tap of a `kernel` is live, the taps of one kernel row read `kernel cols ×
+/// in_channels` consecutive input values (the row's pixels are adjacent in the padded input),
+/// and their packed filters are consecutive too: the row becomes one tap of that many input
+/// channels. Same multiply-adds in the same order, fewer loop trips: a stem convolution of 3
+/// input channels reduces over runs of 15 values instead of 3. Otherwise the taps are returned
+/// as they are.
+fn merge_tap_rows(taps: Vec<(usize, usize)>, kernel: [usize; 2], in_channels: usize) -> (Vec<(usize, usize)>, usize) {
+    let [kh, kw] = kernel;
+    if kw < 2 || taps.len() != kh * kw {
+        return (taps, in_channels);
+    }
+    let rows = taps.chunks_exact(kw).enumerate().map(|(ky, row)| (row[0].0, ky)).collect();
+    (rows, kw * in_channels)
 }
 
 #[cfg(test)]
@@ -635,6 +694,39 @@ mod tests {
                 false,
                 backend,
             );
+        }
+    }
+
+    #[test]
+    fn a_fused_residual_add_equals_the_convolution_plus_the_residual() {
+        // 1×1 (a BlazeFace block's), 3×3 strided, and 3×3 on Winograd; 24 channels leave a
+        // partial tile.
+        let layers = [
+            (spec(24, 24, 1, 1, 0), [9, 7], Algorithm::Direct),
+            (spec(5, 24, 3, 2, 1), [9, 7], Algorithm::Direct),
+            (spec(16, 32, 3, 1, 1), [9, 7], Algorithm::Winograd),
+        ];
+        for (n, (s, size, algorithm)) in layers.into_iter().enumerate() {
+            let w = values(s.weight_count().unwrap(), n as u64);
+            let b = values(s.out_channels, 10 + n as u64);
+            let input = values(size[0] * size[1] * s.in_channels, 20 + n as u64);
+            let [oh, ow] = s.output_size(size).unwrap();
+            let residual = values(oh * ow * s.out_channels, 30 + n as u64);
+            for backend in [Backend::Portable, Backend::Avx512] {
+                let conv = Conv2d::with_algorithm(s, &w, &b, backend, Tile::C32P12, algorithm).unwrap();
+                let mut ws = Workspace::default();
+                let (mut plain, mut fused) = (Vec::new(), Vec::new());
+                conv.run(&input, size, false, &mut ws, &mut plain).unwrap();
+                for relu in [false, true] {
+                    conv.run_adding(&input, size, Some(&residual), relu, &mut ws, &mut fused).unwrap();
+                    let want: Vec<f32> =
+                        plain.iter().zip(&residual).map(|(p, r)| if relu { (p + r).max(0.0) } else { p + r }).collect();
+                    assert_eq!(fused, want, "layer {n} {backend:?} relu {relu}");
+                }
+                let short = &residual[1..];
+                let err = conv.run_adding(&input, size, Some(short), true, &mut ws, &mut fused).unwrap_err();
+                assert!(matches!(err, ConvError::Input { .. }), "{err}");
+            }
         }
     }
 

@@ -212,6 +212,8 @@ pub(crate) fn products(
                     out_offset: (pos * tiled + start) * out_padded + cb * ch,
                     out_step: out_padded,
                     relu: false,
+                    // The output transform reads every product of the padded channels.
+                    live_channels: ch,
                 };
                 run_tile(args, m);
             }

@@ -27,7 +27,6 @@ use tract_onnx::prelude::*;
 
 pub mod anchors;
 pub mod decode;
-#[cfg(not(target_arch = "wasm32"))]
 pub mod direct;
 pub mod letterbox;
 
@@ -200,17 +199,19 @@ pub fn load_model_with(
 /// An engine and its output shapes.
 type EngineAndShapes = (Engine, Vec<Vec<usize>>);
 
-/// The direct engine for `choice` with its output shapes, or `None` for tract.
-#[cfg(not(target_arch = "wasm32"))]
+/// The direct engine for `choice` with its output shapes, or `None` for tract. [`FaceEngine::Auto`]
+/// takes the direct engine where it has a SIMD kernel (AVX-512 natively, `simd128` in the
+/// browser) and tract elsewhere, or if the graph is one the direct engine refuses.
 fn direct_engine(
     proto: &ModelProto,
     size: usize,
     choice: FaceEngine,
 ) -> Result<Option<EngineAndShapes>, FaceModelError> {
-    let backend = trustcap_conv::Backend::detect();
+    use trustcap_conv::Backend;
+    let backend = Backend::detect();
     let compiled = match choice {
         FaceEngine::Tract => return Ok(None),
-        FaceEngine::Auto if backend != trustcap_conv::Backend::Avx512 => return Ok(None),
+        FaceEngine::Auto if backend == Backend::Portable => return Ok(None),
         FaceEngine::Auto => direct::DirectGraph::compile(proto, size, backend).ok(),
         FaceEngine::Direct => Some(direct::DirectGraph::compile(proto, size, backend)?),
     };
@@ -220,19 +221,9 @@ fn direct_engine(
     }))
 }
 
-/// In the browser BlazeFace always runs on tract.
-#[cfg(target_arch = "wasm32")]
-fn direct_engine(_: &ModelProto, _: usize, choice: FaceEngine) -> Result<Option<EngineAndShapes>, FaceModelError> {
-    match choice {
-        FaceEngine::Direct => Err(FaceModelError::Model("the direct engine is not built for this target".into())),
-        _ => Ok(None),
-    }
-}
-
 /// The engine a [`BlazeFace`] runs on.
 enum Engine {
     Tract(std::sync::Arc<TypedRunnableModel>),
-    #[cfg(not(target_arch = "wasm32"))]
     Direct(Box<direct::DirectGraph>),
 }
 
@@ -309,7 +300,6 @@ impl BlazeFace {
     pub fn engine(&self) -> FaceEngine {
         match self.engine {
             Engine::Tract(_) => FaceEngine::Tract,
-            #[cfg(not(target_arch = "wasm32"))]
             Engine::Direct(_) => FaceEngine::Direct,
         }
     }
@@ -337,7 +327,6 @@ impl BlazeFace {
                     .collect::<TractResult<_>>()
                     .map_err(Into::into)
             }
-            #[cfg(not(target_arch = "wasm32"))]
             Engine::Direct(graph) => Ok(graph.run(input)?.into_iter().map(|(_, values)| values).collect()),
         }
     }

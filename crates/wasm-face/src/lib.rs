@@ -1,7 +1,10 @@
 //! # trustcap-wasm-face
 //!
-//! The face module of the `@trustcap/web` browser SDK: BlazeFace detection (tract-onnx) and
-//! passive liveness, in a WebAssembly module of its own. tract makes it several times the size
+//! The face module of the `@trustcap/web` browser SDK: BlazeFace detection and passive
+//! liveness, in a WebAssembly module of its own. BlazeFace runs on the direct engine
+//! (`trustcap_vision::face::direct`, `trustcap-conv`'s simd128 kernels) in the SIMD build and on
+//! tract-onnx in the build without SIMD; tract (which also loads a deployment's anti-spoofing
+//! model) makes the module several times the size
 //! of the core module, so the package loads it lazily (`loadFaceModule()`, prefetched in idle
 //! time as the selfie step nears) and the document step never downloads it.
 //!

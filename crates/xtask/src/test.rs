@@ -65,6 +65,17 @@ pub fn run(args: &[String]) -> Result<(), String> {
             .env("CHROMEDRIVER", "/usr/bin/chromedriver")
             .env("WASM_BINDGEN_TEST_TIMEOUT", "120"),
     )?;
+    step("wasm-tests: the convolution kernels again, built with simd128 (what the face module runs)");
+    counts += run_tests(
+        util::cargo()
+            .args(["test", "--package", "trustcap-wasm-tests", "--target", "wasm32-unknown-unknown", "--release"])
+            .args(["--test", "conv_kernels", "--target-dir"])
+            .arg(util::target_dir().join("wasm-simd-tests"))
+            .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS", "-C target-feature=+simd128")
+            .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", "wasm-bindgen-test-runner")
+            .env("CHROMEDRIVER", "/usr/bin/chromedriver")
+            .env("WASM_BINDGEN_TEST_TIMEOUT", "120"),
+    )?;
 
     step("fuzz smoke: every cargo-fuzz target for 8 s from the committed corpus");
     crate::fuzz::run(&["all".to_owned(), "--seconds".to_owned(), "8".to_owned()])?;

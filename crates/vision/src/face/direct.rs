@@ -55,11 +55,14 @@ enum Value {
 enum Op {
     /// A direct convolution of an input of `size`, first extended by `extend` zero rows and
     /// columns at the bottom and right (TensorFlow's larger padding after).
+    /// With `residual`, the step's second input is added to the sums before the ReLU (an `Add`
+    /// fused into the convolution that produced one of its operands).
     Conv {
         conv: Box<Conv2d>,
         size: [usize; 2],
         extend: [usize; 2],
         relu: bool,
+        residual: bool,
     },
     Depthwise {
         conv: Box<Depthwise>,
@@ -273,7 +276,30 @@ impl<'a> Compiler<'a> {
                     (Value::Buffer { id: x, dims, order }, Value::Buffer { id: y, dims: d2, order: o2 })
                         if dims == d2 && order == o2 =>
                     {
-                        self.push(Op::Add { relu: false }, vec![x, y], &out, dims, order)?;
+                        let single_use = |k: usize| input(k).is_ok_and(|n| self.uses.get(n) == Some(&1));
+                        let once = [single_use(0), single_use(1)];
+                        let fusable = |s: &Step, id: usize| {
+                            s.output == id && matches!(s.op, Op::Conv { relu: false, residual: false, .. })
+                        };
+                        // The convolution just computed, read by this add alone, takes the other
+                        // operand as its residual.
+                        let last = self.steps.last_mut();
+                        let fused = match last {
+                            Some(s) if order == Order::Interleaved && fusable(s, x) && once[0] => Some((s, y)),
+                            Some(s) if order == Order::Interleaved && fusable(s, y) && once[1] => Some((s, x)),
+                            _ => None,
+                        };
+                        match fused {
+                            Some((step, other)) => {
+                                if let Op::Conv { residual, .. } = &mut step.op {
+                                    *residual = true;
+                                }
+                                step.inputs.push(other);
+                                let id = step.output;
+                                self.values.insert(out, Value::Buffer { id, dims, order });
+                            }
+                            None => self.push(Op::Add { relu: false }, vec![x, y], &out, dims, order)?,
+                        }
                     }
                     _ => return Err(refuse("Add of values of different shapes")),
                 }
@@ -377,7 +403,7 @@ impl<'a> Compiler<'a> {
             let o = spec.output_size(padded_size).ok_or_else(|| refuse("Conv kernel larger than its input"))?;
             let conv = Conv2d::for_input(spec, &weights, &bias, self.backend, padded_size)
                 .map_err(|e| refuse(e.to_string()))?;
-            let op = Op::Conv { conv: Box::new(conv), size, extend, relu: false };
+            let op = Op::Conv { conv: Box::new(conv), size, extend, relu: false, residual: false };
             self.push(op, vec![id], out, vec![1, co, o[0], o[1]], Order::Interleaved)?;
         } else if group == channels && ci_g == 1 && co == channels {
             let spec = DepthwiseSpec { channels, kernel, stride, padding: [top, left, bottom, right] };
@@ -555,15 +581,17 @@ impl DirectGraph {
             let mut out = std::mem::take(&mut buffers[slot[step.output]]);
             let arg = |k: usize| -> &[f32] { step.inputs.get(k).map_or(&[][..], |&v| &buffers[slot[v]]) };
             let label = match &step.op {
-                Op::Conv { conv, size, extend, relu } => {
+                Op::Conv { conv, size, extend, relu, residual } => {
                     let x = arg(0);
+                    let residual = residual.then(|| arg(1));
                     let size = if *extend == [0, 0] {
                         *size
                     } else {
                         extend_zeros(x, *size, conv.spec().in_channels, *extend, &mut self.scratch)
                     };
                     let x = if *extend == [0, 0] { x } else { &self.scratch[..] };
-                    conv.run(x, size, *relu, &mut self.workspace, &mut out).map_err(|e| refuse(e.to_string()))?;
+                    conv.run_adding(x, size, residual, *relu, &mut self.workspace, &mut out)
+                        .map_err(|e| refuse(e.to_string()))?;
                     "conv"
                 }
                 Op::Depthwise { conv, size, relu } => {
@@ -573,16 +601,18 @@ impl DirectGraph {
                 Op::Add { relu } => {
                     let (a, b) = (arg(0), arg(1));
                     out.clear();
+                    out.resize(a.len().min(b.len()), 0.0);
+                    let sums = out.iter_mut().zip(a.iter().zip(b));
                     if *relu {
-                        out.extend(a.iter().zip(b).map(|(x, y)| (x + y).max(0.0)));
+                        sums.for_each(|(o, (x, y))| *o = relu_of(x + y));
                     } else {
-                        out.extend(a.iter().zip(b).map(|(x, y)| x + y));
+                        sums.for_each(|(o, (x, y))| *o = x + y);
                     }
                     "add"
                 }
                 Op::Relu => {
                     out.clear();
-                    out.extend(arg(0).iter().map(|v| v.max(0.0)));
+                    out.extend(arg(0).iter().map(|&v| relu_of(v)));
                     "relu"
                 }
                 Op::MaxPool { size, channels, kernel, stride } => {
@@ -637,7 +667,16 @@ fn extend_zeros(x: &[f32], size: [usize; 2], c: usize, extend: [usize; 2], out: 
     new
 }
 
-/// Max pooling without padding on an interleaved image.
+/// `max(v, 0)`, NaN giving 0 as with `f32::max`, written as a comparison: `f32::max` is IEEE
+/// maxNum, which WebAssembly has no instruction for (a call to `fmaxf` per value in the
+/// browser), while a comparison and a select vectorise on every target.
+#[inline(always)]
+fn relu_of(v: f32) -> f32 {
+    if v > 0.0 { v } else { 0.0 }
+}
+
+/// Max pooling without padding on an interleaved image. It compares rather than calling
+/// `f32::max` (see [`relu_of`]); a NaN input is skipped, as `f32::max` would skip it.
 fn max_pool(x: &[f32], size: [usize; 2], c: usize, kernel: [usize; 2], stride: [usize; 2], out: &mut Vec<f32>) {
     let [h, w] = size;
     let oh = (h - kernel[0]) / stride[0] + 1;
@@ -650,8 +689,8 @@ fn max_pool(x: &[f32], size: [usize; 2], c: usize, kernel: [usize; 2], stride: [
             for (ox, dst) in row.chunks_exact_mut(c).enumerate() {
                 for kx in 0..kernel[1] {
                     let src = &src_row[(ox * stride[1] + kx) * c..][..c];
-                    for (d, s) in dst.iter_mut().zip(src) {
-                        *d = d.max(*s);
+                    for (d, &s) in dst.iter_mut().zip(src) {
+                        *d = if s > *d { s } else { *d };
                     }
                 }
             }
@@ -843,8 +882,12 @@ mod tests {
         let want = tract_outputs(&proto, &input);
         for backend in [Backend::Portable, Backend::Avx512] {
             let mut graph = DirectGraph::compile(&proto, 16, backend).unwrap();
-            // The stem's and the adds' ReLUs run inside them: no separate ReLU step.
-            assert!(graph.steps.iter().all(|s| !matches!(s.op, super::Op::Relu)));
+            // The stem's ReLU runs inside it, both residual adds and their ReLUs inside the 1×1
+            // convolutions before them (one add reads the convolution first, the other second):
+            // no separate ReLU or add step.
+            assert!(graph.steps.iter().all(|s| !matches!(s.op, super::Op::Relu | super::Op::Add { .. })));
+            let fused = graph.steps.iter().filter(|s| matches!(s.op, super::Op::Conv { residual: true, .. }));
+            assert_eq!(fused.count(), 2);
             for _ in 0..2 {
                 let got = graph.run(&input).unwrap();
                 assert_eq!(got.len(), want.len());
