@@ -1,6 +1,7 @@
-//! Face detection with MediaPipe BlazeFace (feature `face`), run by tract-onnx or, natively
-//! on CPUs with AVX-512, by the direct engine ([`direct`]: the same ONNX graph on
-//! `trustcap-conv`, 2–3× faster); [`FaceEngine`] chooses, [`FaceEngine::Auto`] by default.
+//! Face detection with MediaPipe BlazeFace (feature `face`), run by tract-onnx or, where
+//! `trustcap-conv` has SIMD kernels (AVX-512 natively, `simd128` in the browser), by the direct
+//! engine ([`direct`]: the same ONNX graph on `trustcap-conv`, 2–3× faster natively, about 1.8×
+//! in wasm); [`FaceEngine`] chooses, [`FaceEngine::Auto`] by default.
 //!
 //! The models come from the model-fetch step (`cargo xtask models`), never from the
 //! repository. As shipped, BlazeFace has `ConstantOfShape` nodes without a `value`
@@ -143,14 +144,16 @@ pub fn fix_constant_of_shape(proto: &mut ModelProto) -> usize {
 /// Which inference engine runs BlazeFace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum FaceEngine {
-    /// [`FaceEngine::Direct`] on CPUs with AVX-512 (where it is several times faster), else
-    /// [`FaceEngine::Tract`]; tract also if the direct engine refuses the graph.
+    /// [`FaceEngine::Direct`] where `trustcap-conv` has a SIMD backend (AVX-512 CPUs, wasm
+    /// built with `simd128`), else [`FaceEngine::Tract`]; tract also if the direct engine
+    /// refuses the graph.
     #[default]
     Auto,
     /// tract-onnx's optimised plan (every target, the browser's included).
     Tract,
-    /// The graph compiled onto `trustcap-conv`'s direct convolutions ([`direct`]); native
-    /// targets only. An error if the graph has an operator it does not know.
+    /// The graph compiled onto `trustcap-conv`'s direct convolutions ([`direct`]), on the
+    /// fastest backend of the target (portable Rust where it has no SIMD one). An error if the
+    /// graph has an operator it does not know.
     Direct,
 }
 
