@@ -7,23 +7,12 @@
 
 #![cfg(target_arch = "wasm32")]
 
-use trustcap_conv::{Algorithm, Backend, Conv2d, ConvSpec, Depthwise, DepthwiseSpec, Tile, Workspace};
+use trustcap_conv::{
+    Algorithm, Backend, Conv2d, ConvSpec, Depthwise, DepthwiseSpec, Tile, Workspace, test_values as values,
+};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
-
-/// Deterministic values in [-1, 1).
-fn values(n: usize, seed: u64) -> Vec<f32> {
-    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..n)
-        .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            (s >> 40) as f32 / (1u64 << 23) as f32 - 1.0
-        })
-        .collect()
-}
 
 /// A plain convolution with f64 sums over `[top, left, bottom, right]` zero padding and
 /// `groups` equal to 1 (dense) or to the channel count (depthwise).

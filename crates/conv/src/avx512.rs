@@ -116,14 +116,7 @@ unsafe fn depthwise_impl(l: crate::depthwise::Layer<'_>, out: &mut [f32]) {
     let zero = _mm512_setzero_ps();
     let [sy, sx] = l.stride;
     let [top, left] = l.padding;
-    // Columns whose 3×3 taps all read the image: x·sx ≥ left and x·sx + 3 − left ≤ cols.
-    let inner = if l.kernel == [3, 3] && cols + left >= 3 {
-        let first = left.div_ceil(sx);
-        let last = ((cols + left - 3) / sx + 1).min(ow);
-        (first < last).then_some((first, last))
-    } else {
-        None
-    };
+    let inner = l.inner_columns_3x3();
     for y in 0..oh {
         let full_rows = l.taps_of(y, 0).0 == [0, 3];
         if let (Some((first, last)), true) = (inner, full_rows) {

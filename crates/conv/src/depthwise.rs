@@ -209,6 +209,19 @@ impl Layer<'_> {
             && self.stride[1] > 0
     }
 
+    /// For a 3×3 kernel, the output columns `first..last` whose taps all read image columns
+    /// (`x·sx ≥ left` and `x·sx + 3 − left ≤ cols`), if any: along a row whose taps all read
+    /// image rows, the kernels keep the nine weight vectors in registers there.
+    pub fn inner_columns_3x3(&self) -> Option<(usize, usize)> {
+        let ([cols, sx], left) = ([self.size[1], self.stride[1]], self.padding[1]);
+        if self.kernel != [3, 3] || cols + left < 3 {
+            return None;
+        }
+        let first = left.div_ceil(sx);
+        let last = ((cols + left - 3) / sx + 1).min(self.output[1]);
+        (first < last).then_some((first, last))
+    }
+
     /// For output pixel `(y, x)`: the kernel rows and columns whose taps read the image (not
     /// the padding), and the input pixel that tap `(0, 0)` would read, as a signed offset in
     /// pixels (it may lie in the padding). Every tap in the ranges reads input pixel
@@ -283,17 +296,7 @@ mod tests {
         out
     }
 
-    fn values(n: usize, seed: u64) -> Vec<f32> {
-        let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-        (0..n)
-            .map(|_| {
-                s ^= s << 13;
-                s ^= s >> 7;
-                s ^= s << 17;
-                ((s >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
-            })
-            .collect()
-    }
+    use crate::test_values as values;
 
     fn check(s: DepthwiseSpec, size: [usize; 2], relu: bool) {
         let [kh, kw] = s.kernel;

@@ -479,6 +479,20 @@ impl Conv2d {
     }
 }
 
+/// Deterministic pseudo-random values in [-1, 1) (xorshift64 from `seed`), for the tests and
+/// benchmarks of this crate and of the engines built on it, native and in the browser.
+pub fn test_values(n: usize, seed: u64) -> Vec<f32> {
+    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..n)
+        .map(|_| {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            ((s >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+        })
+        .collect()
+}
+
 /// When every tap of a `kernel` is live, the taps of one kernel row read `kernel cols ×
 /// in_channels` consecutive input values (the row's pixels are adjacent in the padded input),
 /// and their packed filters are consecutive too: the row becomes one tap of that many input

@@ -140,14 +140,7 @@ unsafe fn depthwise_impl(l: Layer<'_>, out: &mut [f32]) {
     let (input, taps, bias) = (l.input.as_ptr(), l.taps.as_ptr(), l.bias.as_ptr());
     let cp = l.padded_channels();
     let zero = f32x4_splat(0.0);
-    // Columns whose 3×3 taps all read the image: x·sx ≥ left and x·sx + 3 − left ≤ cols.
-    let inner = if l.kernel == [3, 3] && cols + left >= 3 {
-        let first = left.div_ceil(sx);
-        let last = ((cols + left - 3) / sx + 1).min(ow);
-        (first < last).then_some((first, last))
-    } else {
-        None
-    };
+    let inner = l.inner_columns_3x3();
     for y in 0..oh {
         let full_rows = l.taps_of(y, 0).0 == [0, 3];
         let fast = inner.filter(|_| full_rows);
@@ -182,7 +175,7 @@ unsafe fn depthwise_impl(l: Layer<'_>, out: &mut [f32]) {
         }
         for x in 0..ow {
             if fast.is_some_and(|(first, last)| (first..last).contains(&x)) {
-                if c % 4 == 0 {
+                if c.is_multiple_of(4) {
                     continue;
                 }
                 // SAFETY: as for any pixel (in_bounds); only the channels past the last group of 4.

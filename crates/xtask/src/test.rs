@@ -34,6 +34,14 @@ pub fn run(args: &[String]) -> Result<(), String> {
         exec(util::cargo().args(["fmt", "--all", "--", "--check"]))?;
         step("lint: clippy (native, all targets and features)");
         exec(util::cargo().args(["clippy", "--workspace", "--all-targets", "--all-features", "--", "-D", "warnings"]))?;
+        step("lint: clippy (wasm32 with simd128: trustcap-conv's browser kernels)");
+        exec(
+            util::cargo()
+                .args(["clippy", "--package", "trustcap-conv", "--target", "wasm32-unknown-unknown", "--target-dir"])
+                .arg(util::target_dir().join("wasm-simd-tests"))
+                .args(["--", "-D", "warnings"])
+                .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS", "-C target-feature=+simd128"),
+        )?;
         step("lint: clippy (wasm32)");
         exec(util::cargo().args([
             "clippy",

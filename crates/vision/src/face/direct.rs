@@ -705,16 +705,9 @@ mod tests {
     use tract_onnx::pb::{AttributeProto, OperatorSetIdProto, ValueInfoProto};
     use tract_onnx::prelude::*;
 
+    /// Values in [-0.5, 0.5).
     fn values(n: usize, seed: u64) -> Vec<f32> {
-        let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-        (0..n)
-            .map(|_| {
-                s ^= s << 13;
-                s ^= s >> 7;
-                s ^= s << 17;
-                ((s >> 40) as f32 / (1u64 << 24) as f32) - 0.5
-            })
-            .collect()
+        trustcap_conv::test_values(n, seed).into_iter().map(|v| v * 0.5).collect()
     }
 
     fn ints_attr(name: &str, v: &[i64]) -> AttributeProto {
