@@ -24,7 +24,10 @@
 //! intrinsics on x86-64 (`avx512` module), chosen at run time by CPU feature detection. Both
 //! make the same fused multiply-adds in the same order, so they agree to the bit (tested). The
 //! portable kernel is the oracle, not a fast path: without hardware FMA its `mul_add` is a
-//! library call, tens of times slower than the AVX-512 kernel.
+//! library call, tens of times slower than the AVX-512 kernel. A third version, with
+//! WebAssembly SIMD (`simd128` module, compiled into wasm builds with the `simd128` target
+//! feature), runs the browser's face module; wasm has no fused multiply-add, so it agrees with
+//! an f64 reference to rounding (tested in Chromium by `wasm-tests`).
 //!
 //! ```
 //! use trustcap_conv::{Conv2d, ConvSpec, Workspace};
