@@ -9,9 +9,9 @@ fn layer(c: &mut Criterion, name: &str, spec: ConvSpec, size: [usize; 2]) {
     let bias = vec![0.01; spec.out_channels];
     let input: Vec<f32> = (0..size[0] * size[1] * spec.in_channels).map(|i| ((i % 13) as f32 - 6.0) / 8.0).collect();
     let tiles = [Tile::C64P6, Tile::C32P12, Tile::C16P24];
-    let runs = tiles
-        .iter()
-        .map(|&t| (Backend::Avx512, t))
+    let runs = [Backend::Avx512, Backend::Avx2]
+        .into_iter()
+        .flat_map(|b| tiles.iter().map(move |&t| (b, t)))
         .chain([(Backend::Portable, Tile::for_out_channels(spec.out_channels))]);
     for (backend, tile) in runs {
         if !backend.is_supported() || !spec.out_channels.is_multiple_of(tile.channels()) {
@@ -23,7 +23,7 @@ fn layer(c: &mut Criterion, name: &str, spec: ConvSpec, size: [usize; 2]) {
         c.bench_function(&format!("conv/{name}/{backend:?}_{tile:?}"), |b| {
             b.iter(|| conv.run(std::hint::black_box(&input), size, true, &mut ws, &mut out))
         });
-        if backend == Backend::Avx512 && winograd::applies(&spec) {
+        if backend != Backend::Portable && winograd::applies(&spec) {
             let Ok(conv) = Conv2d::with_algorithm(spec, &weights, &bias, backend, tile, Algorithm::Winograd) else {
                 return;
             };

@@ -37,7 +37,7 @@ pub fn run_tile(tile: Tile, a: TileArgs<'_>, out: &mut [f32]) {
 /// this, ten such layers run in turn took 0.34 ms each instead of 0.59 (mean over 12 alternating
 /// runs of each run's fastest round; `docs/bench/faces.md`). A prefetch never faults, so the address may lie past
 /// the filters.
-const PREFETCH_AHEAD: usize = 1024;
+pub(crate) const PREFETCH_AHEAD: usize = 1024;
 
 /// # Safety
 /// The CPU supports `avx512f`, and `a.in_bounds(tile, out.len())` holds for the tile with `NV`

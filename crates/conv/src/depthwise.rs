@@ -6,10 +6,11 @@
 //! before and after (`[top, left, bottom, right]`, as TensorFlow's "same" padding exports to
 //! ONNX); for each output pixel the taps that fall on the padding are skipped, the others run
 //! in kernel order. Each output pixel's channels, 16 at a time, take one multiply-add per tap:
-//! input vector times the tap's weight vector. The AVX-512 kernel (crate-private `avx512` module) does exactly that
-//! with masked loads and stores for the last, partial block of channels; [`Layer::run_portable`]
-//! is the same loop in plain Rust with `mul_add`, the oracle: both make the same fused
-//! multiply-adds in the same order and agree to the bit (tested).
+//! input vector times the tap's weight vector. The AVX-512 kernel (crate-private `avx512`
+//! module) does exactly that with masked loads and stores for the last, partial block of
+//! channels, the AVX2 one (`avx2`) 8 channels at a time and the rest one by one;
+//! [`Layer::run_portable`] is the same loop in plain Rust with `mul_add`, the oracle: all make
+//! the same fused multiply-adds in the same order and agree to the bit (tested).
 
 use crate::{Backend, ConvError, LANES, MAX_VALUES, MAX_WEIGHTS};
 
@@ -155,6 +156,8 @@ impl Depthwise {
         match self.backend {
             #[cfg(target_arch = "x86_64")]
             Backend::Avx512 => crate::avx512::depthwise(layer, out),
+            #[cfg(target_arch = "x86_64")]
+            Backend::Avx2 => crate::avx2::depthwise(layer, out),
             #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
             Backend::Simd128 => crate::simd128::depthwise(layer, out),
             _ => layer.run_portable(out),
@@ -239,7 +242,7 @@ impl Layer<'_> {
         (range(y, 0), range(x, 1))
     }
 
-    /// The plain Rust kernel (any CPU; the oracle for the AVX-512 one). Panics if out of bounds.
+    /// The plain Rust kernel (any CPU; the oracle for the SIMD ones). Panics if out of bounds.
     pub fn run_portable(&self, out: &mut [f32]) {
         let c = self.channels;
         let cp = self.padded_channels();
@@ -305,7 +308,7 @@ mod tests {
         let input = values(size[0] * size[1] * s.channels, 3);
         let want = reference(&s, &w, &b, &input, size, relu);
         let mut outputs = Vec::new();
-        for backend in [Backend::Portable, Backend::Avx512] {
+        for backend in [Backend::Portable, Backend::Avx512, Backend::Avx2] {
             let layer = Depthwise::with_backend(s, &w, &b, backend).unwrap();
             let mut out = vec![5.0; 7];
             assert_eq!(Some(layer.run(&input, size, relu, &mut out).unwrap()), s.output_size(size));
@@ -319,8 +322,10 @@ mod tests {
             }
             outputs.push(out);
         }
-        // The same fused multiply-adds in the same order on both backends: equal to the bit.
-        assert_eq!(outputs[0], outputs[1], "{s:?} {size:?}: the backends differ");
+        // The same fused multiply-adds in the same order on every backend: equal to the bit.
+        for (backend, out) in [Backend::Avx512, Backend::Avx2].iter().zip(&outputs[1..]) {
+            assert_eq!(&outputs[0], out, "{s:?} {size:?}: {backend:?} and portable differ");
+        }
     }
 
     #[test]

@@ -187,7 +187,7 @@ impl Geometry {
                 for ((d, &r), &p) in d.iter_mut().zip(r).zip(px) {
                     let v = p + r;
                     // A comparison, not `f32::max` (a library call in WebAssembly); NaN gives 0.
-                    *d = if !relu || v > 0.0 { v } else { 0.0 };
+                    *d = if relu { crate::relu(v) } else { v };
                 }
             }
         }

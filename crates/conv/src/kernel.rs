@@ -5,7 +5,8 @@
 //! `out[p][o] = bias[o] + Σ_tap Σ_ci input[start + p·pixel_step + tap + ci] · filters[tap][ci][o]`,
 //! then stores it (with `max(·, 0)` for a fused ReLU) at `out_offset + p·out_step + o`.
 //! [`portable`] is the plain Rust version; the AVX-512 one (crate-private `avx512` module) is the
-//! same loop with the sums in `zmm` registers.
+//! same loop with the sums in `zmm` registers; the AVX2 and `simd128` ones walk a tile in blocks
+//! of channels that fit their smaller register files.
 
 /// A tile shape: `vectors × 16` output channels by `pixels` output pixels. Each keeps 24
 /// vectors of sums in registers (AVX-512 has 32), the rest for filter vectors.

@@ -18,13 +18,15 @@
 //!   columns per row are computed in vain;
 //! - taps that only ever read the zero border are skipped ([`geometry::Geometry::taps`]);
 //! - the filters are packed per tile of output channels in the order the kernel reads them
-//!   ([`pack`]), and the AVX-512 kernel prefetches them a page ahead.
+//!   ([`pack`]), and the x86 kernels prefetch them a page ahead.
 //!
-//! The tile kernel is written twice: portable Rust ([`kernel::portable`]), and with AVX-512
-//! intrinsics on x86-64 (`avx512` module), chosen at run time by CPU feature detection. Both
-//! make the same fused multiply-adds in the same order, so they agree to the bit (tested). The
-//! portable kernel is the oracle, not a fast path: without hardware FMA its `mul_add` is a
-//! library call, tens of times slower than the AVX-512 kernel. A third version, with
+//! The tile kernel is written in portable Rust ([`kernel::portable`]) and with intrinsics on
+//! x86-64: AVX-512 (`avx512` module) and, for CPUs without it, AVX2 with FMA (`avx2` module:
+//! blocks of 16 channels × 6 pixels), chosen at run time by CPU feature detection
+//! ([`Backend::detect`]). All make the same fused multiply-adds in the same order, so they agree
+//! to the bit (tested). The portable kernel is the oracle, not a fast path: without hardware
+//! FMA its `mul_add` is a library call, tens of times slower than the SIMD kernels. A fourth
+//! version, with
 //! WebAssembly SIMD (`simd128` module, compiled into wasm builds with the `simd128` target
 //! feature), runs the browser's face module; wasm has no fused multiply-add, so it agrees with
 //! an f64 reference to rounding (tested in Chromium by `wasm-tests`).
@@ -44,6 +46,8 @@
 #![warn(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
 
+#[cfg(target_arch = "x86_64")]
+mod avx2;
 #[cfg(target_arch = "x86_64")]
 mod avx512;
 pub mod depthwise;
@@ -142,6 +146,9 @@ pub enum Backend {
     Portable,
     /// AVX-512 intrinsics (x86-64 with `avx512f`).
     Avx512,
+    /// AVX2 and FMA intrinsics (x86-64 without AVX-512: AMD Zen 1–3, Intel client cores since
+    /// Haswell; the `avx2` module): the same fused multiply-adds as [`Backend::Portable`].
+    Avx2,
     /// WebAssembly SIMD (a wasm32 build with the `simd128` target feature; the `simd128`
     /// module): no fused multiply-add, so it agrees with the others to rounding.
     Simd128,
@@ -153,6 +160,10 @@ impl Backend {
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("avx512f") {
             return Backend::Avx512;
+        }
+        #[cfg(target_arch = "x86_64")]
+        if avx2::supported() {
+            return Backend::Avx2;
         }
         if Backend::Simd128.is_supported() {
             return Backend::Simd128;
@@ -166,8 +177,10 @@ impl Backend {
             Backend::Portable => true,
             #[cfg(target_arch = "x86_64")]
             Backend::Avx512 => std::arch::is_x86_feature_detected!("avx512f"),
+            #[cfg(target_arch = "x86_64")]
+            Backend::Avx2 => avx2::supported(),
             #[cfg(not(target_arch = "x86_64"))]
-            Backend::Avx512 => false,
+            Backend::Avx512 | Backend::Avx2 => false,
             Backend::Simd128 => cfg!(all(target_arch = "wasm32", target_feature = "simd128")),
         }
     }
@@ -375,7 +388,7 @@ impl Conv2d {
             if let Some(r) = residual {
                 for (o, &r) in out.iter_mut().zip(r) {
                     let v = *o + r;
-                    *o = if !relu || v > 0.0 { v } else { 0.0 };
+                    *o = if relu { crate::relu(v) } else { v };
                 }
             }
             return Ok(size);
@@ -448,6 +461,8 @@ impl Conv2d {
         match self.backend {
             #[cfg(target_arch = "x86_64")]
             Backend::Avx512 => avx512::winograd_input(input, size, ci, tiled, &mut ws.transformed),
+            #[cfg(target_arch = "x86_64")]
+            Backend::Avx2 => avx2::winograd_input(input, size, ci, tiled, &mut ws.transformed),
             _ => winograd::input_transform(input, size, ci, tiled, &mut ws.transformed),
         }
         winograd::products(
@@ -466,6 +481,10 @@ impl Conv2d {
             Backend::Avx512 => {
                 avx512::winograd_output(&ws.products, size, tiled, self.out_padded, co, &self.bias, relu, out)
             }
+            #[cfg(target_arch = "x86_64")]
+            Backend::Avx2 => {
+                avx2::winograd_output(&ws.products, size, tiled, self.out_padded, co, &self.bias, relu, out)
+            }
             _ => winograd::output_transform(&ws.products, size, tiled, self.out_padded, co, &self.bias, relu, out),
         }
         Ok(size)
@@ -475,11 +494,22 @@ impl Conv2d {
         match self.backend {
             #[cfg(target_arch = "x86_64")]
             Backend::Avx512 => avx512::run_tile(self.tile, args, out),
+            #[cfg(target_arch = "x86_64")]
+            Backend::Avx2 => avx2::run_tile(self.tile, args, out),
             #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
             Backend::Simd128 => simd128::run_tile(self.tile, args, out),
             _ => kernel::portable::run_tile(self.tile, args, out),
         }
     }
+}
+
+/// `max(v, 0)`, NaN giving 0 as with `f32::max`, written as a comparison: `f32::max` is IEEE
+/// maxNum, which WebAssembly has no instruction for (a call to `fmaxf` per value in the
+/// browser), while a comparison and a select vectorise on every target. The ReLU of the
+/// kernels' scalar paths and of the engines built on this crate.
+#[inline(always)]
+pub fn relu(v: f32) -> f32 {
+    if v > 0.0 { v } else { 0.0 }
 }
 
 /// Deterministic pseudo-random values in [-1, 1) (xorshift64 from `seed`), for the tests and
@@ -583,12 +613,13 @@ mod tests {
         for (i, (g, e)) in out.iter().zip(&want).enumerate() {
             assert!((g - e).abs() <= tol, "{spec:?} {size:?} {backend:?}: value {i}: {g} vs {e}");
         }
-        // Both kernels make the same fused multiply-adds in the same order: equal to the bit.
-        if conv.backend() == Backend::Avx512 {
+        // The x86 kernels make the same fused multiply-adds in the same order as the portable
+        // one: equal to the bit.
+        if conv.backend() != Backend::Portable {
             let portable = Conv2d::with_tile(spec, &w, &b, Backend::Portable, tile).unwrap();
             let mut expected = Vec::new();
             portable.run(&input, size, relu, &mut Workspace::default(), &mut expected).unwrap();
-            assert_eq!(out, expected, "{spec:?} {size:?} {tile:?}: AVX-512 and portable differ");
+            assert_eq!(out, expected, "{spec:?} {size:?} {tile:?}: {backend:?} and portable differ");
         }
         // A second run on the same workspace gives the same answer.
         let mut again = Vec::new();
@@ -605,7 +636,7 @@ mod tests {
         let want = reference(&spec, &w, &b, &input, size, relu);
         let mut results = Vec::new();
         for tile in [Tile::C64P6, Tile::C32P12, Tile::C16P24] {
-            for backend in [Backend::Portable, Backend::Avx512] {
+            for backend in [Backend::Portable, Backend::Avx512, Backend::Avx2] {
                 let conv = Conv2d::with_algorithm(spec, &w, &b, backend, tile, Algorithm::Winograd).unwrap();
                 let mut ws = Workspace::default();
                 let mut out = vec![3.0; 5];
@@ -620,8 +651,33 @@ mod tests {
                 results.push((tile, out));
             }
         }
-        for pair in results.chunks_exact(2) {
-            assert_eq!(pair[0].1, pair[1].1, "{:?}: the backends differ", pair[0].0);
+        for same_tile in results.chunks_exact(3) {
+            for other in &same_tile[1..] {
+                assert_eq!(same_tile[0].1, other.1, "{:?}: the backends differ", same_tile[0].0);
+            }
+        }
+    }
+
+    #[test]
+    fn detect_picks_the_widest_simd_the_cpu_has() {
+        let backend = Backend::detect();
+        assert!(backend.is_supported());
+        #[cfg(target_arch = "x86_64")]
+        {
+            let want = if std::arch::is_x86_feature_detected!("avx512f") {
+                Backend::Avx512
+            } else if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+                Backend::Avx2
+            } else {
+                Backend::Portable
+            };
+            assert_eq!(backend, want);
+        }
+        // A backend the CPU lacks falls back to the portable kernel instead of faulting.
+        let spec = spec(1, 1, 1, 1, 0);
+        for b in [Backend::Avx512, Backend::Avx2, Backend::Simd128] {
+            let conv = Conv2d::with_backend(spec, &[1.0], &[0.0], b).unwrap();
+            assert_eq!(conv.backend(), if b.is_supported() { b } else { Backend::Portable });
         }
     }
 
@@ -682,7 +738,7 @@ mod tests {
 
     #[test]
     fn the_shapes_of_dlibs_resnet_match_the_reference() {
-        for backend in [Backend::Portable, Backend::Avx512] {
+        for backend in [Backend::Portable, Backend::Avx512, Backend::Avx2] {
             check(spec(3, 32, 7, 2, 0), [21, 19], false, backend);
             check(spec(32, 32, 3, 1, 1), [9, 11], true, backend);
             check(spec(32, 64, 3, 2, 0), [11, 9], false, backend);
@@ -695,7 +751,7 @@ mod tests {
 
     #[test]
     fn odd_channel_counts_kernels_and_strides_match_the_reference() {
-        for backend in [Backend::Portable, Backend::Avx512] {
+        for backend in [Backend::Portable, Backend::Avx512, Backend::Avx2] {
             check(spec(1, 1, 1, 1, 0), [1, 1], false, backend);
             check(spec(2, 3, 3, 1, 1), [5, 4], true, backend);
             check(spec(5, 17, 2, 3, 2), [8, 13], false, backend);
@@ -729,7 +785,7 @@ mod tests {
             let input = values(size[0] * size[1] * s.in_channels, 20 + n as u64);
             let [oh, ow] = s.output_size(size).unwrap();
             let residual = values(oh * ow * s.out_channels, 30 + n as u64);
-            for backend in [Backend::Portable, Backend::Avx512] {
+            for backend in [Backend::Portable, Backend::Avx512, Backend::Avx2] {
                 let conv = Conv2d::with_algorithm(s, &w, &b, backend, Tile::C32P12, algorithm).unwrap();
                 let mut ws = Workspace::default();
                 let (mut plain, mut fused) = (Vec::new(), Vec::new());
@@ -772,7 +828,7 @@ mod tests {
         ) {
             let s = ConvSpec { in_channels: ci, out_channels: co, kernel: [kh, kw], stride: [sy, sx], padding: [py, px] };
             proptest::prop_assume!(s.output_size([h, w]).is_some());
-            for backend in [Backend::Portable, Backend::Avx512] {
+            for backend in [Backend::Portable, Backend::Avx512, Backend::Avx2] {
                 check(s, [h, w], relu, backend);
             }
         }

@@ -244,7 +244,7 @@ unsafe fn pixel(l: &Layer<'_>, y: usize, x: usize, from: usize, out: &mut [f32])
             }
         }
         // (NaN gives 0 under ReLU, as with `f32x4_pmax` above and `f32::max` in the oracle.)
-        let acc = if !l.relu || acc > 0.0 { acc } else { 0.0 };
+        let acc = if l.relu { crate::relu(acc) } else { acc };
         // SAFETY: as above.
         unsafe { *dst.add(o + ch) = acc };
     }

@@ -1,7 +1,7 @@
 //! Face-match benchmarks (need the models in the model cache: `cargo xtask models`).
 //!
 //! - `faces/embed`: one dlib embedding of a 150×150 chip through the default engine (the direct
-//!   AVX-512 convolution where the CPU has it; target ≤ 8 ms on one core).
+//!   convolution where the CPU has AVX-512 or AVX2 with FMA; target ≤ 8 ms on one core).
 //! - `faces/embed_tract`: the same through tract, the peer it is compared with.
 //! - `faces/match_512`: a full match of two 512×512 photos (detect, refine, align, embed twice;
 //!   target ≤ 80 ms).

@@ -7,8 +7,8 @@
 //! around every node, and prints the time per operator kind (and with `--nodes` per node, with the m, k, n and
 //! the tract-linalg kernel of every matrix product),
 //! then the whole embedding's minimum and median thread CPU time through each engine: tract and
-//! the direct AVX-512 convolution (`trustcap_face::direct`, what `FaceEmbedder` runs on CPUs that
-//! have AVX-512), timed in alternation in one process. Last line: one JSON object.
+//! the direct convolution (`trustcap_face::direct`, what `FaceEmbedder` runs on CPUs that
+//! have AVX-512 or AVX2 with FMA), timed in alternation in one process. Last line: one JSON object.
 
 use std::collections::BTreeMap;
 use std::hint::black_box;

@@ -1,5 +1,5 @@
 //! The network run on `trustcap-conv`'s direct convolution kernels instead of tract: the fast
-//! engine on CPUs with AVX-512.
+//! engine on CPUs with AVX-512 or AVX2 and FMA.
 //!
 //! Values are interleaved (`[row][col][channel]`), the layout the tile kernel reads. The
 //! network's affine layers are folded into the convolutions first ([`Network::fold_affine`]),

@@ -1,5 +1,5 @@
 //! Face embeddings: the dlib model file parsed, checked against the architecture, compiled
-//! (by tract, or for the direct AVX-512 engine where the CPU has it, see [`EmbedEngine`]), and
+//! (by tract, or for the direct engine where the CPU has AVX-512 or AVX2, see [`EmbedEngine`]), and
 //! run on 150×150 chips.
 
 use std::path::{Path, PathBuf};
@@ -85,13 +85,14 @@ impl Embedding {
 /// Which engine runs the network.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum EmbedEngine {
-    /// [`EmbedEngine::Direct`] where the CPU has AVX-512, else [`EmbedEngine::Tract`].
+    /// [`EmbedEngine::Direct`] where `trustcap-conv` has a SIMD kernel for the CPU (AVX-512, or
+    /// AVX2 with FMA), else [`EmbedEngine::Tract`].
     #[default]
     Auto,
     /// tract's optimised plan ([`crate::graph`]).
     Tract,
-    /// `trustcap-conv`'s direct convolution ([`crate::direct`]); without AVX-512 it runs the
-    /// portable kernel, far slower than tract (for tests).
+    /// `trustcap-conv`'s direct convolution ([`crate::direct`]); on a CPU without AVX2 and FMA
+    /// it runs the portable kernel, far slower than tract (for tests).
     Direct,
 }
 
@@ -99,7 +100,7 @@ impl EmbedEngine {
     /// What `Auto` means on this CPU.
     pub fn resolve(self) -> EmbedEngine {
         match self {
-            EmbedEngine::Auto if trustcap_conv::Backend::detect() == trustcap_conv::Backend::Avx512 => {
+            EmbedEngine::Auto if trustcap_conv::Backend::detect() != trustcap_conv::Backend::Portable => {
                 EmbedEngine::Direct
             }
             EmbedEngine::Auto => EmbedEngine::Tract,

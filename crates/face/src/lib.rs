@@ -5,8 +5,9 @@
 //! - [`architecture`]: checks the parsed layers against the known ResNet and builds a [`network::Network`].
 //! - [`graph`]: turns the network into an ONNX graph in memory and loads it in tract
 //!   (optimised); [`reference`] is the plain forward pass it is tested against.
-//! - [`direct`]: the same network on `trustcap-conv`'s AVX-512 direct convolution, the engine
-//!   [`FaceEmbedder`] picks on CPUs that have it (about twice as fast as tract there).
+//! - [`direct`]: the same network on `trustcap-conv`'s direct convolution, the engine
+//!   [`FaceEmbedder`] picks on CPUs with AVX-512 (about twice as fast as tract there) or AVX2 and
+//!   FMA (about 1.35× as fast).
 //! - [`align`]: similarity alignment of four BlazeFace keypoints to dlib's template; chips.
 //! - [`embed`]: [`FaceEmbedder`], chip → 128-D [`Embedding`].
 //! - [`quality`]: chip sharpness; [`calibration`]: distance → score, threshold at an FMR.

@@ -126,7 +126,7 @@ fn direct_engine_matches_the_reference_forward_pass() {
         spatial_fc.nodes.truncate(11); // ends with the 8×5×5 convolution
         spatial_fc.nodes.push(Node { input: 11, op: Op::Fc(fc(&mut rng, 8 * 5 * 5, 4, true)) });
         for network in [&net, &spatial_fc] {
-            for backend in [Backend::Portable, Backend::Avx512] {
+            for backend in [Backend::Portable, Backend::Avx512, Backend::Avx2] {
                 let direct = DirectNet::new(network, backend).unwrap();
                 for _ in 0..3 {
                     let input = rng.vec(3 * 11 * 11, 2.0);

@@ -1,5 +1,5 @@
 //! Face detection with MediaPipe BlazeFace (feature `face`), run by tract-onnx or, where
-//! `trustcap-conv` has SIMD kernels (AVX-512 natively, `simd128` in the browser), by the direct
+//! `trustcap-conv` has SIMD kernels (AVX-512 or AVX2 natively, `simd128` in the browser), by the direct
 //! engine ([`direct`]: the same ONNX graph on `trustcap-conv`, 2–3× faster natively, about 1.8×
 //! in wasm); [`FaceEngine`] chooses, [`FaceEngine::Auto`] by default.
 //!
@@ -144,7 +144,7 @@ pub fn fix_constant_of_shape(proto: &mut ModelProto) -> usize {
 /// Which inference engine runs BlazeFace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum FaceEngine {
-    /// [`FaceEngine::Direct`] where `trustcap-conv` has a SIMD backend (AVX-512 CPUs, wasm
+    /// [`FaceEngine::Direct`] where `trustcap-conv` has a SIMD backend (AVX-512 or AVX2 CPUs, wasm
     /// built with `simd128`), else [`FaceEngine::Tract`]; tract also if the direct engine
     /// refuses the graph.
     #[default]
@@ -203,7 +203,7 @@ pub fn load_model_with(
 type EngineAndShapes = (Engine, Vec<Vec<usize>>);
 
 /// The direct engine for `choice` with its output shapes, or `None` for tract. [`FaceEngine::Auto`]
-/// takes the direct engine where it has a SIMD kernel (AVX-512 natively, `simd128` in the
+/// takes the direct engine where it has a SIMD kernel (AVX-512 or AVX2 natively, `simd128` in the
 /// browser) and tract elsewhere, or if the graph is one the direct engine refuses.
 fn direct_engine(
     proto: &ModelProto,

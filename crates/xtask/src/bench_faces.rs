@@ -5,7 +5,7 @@
 //! reads criterion's means, then `cargo run --release -p trustcap-face --example profile_faces`,
 //! whose thread-CPU times are far less inflated than wall time on a loaded machine, and
 //! `--example profile_embed` (the embedding's thread CPU time per tract operator, and both
-//! engines, direct AVX-512 convolution and tract, timed in turn). Targets:
+//! engines, direct convolution (AVX-512 or AVX2) and tract, timed in turn). Targets:
 //! embedding ≤ 8 ms per face on one core; a full match of two photos (detect, align, embed
 //! twice) ≤ 80 ms. tract runs single-threaded here.
 

@@ -604,7 +604,7 @@ impl DirectGraph {
                     out.resize(a.len().min(b.len()), 0.0);
                     let sums = out.iter_mut().zip(a.iter().zip(b));
                     if *relu {
-                        sums.for_each(|(o, (x, y))| *o = relu_of(x + y));
+                        sums.for_each(|(o, (x, y))| *o = trustcap_conv::relu(x + y));
                     } else {
                         sums.for_each(|(o, (x, y))| *o = x + y);
                     }
@@ -612,7 +612,7 @@ impl DirectGraph {
                 }
                 Op::Relu => {
                     out.clear();
-                    out.extend(arg(0).iter().map(|&v| relu_of(v)));
+                    out.extend(arg(0).iter().copied().map(trustcap_conv::relu));
                     "relu"
                 }
                 Op::MaxPool { size, channels, kernel, stride } => {
@@ -667,16 +667,8 @@ fn extend_zeros(x: &[f32], size: [usize; 2], c: usize, extend: [usize; 2], out: 
     new
 }
 
-/// `max(v, 0)`, NaN giving 0 as with `f32::max`, written as a comparison: `f32::max` is IEEE
-/// maxNum, which WebAssembly has no instruction for (a call to `fmaxf` per value in the
-/// browser), while a comparison and a select vectorise on every target.
-#[inline(always)]
-fn relu_of(v: f32) -> f32 {
-    if v > 0.0 { v } else { 0.0 }
-}
-
 /// Max pooling without padding on an interleaved image. It compares rather than calling
-/// `f32::max` (see [`relu_of`]); a NaN input is skipped, as `f32::max` would skip it.
+/// `f32::max` (see [`trustcap_conv::relu`]); a NaN input is skipped, as `f32::max` would skip it.
 fn max_pool(x: &[f32], size: [usize; 2], c: usize, kernel: [usize; 2], stride: [usize; 2], out: &mut Vec<f32>) {
     let [h, w] = size;
     let oh = (h - kernel[0]) / stride[0] + 1;
@@ -873,7 +865,7 @@ mod tests {
         let proto = blazeface_like();
         let input = values(16 * 16 * 3, 99);
         let want = tract_outputs(&proto, &input);
-        for backend in [Backend::Portable, Backend::Avx512] {
+        for backend in [Backend::Portable, Backend::Avx512, Backend::Avx2] {
             let mut graph = DirectGraph::compile(&proto, 16, backend).unwrap();
             // The stem's ReLU runs inside it, both residual adds and their ReLUs inside the 1×1
             // convolutions before them (one add reads the convolution first, the other second):
