@@ -55,14 +55,24 @@ pub const PLAIN: Variant = Variant {
     cargo_args: &["--config", "profile.wasm-face.lto=\"thin\"", "--config", "profile.wasm-face.codegen-units=256"],
 };
 
+/// The cargo target directory of the face module's builds with (`simd`) or without SIMD. The
+/// SIMD build has one of its own, so that both builds can run at once ([`build_into`]): cargo
+/// locks a target directory for a whole build, and the single-threaded fat-LTO link of the SIMD
+/// build leaves a core idle for minutes. Nothing is shared that way: the two builds use other
+/// profiles and flags, so they share no artifacts in one directory either.
+pub fn target_dir(simd: bool) -> PathBuf {
+    if simd { util::target_dir().join("face-simd") } else { util::target_dir() }
+}
+
 /// `cargo build` of the face crate for wasm32 with `profile` (plus `extra` cargo arguments);
 /// returns the cdylib.
 pub fn cargo_build(profile: &str, simd: bool, extra: &[String]) -> Result<PathBuf, String> {
     let mut cmd = util::cargo();
     cmd.args(["build", "--package", CRATE, "--target", "wasm32-unknown-unknown", "--profile", profile]).args(extra);
+    cmd.arg("--target-dir").arg(target_dir(simd));
     wasm_face_env(&mut cmd, simd);
     exec(&mut cmd)?;
-    Ok(util::target_dir().join("wasm32-unknown-unknown").join(profile).join(format!("{STEM}.wasm")))
+    Ok(target_dir(simd).join("wasm32-unknown-unknown").join(profile).join(format!("{STEM}.wasm")))
 }
 
 /// `cargo rustc` of the face crate's cdylib for `v`, linked with its name section (the profiles
@@ -74,10 +84,12 @@ pub fn cargo_build_with_names(v: Variant) -> Result<PathBuf, String> {
     cmd.args(["rustc", "--package", CRATE, "--lib", "--target", "wasm32-unknown-unknown"])
         .args(["--profile", v.profile])
         .args(v.cargo_args)
+        .arg("--target-dir")
+        .arg(target_dir(v.simd))
         .args(["--", "-C", "strip=none"]);
     wasm_face_env(&mut cmd, v.simd);
     exec(&mut cmd)?;
-    Ok(util::target_dir().join("wasm32-unknown-unknown").join(v.profile).join(format!("{STEM}.wasm")))
+    Ok(target_dir(v.simd).join("wasm32-unknown-unknown").join(v.profile).join(format!("{STEM}.wasm")))
 }
 
 fn wasm_face_env(cmd: &mut Command, simd: bool) {
@@ -185,10 +197,16 @@ pub fn build_variant(v: Variant, pkg: &Path) -> Result<(), String> {
     Ok(())
 }
 
-/// Builds both face modules into `pkg` and copies the models next to them.
+/// Builds both face modules into `pkg`, at the same time (their cargo output interleaves; see
+/// [`target_dir`]), and copies the models next to them.
 pub fn build_into(pkg: &Path) -> Result<(), String> {
-    build_variant(SHIPPED, pkg)?;
-    build_variant(PLAIN, pkg)?;
+    let (simd, plain) = std::thread::scope(|s| {
+        let simd = s.spawn(|| build_variant(SHIPPED, pkg));
+        let plain = build_variant(PLAIN, pkg);
+        (simd.join().unwrap_or_else(|_| Err("the SIMD face module's build panicked".to_owned())), plain)
+    });
+    simd?;
+    plain?;
     step("build-sdk: BlazeFace models from the model cache into models/");
     let cache = crate::models::fetch_all()?;
     let models = pkg.join("models");
