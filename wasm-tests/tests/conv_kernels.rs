@@ -74,6 +74,7 @@ fn the_detected_backend_is_simd128_exactly_in_a_simd128_build() {
     assert_eq!(Backend::detect(), expected);
     assert!(Backend::Portable.is_supported());
     assert!(!Backend::Avx512.is_supported());
+    assert!(!Backend::Avx2.is_supported());
     assert_eq!(Backend::Simd128.is_supported(), cfg!(target_feature = "simd128"));
 }
 

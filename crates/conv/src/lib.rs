@@ -476,16 +476,21 @@ impl Conv2d {
             &mut ws.products,
             |a, m| self.run_tile(a, m),
         );
+        let products = winograd::Products {
+            m: &ws.products,
+            size,
+            tiled,
+            out_padded: self.out_padded,
+            out_channels: co,
+            bias: &self.bias,
+            relu,
+        };
         match self.backend {
             #[cfg(target_arch = "x86_64")]
-            Backend::Avx512 => {
-                avx512::winograd_output(&ws.products, size, tiled, self.out_padded, co, &self.bias, relu, out)
-            }
+            Backend::Avx512 => avx512::winograd_output(products, out),
             #[cfg(target_arch = "x86_64")]
-            Backend::Avx2 => {
-                avx2::winograd_output(&ws.products, size, tiled, self.out_padded, co, &self.bias, relu, out)
-            }
-            _ => winograd::output_transform(&ws.products, size, tiled, self.out_padded, co, &self.bias, relu, out),
+            Backend::Avx2 => avx2::winograd_output(products, out),
+            _ => winograd::output_transform(products, out),
         }
         Ok(size)
     }

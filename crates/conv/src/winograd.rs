@@ -120,20 +120,31 @@ pub(crate) fn input_transform(input: &[f32], size: [usize; 2], channels: usize, 
     }
 }
 
+/// What [`output_transform`] turns into a layer's output: the products `m[pos][tile][out_padded]`
+/// for an output of `size` with `tiled` tiles per position, and the bias and ReLU to apply.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Products<'a> {
+    /// The 16 products, `m[pos][tile][out_padded]`.
+    pub m: &'a [f32],
+    /// Output rows and columns.
+    pub size: [usize; 2],
+    /// Tiles per position (rounded up to whole kernel tiles).
+    pub tiled: usize,
+    /// Output channels rounded up to whole tiles.
+    pub out_padded: usize,
+    /// Output channels.
+    pub out_channels: usize,
+    /// One bias per padded output channel.
+    pub bias: &'a [f32],
+    /// Replace negative sums by 0.
+    pub relu: bool,
+}
+
 /// `Y = Aᵀ m A` plus the bias (and the ReLU) for every tile and output channel, written to the
-/// interleaved output. `m[pos][tile][out_padded]`. Inlined into each backend's wrapper.
+/// interleaved output. Inlined into each backend's wrapper.
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn output_transform(
-    m: &[f32],
-    size: [usize; 2],
-    tiled: usize,
-    out_padded: usize,
-    out_channels: usize,
-    bias: &[f32],
-    relu: bool,
-    out: &mut [f32],
-) {
+pub(crate) fn output_transform(p: Products<'_>, out: &mut [f32]) {
+    let Products { m, size, tiled, out_padded, out_channels, bias, relu } = p;
     let [h, w] = size;
     let [th, tw] = [h.div_ceil(2), w.div_ceil(2)];
     let plane = tiled * out_padded;
@@ -171,7 +182,7 @@ pub(crate) fn output_transform(
                                 row[1][l] - row[2][l] - row[3][l]
                             };
                             let s = s + b[l];
-                            *o = if relu { s.max(0.0) } else { s };
+                            *o = if relu { crate::relu(s) } else { s };
                         }
                     }
                 }
@@ -179,6 +190,46 @@ pub(crate) fn output_transform(
         }
     }
 }
+
+/// Defines a SIMD module's `winograd_input` and `winograd_output`: [`input_transform`] and
+/// [`output_transform`] compiled with the target features `$features` enabled (LLVM vectorises
+/// their 16-lane loops with that instruction set), run when `$supported` (an expression) says the
+/// CPU has them, else the baseline build. The transforms are safe, bounds-checked Rust; the only
+/// `unsafe` is calling a function compiled for features the CPU has (checked first).
+#[cfg(target_arch = "x86_64")]
+macro_rules! transforms_for {
+    ($features:literal, $supported:expr) => {
+        /// The Winograd input transform compiled for this module's instruction set (see
+        /// [`crate::winograd`]).
+        pub(crate) fn winograd_input(input: &[f32], size: [usize; 2], channels: usize, tiled: usize, v: &mut [f32]) {
+            #[target_feature(enable = $features)]
+            fn compiled(input: &[f32], size: [usize; 2], channels: usize, tiled: usize, v: &mut [f32]) {
+                crate::winograd::input_transform(input, size, channels, tiled, v);
+            }
+            if !$supported {
+                return crate::winograd::input_transform(input, size, channels, tiled, v);
+            }
+            // SAFETY: the CPU has the features (checked above).
+            unsafe { compiled(input, size, channels, tiled, v) }
+        }
+
+        /// The Winograd output transform compiled for this module's instruction set (see
+        /// [`crate::winograd`]).
+        pub(crate) fn winograd_output(p: crate::winograd::Products<'_>, out: &mut [f32]) {
+            #[target_feature(enable = $features)]
+            fn compiled(p: crate::winograd::Products<'_>, out: &mut [f32]) {
+                crate::winograd::output_transform(p, out);
+            }
+            if !$supported {
+                return crate::winograd::output_transform(p, out);
+            }
+            // SAFETY: the CPU has the features (checked above).
+            unsafe { compiled(p, out) }
+        }
+    };
+}
+#[cfg(target_arch = "x86_64")]
+pub(crate) use transforms_for;
 
 /// The 16 matrix products `M[pos] = V[pos] · U[pos]` on the tile kernel: for each position,
 /// a 1×1 convolution over `tiled` "pixels" (the tiles). `run_tile` is the backend's kernel.
