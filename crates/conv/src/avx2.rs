@@ -105,7 +105,7 @@ unsafe fn block<const CH: usize, const PX: usize, const NV: usize, const G: usiz
             let base = unsafe { input.add(a.start + tap + p0 * a.pixel_step) };
             for ci in 0..a.in_channels {
                 // As in the AVX-512 kernel: a deep layer's filters come from memory, a page ahead.
-                _mm_prefetch::<_MM_HINT_T0>(w.wrapping_add(crate::avx512::PREFETCH_AHEAD).cast::<i8>());
+                _mm_prefetch::<_MM_HINT_T0>(w.wrapping_add(crate::PREFETCH_AHEAD).cast::<i8>());
                 let mut wv = [zero; NV];
                 for (v, slot) in wv.iter_mut().enumerate() {
                     // SAFETY: see `w`.

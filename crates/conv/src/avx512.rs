@@ -31,14 +31,6 @@ pub fn run_tile(tile: Tile, a: TileArgs<'_>, out: &mut [f32]) {
     }
 }
 
-/// How far ahead of the filter row being read the kernel asks for the filters to be loaded
-/// into L1 (values): 4 KB, a page. A deep layer's filters (2.4 MB for a 256-channel 3×3 layer)
-/// do not stay in L2 between runs, and the hardware prefetchers stop at page boundaries; with
-/// this, ten such layers run in turn took 0.34 ms each instead of 0.59 (mean over 12 alternating
-/// runs of each run's fastest round; `docs/bench/faces.md`). A prefetch never faults, so the address may lie past
-/// the filters.
-pub(crate) const PREFETCH_AHEAD: usize = 1024;
-
 /// # Safety
 /// The CPU supports `avx512f`, and `a.in_bounds(tile, out.len())` holds for the tile with `NV`
 /// vectors of channels and `PX` pixels.
@@ -60,7 +52,7 @@ unsafe fn tile_impl<const NV: usize, const PX: usize>(a: TileArgs<'_>, out: &mut
         // this pointer and every `pixel + ci` below stay inside the input.
         let base = unsafe { input.add(a.start + tap) };
         for ci in 0..a.in_channels {
-            _mm_prefetch::<_MM_HINT_T0>(w.wrapping_add(PREFETCH_AHEAD).cast::<i8>());
+            _mm_prefetch::<_MM_HINT_T0>(w.wrapping_add(crate::PREFETCH_AHEAD).cast::<i8>());
             let mut wv = [_mm512_setzero_ps(); NV];
             for (v, slot) in wv.iter_mut().enumerate() {
                 // SAFETY: `w` starts at this tap's filters (above) and advances NV × 16 per input

@@ -26,9 +26,8 @@
 //! ([`Backend::detect`]). All make the same fused multiply-adds in the same order, so they agree
 //! to the bit (tested). The portable kernel is the oracle, not a fast path: without hardware
 //! FMA its `mul_add` is a library call, tens of times slower than the SIMD kernels. A fourth
-//! version, with
-//! WebAssembly SIMD (`simd128` module, compiled into wasm builds with the `simd128` target
-//! feature), runs the browser's face module; wasm has no fused multiply-add, so it agrees with
+//! version, with WebAssembly SIMD (`simd128` module, compiled into wasm builds with the
+//! `simd128` target feature), runs the browser's face module; wasm has no fused multiply-add, so it agrees with
 //! an f64 reference to rounding (tested in Chromium by `wasm-tests`).
 //!
 //! ```
@@ -74,6 +73,15 @@ pub const MAX_VALUES: usize = 1 << 28;
 
 /// Filters larger than this (bytes) are assumed not to stay in L2 from one tile to the next.
 pub const LARGE_FILTERS_BYTES: usize = 1 << 20;
+
+/// How far ahead of the filter row being read the x86 kernels ask for the filters to be loaded
+/// into L1 (values): 4 KB, a page. A deep layer's filters (2.4 MB for a 256-channel 3×3 layer)
+/// do not stay in L2 between runs, and the hardware prefetchers stop at page boundaries; with
+/// this, ten such layers run in turn took 0.34 ms each instead of 0.59 (mean over 12 alternating
+/// runs of each run's fastest round; `docs/bench/faces.md`). A prefetch never faults, so the address may lie past
+/// the filters.
+#[cfg(target_arch = "x86_64")]
+pub(crate) const PREFETCH_AHEAD: usize = 1024;
 
 /// Smallest input (pixels) on which [`Conv2d::for_input`] picks [`Algorithm::Winograd`] where it
 /// applies.
@@ -586,15 +594,7 @@ mod tests {
         out
     }
 
-    fn values(n: usize, seed: u64) -> Vec<f32> {
-        let mut s = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        (0..n)
-            .map(|_| {
-                s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-                ((s >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
-            })
-            .collect()
-    }
+    use crate::test_values as values;
 
     fn check(spec: ConvSpec, size: [usize; 2], relu: bool, backend: Backend) {
         for tile in [Tile::C64P6, Tile::C32P12, Tile::C16P24] {
