@@ -4,17 +4,23 @@
 //! A wasm engine maps a `v128` onto an SSE/NEON register of 4 f32 and has about 15 of them
 //! (V8 on x86-64 keeps one of its 16 as scratch), so a tile's sums cannot all stay in registers
 //! as on AVX-512. The tile kernel therefore walks a tile's live channels
-//! ([`TileArgs::live_channels`]) in blocks of 16 channels × 3 pixels (12 sums, 4 filter
-//! vectors) and a last block of 8 channels × 6 pixels, each block's sums in registers over the
+//! ([`TileArgs::live_channels`]) in blocks of 16 channels × 2 pixels (8 sums, 4 filter
+//! vectors) and a last block of 8 channels × 3 pixels, each block's sums in registers over the
 //! whole reduction: per input channel, `NV` filter loads and one broadcast load per pixel feed
 //! the multiplies and adds. The filters are packed as for the other kernels, so the same
-//! [`Conv2d`](crate::Conv2d) runs here. (Measured under Node's V8 on BlazeFace-128: 16 × 3
-//! beat 8 × 6 by about 15 %.) The depthwise kernel keeps a 3×3 layer's nine weight vectors in
-//! registers along each row whose taps all read the image, like the AVX-512 one.
+//! [`Conv2d`](crate::Conv2d) runs here. The blocks are small because V8 keeps a block's sums,
+//! filter vectors, the broadcast pixel and the product in registers only if they fit in its
+//! 15: 16 × 3 (12 sums) spilled. Measured in Chromium 156 on BlazeFace-128's dense layers
+//! (`docs/bench/facewasm.md`): 16 × 2 with 8 × 3 took 30 % less time than 16 × 3 with 8 × 6,
+//! and beat 16 × 2 with 8 × 6 (by 8 %) and 8 × 3 alone (by 5 %).
+//!
+//! The depthwise kernel keeps a 3×3 layer's nine weight vectors in registers along each row
+//! whose taps all read the image, like the AVX-512 one.
 //!
 //! WebAssembly SIMD has no fused multiply-add (only the "relaxed" proposal, which not every
-//! browser has), so the sums round twice per step: results agree with the portable kernel to
-//! rounding, not to the bit (tested against the f64 reference instead).
+//! browser has; `docs/bench/facewasm.md` measures what it would give), so the sums round twice
+//! per step: results agree with the portable kernel to rounding, not to the bit (tested against
+//! the f64 reference instead).
 //!
 //! Compiled only for `wasm32` with the `simd128` target feature, which a wasm module either has
 //! everywhere or nowhere: there is nothing to detect at run time. Safety of the `unsafe` code
@@ -27,6 +33,12 @@ use core::arch::wasm32::{
 
 use crate::depthwise::Layer;
 use crate::kernel::{Tile, TileArgs, portable};
+
+/// `a · b + c`, rounded twice (wasm SIMD has no fused multiply-add).
+#[inline(always)]
+fn madd(a: v128, b: v128, c: v128) -> v128 {
+    f32x4_add(f32x4_mul(a, b), c)
+}
 
 /// Runs one tile; out-of-bounds arguments go to the portable kernel (which panics rather than
 /// reading outside the slices).
@@ -41,8 +53,8 @@ pub fn run_tile(tile: Tile, a: TileArgs<'_>, out: &mut [f32]) {
     }
 }
 
-/// The live channels of a tile in blocks of 16 (`4 vectors × 3 pixels`: 12 sums, 4 filter
-/// vectors), and a last block of 8 (`2 vectors × 6 pixels`) where at most 8 channels remain.
+/// The live channels of a tile in blocks of 16 (`4 vectors × 2 pixels`: 8 sums, 4 filter
+/// vectors), and a last block of 8 (`2 vectors × 3 pixels`) where at most 8 channels remain.
 ///
 /// The caller has checked `a.in_bounds` for the tile of `CH` channels and `PX` pixels.
 #[inline(always)]
@@ -53,11 +65,11 @@ fn channel_blocks<const CH: usize, const PX: usize>(a: TileArgs<'_>, out: &mut [
         if live - cb <= 8 {
             // SAFETY: in_bounds holds (the caller) and cb + 8 ≤ CH (CH is a multiple of 16 and
             // cb of 8, below live ≤ CH).
-            unsafe { block::<CH, PX, 2, 6>(a, out, cb) };
+            unsafe { block::<CH, PX, 2, 3>(a, out, cb) };
             cb += 8;
         } else {
             // SAFETY: in_bounds holds and cb + 16 ≤ CH (cb is a multiple of 16 here).
-            unsafe { block::<CH, PX, 4, 3>(a, out, cb) };
+            unsafe { block::<CH, PX, 4, 2>(a, out, cb) };
             cb += 16;
         }
     }
@@ -102,7 +114,7 @@ unsafe fn block<const CH: usize, const PX: usize, const NV: usize, const G: usiz
                     // SAFETY: see `base`.
                     let x = unsafe { v128_load32_splat(base.add(g * a.pixel_step + ci).cast::<u32>()) };
                     for v in 0..NV {
-                        sums[v] = f32x4_add(sums[v], f32x4_mul(wv[v], x));
+                        sums[v] = madd(wv[v], x, sums[v]);
                     }
                 }
             }
@@ -162,7 +174,7 @@ unsafe fn depthwise_impl(l: Layer<'_>, out: &mut [f32]) {
                         for kx in 0..3 {
                             // SAFETY: see `origin`.
                             let xv = unsafe { v128_load(input.add(origin + (ky * cols + kx) * c).cast::<v128>()) };
-                            acc = f32x4_add(acc, f32x4_mul(xv, w[ky * 3 + kx]));
+                            acc = madd(xv, w[ky * 3 + kx], acc);
                         }
                     }
                     if l.relu {
@@ -222,7 +234,7 @@ unsafe fn pixel(l: &Layer<'_>, y: usize, x: usize, from: usize, out: &mut [f32])
                         v128_load(taps.add((ky * kw + kx) * cp + ch).cast::<v128>()),
                     )
                 };
-                acc = f32x4_add(acc, f32x4_mul(xv, wv));
+                acc = madd(xv, wv, acc);
             }
         }
         if l.relu {
