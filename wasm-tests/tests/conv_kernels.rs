@@ -3,7 +3,8 @@
 //! `-C target-feature=+simd128`, where it gives the WebAssembly SIMD kernels the shipped face
 //! module runs. Each run checks the detected backend against a plain f64 convolution, on the
 //! shapes BlazeFace uses and on awkward ones (channel counts that are not multiples of 4,
-//! strides, asymmetric padding, every tile shape, ReLU).
+//! strides, asymmetric padding, every tile shape, ReLU), and the element-wise helpers of
+//! `trustcap_conv::lanes` against their scalar definitions, to the bit.
 
 #![cfg(target_arch = "wasm32")]
 
@@ -160,4 +161,30 @@ fn bad_inputs_are_typed_errors_not_traps() {
     let layer = Depthwise::new(dw, &values(36, 1), &values(4, 2)).unwrap();
     assert!(layer.run(&values(4 * 2 * 2, 3), [2, 2], false, &mut out).is_err());
     assert!(layer.run(&values(7, 3), [3, 3], false, &mut out).is_err());
+}
+
+#[wasm_bindgen_test]
+fn lane_helpers_match_their_scalar_definitions() {
+    // Lengths around the 4-lane groups, with NaNs on either side.
+    for n in [0, 1, 3, 4, 5, 8, 23, 88] {
+        let src: Vec<f32> =
+            values(n, 7).into_iter().enumerate().map(|(i, v)| if i % 5 == 3 { f32::NAN } else { v }).collect();
+        let dst: Vec<f32> =
+            values(n + 2, 8).into_iter().enumerate().map(|(i, v)| if i % 7 == 2 { f32::NAN } else { v }).collect();
+        let mut got = dst.clone();
+        trustcap_conv::lanes::max_assign(&mut got, &src);
+        for (i, g) in got.iter().enumerate() {
+            let want = match (dst[i], src.get(i)) {
+                (d, Some(&s)) if s > d => s,
+                (d, _) => d,
+            };
+            assert_eq!(g.to_bits(), want.to_bits(), "max_assign, length {n}, index {i}");
+        }
+        let mut copied = vec![0.5; n + 1];
+        trustcap_conv::lanes::copy(&mut copied, &src);
+        for (i, c) in copied.iter().enumerate() {
+            let want = src.get(i).copied().unwrap_or(0.5);
+            assert_eq!(c.to_bits(), want.to_bits(), "copy, length {n}, index {i}");
+        }
+    }
 }

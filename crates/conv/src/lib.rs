@@ -52,6 +52,7 @@ mod avx512;
 pub mod depthwise;
 pub mod geometry;
 pub mod kernel;
+pub mod lanes;
 pub mod pack;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod simd128;

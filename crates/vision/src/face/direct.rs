@@ -630,7 +630,8 @@ impl DirectGraph {
                             let src = arg(next_input);
                             next_input += 1;
                             for (dst, s) in out.chunks_exact_mut(total).zip(src.chunks_exact(c)) {
-                                dst[at..at + c].copy_from_slice(s);
+                                // Not copy_from_slice: see trustcap_conv::lanes.
+                                trustcap_conv::lanes::copy(&mut dst[at..at + c], s);
                             }
                         }
                         at += c;
@@ -680,10 +681,7 @@ fn max_pool(x: &[f32], size: [usize; 2], c: usize, kernel: [usize; 2], stride: [
             let src_row = &x[(y * stride[0] + ky) * w * c..][..w * c];
             for (ox, dst) in row.chunks_exact_mut(c).enumerate() {
                 for kx in 0..kernel[1] {
-                    let src = &src_row[(ox * stride[1] + kx) * c..][..c];
-                    for (d, &s) in dst.iter_mut().zip(src) {
-                        *d = if s > *d { s } else { *d };
-                    }
+                    trustcap_conv::lanes::max_assign(dst, &src_row[(ox * stride[1] + kx) * c..][..c]);
                 }
             }
         }
