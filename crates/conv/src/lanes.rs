@@ -1,14 +1,13 @@
 //! Element-wise helpers over `f32` slices for the operators around the convolutions (max
-//! pooling, channel concatenation), with an explicit `simd128` path in wasm.
+//! pooling), with an explicit `simd128` path in wasm.
 //!
 //! Why not plain loops: the browser's face module is built for size (opt-level "z") with fat
 //! LTO. LLVM defers loop vectorisation to the link-time pipeline, which then runs at the
-//! module's "z" level, so a plain loop stays scalar there even in a crate built at opt-level 3;
-//! and `copy_from_slice` on a short slice becomes a `memory.copy`, which V8 runs as a call into
-//! the engine. Measured under Node 20's V8 on BlazeFace-128 (a build with the face module's
-//! settings): max pooling took 0.30–0.44 ms per frame instead of 0.07–0.08 ms in an opt-level 3
-//! build, the channel concatenations 0.28–0.43 ms instead of 0.18–0.21 ms. Natively (and in
-//! wasm without `simd128`) these are the plain loops, which the optimiser vectorises.
+//! module's "z" level, so a plain loop stays scalar there even in a crate built at opt-level 3.
+//! Measured under Node 20's V8 on BlazeFace-128 (a build with the face module's settings): max
+//! pooling took 0.30–0.50 ms per frame instead of 0.07–0.08 ms in an opt-level 3 build, and
+//! 0.06–0.10 ms with [`max_assign`]. Natively (and in wasm without `simd128`) this is the plain
+//! loop, which the optimiser vectorises.
 
 /// `dst[i] = src[i]` where `src[i] > dst[i]`, for `i` below both lengths: the maximum by
 /// comparison, not `f32::max` (see [`crate::relu`]). A NaN in `src` is skipped, a NaN in `dst`
@@ -21,19 +20,6 @@ pub fn max_assign(dst: &mut [f32], src: &[f32]) {
     #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
     {
         max_assign_scalar(dst, src)
-    }
-}
-
-/// Copies `src` into `dst`, as many values as the shorter has.
-pub fn copy(dst: &mut [f32], src: &[f32]) {
-    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    {
-        crate::simd128::copy(dst, src)
-    }
-    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-    {
-        let n = dst.len().min(src.len());
-        dst[..n].copy_from_slice(&src[..n]);
     }
 }
 
@@ -55,15 +41,5 @@ mod tests {
         assert_eq!(dst[..2], [1.0, -1.0]);
         assert!(dst[2].is_nan(), "a NaN already in dst stays");
         assert_eq!(dst[3..], [0.0, 6.0, -0.0, 3.0], "NaN from src skipped; -0 vs 0 keeps dst; tail untouched");
-    }
-
-    #[test]
-    fn copy_stops_at_the_shorter_slice() {
-        let mut dst = vec![0.0; 5];
-        copy(&mut dst, &[1.0, 2.0, 3.0]);
-        assert_eq!(dst, [1.0, 2.0, 3.0, 0.0, 0.0]);
-        let mut short = vec![0.0; 2];
-        copy(&mut short, &[4.0, 5.0, 6.0]);
-        assert_eq!(short, [4.0, 5.0]);
     }
 }

@@ -147,21 +147,6 @@ pub(crate) fn max_assign(dst: &mut [f32], src: &[f32]) {
     crate::lanes::max_assign_scalar(d4.into_remainder(), s4.remainder());
 }
 
-/// [`crate::lanes::copy`]: 4 values per load and store, the last `len % 4` one at a time.
-pub(crate) fn copy(dst: &mut [f32], src: &[f32]) {
-    let n = dst.len().min(src.len());
-    let (dst, src) = (&mut dst[..n], &src[..n]);
-    let mut d4 = dst.chunks_exact_mut(4);
-    let mut s4 = src.chunks_exact(4);
-    for (d, s) in (&mut d4).zip(&mut s4) {
-        // SAFETY: both chunks hold exactly 4 f32 (16 bytes); wasm loads and stores need no alignment.
-        unsafe { v128_store(d.as_mut_ptr().cast::<v128>(), v128_load(s.as_ptr().cast::<v128>())) };
-    }
-    for (d, s) in d4.into_remainder().iter_mut().zip(s4.remainder()) {
-        *d = *s;
-    }
-}
-
 /// Runs a depthwise layer: for each output pixel and group of 4 channels, one multiply and one
 /// add per tap that reads the image; the last `channels % 4` channels in scalar code. Arguments
 /// out of bounds go to the portable kernel.

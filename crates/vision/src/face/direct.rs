@@ -630,8 +630,7 @@ impl DirectGraph {
                             let src = arg(next_input);
                             next_input += 1;
                             for (dst, s) in out.chunks_exact_mut(total).zip(src.chunks_exact(c)) {
-                                // Not copy_from_slice: see trustcap_conv::lanes.
-                                trustcap_conv::lanes::copy(&mut dst[at..at + c], s);
+                                dst[at..at + c].copy_from_slice(s);
                             }
                         }
                         at += c;
@@ -668,8 +667,10 @@ fn extend_zeros(x: &[f32], size: [usize; 2], c: usize, extend: [usize; 2], out: 
     new
 }
 
-/// Max pooling without padding on an interleaved image. It compares rather than calling
-/// `f32::max` (see [`trustcap_conv::relu`]); a NaN input is skipped, as `f32::max` would skip it.
+/// Max pooling without padding on an interleaved image, through
+/// [`trustcap_conv::lanes::max_assign`] (explicit SIMD in the browser build). It compares rather
+/// than calling `f32::max` (see [`trustcap_conv::relu`]); a NaN input is skipped, as `f32::max`
+/// would skip it.
 fn max_pool(x: &[f32], size: [usize; 2], c: usize, kernel: [usize; 2], stride: [usize; 2], out: &mut Vec<f32>) {
     let [h, w] = size;
     let oh = (h - kernel[0]) / stride[0] + 1;
