@@ -2,9 +2,9 @@
 //! pooling), with an explicit `simd128` path in wasm.
 //!
 //! Why not plain loops: the browser's face module is built for size (opt-level "z") with fat
-//! LTO. LLVM defers loop vectorisation to the link-time pipeline, which then runs at the
-//! module's "z" level, so a plain loop stays scalar there even in a crate built at opt-level 3.
-//! Measured under Node 20's V8 on BlazeFace-128 (a build with the face module's settings): max
+//! LTO, and there a plain loop ran like scalar code even in a crate built at opt-level 3 (most
+//! likely because the link-time pipeline, which runs at the module's "z" level, is where the
+//! loops get vectorised). Measured under Node 20's V8 on BlazeFace-128 (a build with the face module's settings): max
 //! pooling took 0.30–0.50 ms per frame instead of 0.07–0.08 ms in an opt-level 3 build, and
 //! 0.06–0.10 ms with [`max_assign`]. Natively (and in wasm without `simd128`) this is the plain
 //! loop, which the optimiser vectorises.
