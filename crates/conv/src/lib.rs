@@ -27,8 +27,8 @@
 //! to the bit (tested). The portable kernel is the oracle, not a fast path: without hardware
 //! FMA its `mul_add` is a library call, tens of times slower than the SIMD kernels. A fourth
 //! version, with WebAssembly SIMD (`simd128` module, compiled into wasm builds with the
-//! `simd128` target feature), runs the browser's face module; wasm has no fused multiply-add, so it agrees with
-//! an f64 reference to rounding (tested in Chromium by `wasm-tests`).
+//! `simd128` target feature), runs the browser's face module; wasm has no fused multiply-add,
+//! so it agrees with an f64 reference to rounding (tested in Chromium by `wasm-tests`).
 //!
 //! ```
 //! use trustcap_conv::{Conv2d, ConvSpec, Workspace};
@@ -79,8 +79,8 @@ pub const LARGE_FILTERS_BYTES: usize = 1 << 20;
 /// into L1 (values): 4 KB, a page. A deep layer's filters (2.4 MB for a 256-channel 3×3 layer)
 /// do not stay in L2 between runs, and the hardware prefetchers stop at page boundaries; with
 /// this, ten such layers run in turn took 0.34 ms each instead of 0.59 (mean over 12 alternating
-/// runs of each run's fastest round; `docs/bench/faces.md`). A prefetch never faults, so the address may lie past
-/// the filters.
+/// runs of each run's fastest round; `docs/bench/faces.md`). A prefetch never faults, so the
+/// address may lie past the filters.
 #[cfg(target_arch = "x86_64")]
 pub(crate) const PREFETCH_AHEAD: usize = 1024;
 

@@ -210,7 +210,8 @@ fn relink(profile: &str, config: &[String], features: &[String], flags: &[&str])
         .args(flags)
         .env_remove("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS");
     crate::util::exec(&mut cmd)?;
-    Ok(util::target_dir().join("wasm32-unknown-unknown").join(profile).join(format!("{STEM}.wasm")))
+    // Built without SIMD, in the default target directory (`sdk_face::target_dir(false)`).
+    Ok(sdk_face::cdylib(false, profile))
 }
 
 fn build_step(s: &SizeStep) -> Result<PathBuf, String> {

@@ -72,7 +72,7 @@ pub fn cargo_build(profile: &str, simd: bool, extra: &[String]) -> Result<PathBu
     cmd.arg("--target-dir").arg(target_dir(simd));
     wasm_face_env(&mut cmd, simd);
     exec(&mut cmd)?;
-    Ok(target_dir(simd).join("wasm32-unknown-unknown").join(profile).join(format!("{STEM}.wasm")))
+    Ok(cdylib(simd, profile))
 }
 
 /// `cargo rustc` of the face crate's cdylib for `v`, linked with its name section (the profiles
@@ -89,7 +89,13 @@ pub fn cargo_build_with_names(v: Variant) -> Result<PathBuf, String> {
         .args(["--", "-C", "strip=none"]);
     wasm_face_env(&mut cmd, v.simd);
     exec(&mut cmd)?;
-    Ok(target_dir(v.simd).join("wasm32-unknown-unknown").join(v.profile).join(format!("{STEM}.wasm")))
+    Ok(cdylib(v.simd, v.profile))
+}
+
+/// Where cargo writes the face crate's cdylib for a build with (`simd`) or without SIMD in
+/// `profile`.
+pub fn cdylib(simd: bool, profile: &str) -> PathBuf {
+    target_dir(simd).join("wasm32-unknown-unknown").join(profile).join(format!("{STEM}.wasm"))
 }
 
 fn wasm_face_env(cmd: &mut Command, simd: bool) {
