@@ -3,13 +3,15 @@
 //! `-C target-feature=+simd128`, where it gives the WebAssembly SIMD kernels the shipped face
 //! module runs. Each run checks the detected backend against a plain f64 convolution, on the
 //! shapes BlazeFace uses and on awkward ones (channel counts that are not multiples of 4,
-//! strides, asymmetric padding, every tile shape, ReLU), and `trustcap_conv::lanes::max_assign`
-//! against its scalar definition, to the bit.
+//! strides, asymmetric padding, every tile shape, ReLU), a fused residual add (full and narrow)
+//! against the convolution plus the add, and `trustcap_conv::lanes` against its scalar
+//! definitions, to the bit.
 
 #![cfg(target_arch = "wasm32")]
 
 use trustcap_conv::{
-    Algorithm, Backend, Conv2d, ConvSpec, Depthwise, DepthwiseSpec, Tile, Workspace, test_values as values,
+    Algorithm, Backend, Conv2d, ConvSpec, Depthwise, DepthwiseSpec, Residual, Tile, Workspace, relu,
+    test_values as values,
 };
 use wasm_bindgen_test::*;
 
@@ -179,6 +181,58 @@ fn lanes_max_assign_matches_its_scalar_definition() {
                 (d, _) => d,
             };
             assert_eq!(g.to_bits(), want.to_bits(), "max_assign, length {n}, index {i}");
+        }
+    }
+}
+
+#[wasm_bindgen_test]
+fn lanes_add_assign_and_relu_assign_match_their_scalar_definitions() {
+    for n in [0, 1, 3, 4, 5, 8, 23, 88] {
+        let src = values(n, 9);
+        let dst: Vec<f32> = values(n + 2, 10)
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| match i % 6 {
+                1 => f32::NAN,
+                4 => -0.0,
+                _ => v,
+            })
+            .collect();
+        let mut sum = dst.clone();
+        trustcap_conv::lanes::add_assign(&mut sum, &src);
+        let mut rectified = dst.clone();
+        trustcap_conv::lanes::relu_assign(&mut rectified);
+        for i in 0..dst.len() {
+            let want = dst[i] + src.get(i).copied().unwrap_or(0.0);
+            let want = if i < n { want } else { dst[i] };
+            assert_eq!(sum[i].to_bits(), want.to_bits(), "add_assign, length {n}, index {i}");
+            assert_eq!(rectified[i].to_bits(), relu(dst[i]).to_bits(), "relu_assign, length {n}, index {i}");
+        }
+    }
+}
+
+#[wasm_bindgen_test]
+fn a_fused_residual_add_equals_the_convolution_plus_the_residual() {
+    // A BlazeFace widening block's 1×1 convolution (28 → 32 channels), with the skip connection's
+    // 28 channels and with all 32; ReLU on and off.
+    let spec = ConvSpec { in_channels: 28, out_channels: 32, kernel: [1, 1], stride: [1, 1], padding: [0, 0] };
+    let size = [8, 8];
+    let conv = Conv2d::new(spec, &values(28 * 32, 11), &values(32, 12)).unwrap();
+    let input = values(64 * 28, 13);
+    let mut ws = Workspace::default();
+    let (mut plain, mut fused) = (Vec::new(), Vec::new());
+    conv.run(&input, size, false, &mut ws, &mut plain).unwrap();
+    for channels in [28, 32] {
+        let skip = values(64 * channels, 14);
+        for with_relu in [false, true] {
+            let residual = Some(Residual { values: &skip, channels });
+            conv.run_adding(&input, size, residual, with_relu, &mut ws, &mut fused).unwrap();
+            for (i, (&f, &p)) in fused.iter().zip(&plain).enumerate() {
+                let c = i % 32;
+                let v = if c < channels { p + skip[i / 32 * channels + c] } else { p };
+                let want = if with_relu { relu(v) } else { v };
+                assert_eq!(f.to_bits(), want.to_bits(), "residual channels {channels}, relu {with_relu}, value {i}");
+            }
         }
     }
 }

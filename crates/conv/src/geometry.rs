@@ -15,7 +15,7 @@
 //! Tile rows are rounded up to whole tiles; the extra pixels read zeros (the buffer has the slack)
 //! and their sums are dropped by [`Geometry::gather_output`].
 
-use crate::ConvSpec;
+use crate::{ConvSpec, Residual, lanes};
 
 /// The layout of one convolution call.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -150,45 +150,52 @@ impl Geometry {
         out.clear();
         out.reserve(oh * ow * out_channels);
         for y in 0..oh {
-            let pixels = self.tiled_row(tiled, y, out_padded);
-            if out_padded == out_channels {
-                out.extend_from_slice(pixels);
-            } else {
-                for px in pixels.chunks_exact(out_padded) {
-                    out.extend_from_slice(&px[..out_channels]);
-                }
-            }
+            self.push_row(tiled, y, out_padded, out_channels, out);
         }
     }
 
-    /// Like [`Geometry::gather_output`], adding `residual` (interleaved like the output; its
-    /// length is the caller's to check) to every value on the way and then, with `relu`,
-    /// replacing negative sums by 0: a residual block's add and ReLU in the same pass.
+    /// Like [`Geometry::gather_output`], adding `residual` (the output's rows and columns; its
+    /// length is the caller's to check) to each pixel's first `residual.channels` values on the
+    /// way and then, with `relu`, replacing negative sums by 0: a residual block's add and ReLU
+    /// in the same pass, row by row through [`crate::lanes`].
     pub fn gather_output_adding(
         &self,
         tiled: &[f32],
         out_padded: usize,
         out_channels: usize,
-        residual: &[f32],
+        residual: Residual<'_>,
         relu: bool,
         out: &mut Vec<f32>,
     ) {
         let [oh, ow] = self.output;
         out.clear();
-        out.resize(oh * ow * out_channels, 0.0);
-        let row_len = ow * out_channels;
-        for (y, (dst, res)) in out.chunks_exact_mut(row_len).zip(residual.chunks_exact(row_len)).enumerate() {
-            let pixels = self.tiled_row(tiled, y, out_padded);
-            for ((d, r), px) in dst
-                .chunks_exact_mut(out_channels)
-                .zip(res.chunks_exact(out_channels))
-                .zip(pixels.chunks_exact(out_padded))
-            {
-                for ((d, &r), &p) in d.iter_mut().zip(r).zip(px) {
-                    let v = p + r;
-                    // A comparison, not `f32::max` (a library call in WebAssembly); NaN gives 0.
-                    *d = if relu { crate::relu(v) } else { v };
+        out.reserve(oh * ow * out_channels);
+        let rc = residual.channels;
+        for (y, res) in (0..oh).zip(residual.values.chunks_exact((ow * rc).max(1))) {
+            let start = out.len();
+            self.push_row(tiled, y, out_padded, out_channels, out);
+            let row = &mut out[start..];
+            if rc == out_channels {
+                lanes::add_assign(row, res);
+            } else {
+                for (d, r) in row.chunks_exact_mut(out_channels).zip(res.chunks_exact(rc.max(1))) {
+                    lanes::add_assign(&mut d[..rc.min(out_channels)], r);
                 }
+            }
+            if relu {
+                lanes::relu_assign(row);
+            }
+        }
+    }
+
+    /// Appends output row `y`'s valid pixels and channels to `out`.
+    fn push_row(&self, tiled: &[f32], y: usize, out_padded: usize, out_channels: usize, out: &mut Vec<f32>) {
+        let pixels = self.tiled_row(tiled, y, out_padded);
+        if out_padded == out_channels {
+            out.extend_from_slice(pixels);
+        } else {
+            for px in pixels.chunks_exact(out_padded) {
+                out.extend_from_slice(&px[..out_channels]);
             }
         }
     }

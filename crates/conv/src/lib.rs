@@ -195,6 +195,19 @@ impl Backend {
     }
 }
 
+/// What [`Conv2d::run_adding`] adds to a convolution's sums: an interleaved image of the
+/// output's rows and columns with `channels` values per pixel, added to the first `channels`
+/// output channels (the others pass unchanged). Fewer channels than the output is a residual
+/// block's skip connection that the network widens with zero channels: adding the narrow
+/// image saves building the padded one.
+#[derive(Debug, Clone, Copy)]
+pub struct Residual<'a> {
+    /// The values, `out_rows × out_cols × channels`.
+    pub values: &'a [f32],
+    /// Channels per pixel (at least 1, at most the output's).
+    pub channels: usize,
+}
+
 /// Buffers a convolution reuses between calls: the zero-bordered input and the tiled output
 /// (direct), the transformed input and products (Winograd).
 #[derive(Debug, Default, Clone)]
@@ -367,15 +380,15 @@ impl Conv2d {
         self.run_adding(input, size, None, relu, ws, out)
     }
 
-    /// Like [`Conv2d::run`], adding `residual` (interleaved, the output's size) to the sums
-    /// before the ReLU: a residual block's `relu(conv(x) + skip)` in one call, the add done
-    /// while the output is gathered instead of in a pass of its own. A residual of the wrong
-    /// length is a [`ConvError::Input`].
+    /// Like [`Conv2d::run`], adding `residual` to the sums before the ReLU: a residual block's
+    /// `relu(conv(x) + skip)` in one call, the add done while the output is gathered instead of
+    /// in a pass of its own. A residual of the wrong length, or with no channels or more than
+    /// the output, is a [`ConvError::Input`].
     pub fn run_adding(
         &self,
         input: &[f32],
         size: [usize; 2],
-        residual: Option<&[f32]>,
+        residual: Option<Residual<'_>>,
         relu: bool,
         ws: &mut Workspace,
         out: &mut Vec<f32>,
@@ -387,17 +400,27 @@ impl Conv2d {
             return Err(bad("length is not rows × cols × channels"));
         }
         if let Some(r) = residual {
+            if r.channels == 0 || r.channels > self.spec.out_channels {
+                return Err(bad("the residual has no channels or more than the output"));
+            }
             let [oh, ow] = self.spec.output_size(size).ok_or(bad("kernel larger than the padded input"))?;
-            if oh.checked_mul(ow).and_then(|n| n.checked_mul(self.spec.out_channels)) != Some(r.len()) {
+            if oh.checked_mul(ow).and_then(|n| n.checked_mul(r.channels)) != Some(r.values.len()) {
                 return Err(bad("the residual is not the output's size"));
             }
         }
         if self.algorithm == Algorithm::Winograd {
             let size = self.run_winograd(input, size, relu && residual.is_none(), ws, out)?;
-            if let Some(r) = residual {
-                for (o, &r) in out.iter_mut().zip(r) {
-                    let v = *o + r;
-                    *o = if relu { crate::relu(v) } else { v };
+            if let Some(skip) = residual {
+                let co = self.spec.out_channels;
+                if skip.channels == co {
+                    lanes::add_assign(out, skip.values);
+                } else {
+                    for (o, r) in out.chunks_exact_mut(co).zip(skip.values.chunks_exact(skip.channels)) {
+                        lanes::add_assign(&mut o[..skip.channels], r);
+                    }
+                }
+                if relu {
+                    lanes::relu_assign(out);
                 }
             }
             return Ok(size);
@@ -779,32 +802,47 @@ mod tests {
     #[test]
     fn a_fused_residual_add_equals_the_convolution_plus_the_residual() {
         // 1×1 (a BlazeFace block's), 3×3 strided, and 3×3 on Winograd; 24 channels leave a
-        // partial tile.
+        // partial tile. Residuals with every channel, and narrower ones (a skip connection
+        // widened by zero channels) that only reach the first channels.
         let layers = [
             (spec(24, 24, 1, 1, 0), [9, 7], Algorithm::Direct),
             (spec(5, 24, 3, 2, 1), [9, 7], Algorithm::Direct),
             (spec(16, 32, 3, 1, 1), [9, 7], Algorithm::Winograd),
         ];
         for (n, (s, size, algorithm)) in layers.into_iter().enumerate() {
+            let co = s.out_channels;
             let w = values(s.weight_count().unwrap(), n as u64);
-            let b = values(s.out_channels, 10 + n as u64);
+            let b = values(co, 10 + n as u64);
             let input = values(size[0] * size[1] * s.in_channels, 20 + n as u64);
             let [oh, ow] = s.output_size(size).unwrap();
-            let residual = values(oh * ow * s.out_channels, 30 + n as u64);
             for backend in [Backend::Portable, Backend::Avx512, Backend::Avx2] {
                 let conv = Conv2d::with_algorithm(s, &w, &b, backend, Tile::C32P12, algorithm).unwrap();
                 let mut ws = Workspace::default();
                 let (mut plain, mut fused) = (Vec::new(), Vec::new());
                 conv.run(&input, size, false, &mut ws, &mut plain).unwrap();
-                for relu in [false, true] {
-                    conv.run_adding(&input, size, Some(&residual), relu, &mut ws, &mut fused).unwrap();
-                    let want: Vec<f32> =
-                        plain.iter().zip(&residual).map(|(p, r)| if relu { (p + r).max(0.0) } else { p + r }).collect();
-                    assert_eq!(fused, want, "layer {n} {backend:?} relu {relu}");
+                for rc in [co, co - 4, 7, 1] {
+                    let skip = values(oh * ow * rc, 30 + n as u64);
+                    for relu in [false, true] {
+                        let residual = Residual { values: &skip, channels: rc };
+                        conv.run_adding(&input, size, Some(residual), relu, &mut ws, &mut fused).unwrap();
+                        let want: Vec<f32> = plain
+                            .iter()
+                            .enumerate()
+                            .map(|(i, &p)| {
+                                let v = if i % co < rc { p + skip[i / co * rc + i % co] } else { p };
+                                if relu { v.max(0.0) } else { v }
+                            })
+                            .collect();
+                        assert_eq!(fused, want, "layer {n} {backend:?} residual channels {rc} relu {relu}");
+                    }
                 }
-                let short = &residual[1..];
-                let err = conv.run_adding(&input, size, Some(short), true, &mut ws, &mut fused).unwrap_err();
-                assert!(matches!(err, ConvError::Input { .. }), "{err}");
+                let skip = values(oh * ow * co, 40);
+                let bad = [(&skip[1..], co), (&skip[..], 0), (&skip[..], co + 1), (&skip[..], co - 1)];
+                for (values, channels) in bad {
+                    let residual = Some(Residual { values, channels });
+                    let err = conv.run_adding(&input, size, residual, true, &mut ws, &mut fused).unwrap_err();
+                    assert!(matches!(err, ConvError::Input { .. }), "{err}");
+                }
             }
         }
     }

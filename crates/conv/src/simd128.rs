@@ -147,6 +147,37 @@ pub(crate) fn max_assign(dst: &mut [f32], src: &[f32]) {
     crate::lanes::max_assign_scalar(d4.into_remainder(), s4.remainder());
 }
 
+/// [`crate::lanes::add_assign`]: 4 sums per `f32x4_add`, the last `len % 4` in scalar code.
+pub(crate) fn add_assign(dst: &mut [f32], src: &[f32]) {
+    let n = dst.len().min(src.len());
+    let (dst, src) = (&mut dst[..n], &src[..n]);
+    let mut d4 = dst.chunks_exact_mut(4);
+    let mut s4 = src.chunks_exact(4);
+    for (d, s) in (&mut d4).zip(&mut s4) {
+        // SAFETY: both chunks hold exactly 4 f32 (16 bytes); wasm loads and stores need no alignment.
+        unsafe {
+            let v = f32x4_add(v128_load(d.as_ptr().cast::<v128>()), v128_load(s.as_ptr().cast::<v128>()));
+            v128_store(d.as_mut_ptr().cast::<v128>(), v);
+        }
+    }
+    crate::lanes::add_assign_scalar(d4.into_remainder(), s4.remainder());
+}
+
+/// [`crate::lanes::relu_assign`]: `pmax(0, v)` is `0 < v ? v : 0`, the scalar definition (NaN
+/// and −0 give +0); the last `len % 4` in scalar code.
+pub(crate) fn relu_assign(dst: &mut [f32]) {
+    let zero = f32x4_splat(0.0);
+    let mut d4 = dst.chunks_exact_mut(4);
+    for d in &mut d4 {
+        // SAFETY: the chunk holds exactly 4 f32 (16 bytes); wasm loads and stores need no alignment.
+        unsafe {
+            let v = f32x4_pmax(zero, v128_load(d.as_ptr().cast::<v128>()));
+            v128_store(d.as_mut_ptr().cast::<v128>(), v);
+        }
+    }
+    crate::lanes::relu_assign_scalar(d4.into_remainder());
+}
+
 /// Runs a depthwise layer: for each output pixel and group of 4 channels, one multiply and one
 /// add per tap that reads the image; the last `channels % 4` channels in scalar code. Arguments
 /// out of bounds go to the portable kernel.
