@@ -21,18 +21,21 @@ fn pixel(frame: &Frame<'_>, x: usize, y: usize) -> Option<[f32; 3]> {
 ///
 /// Output cell `x` covers source columns `x × side / size` up to the next cell's start (at least
 /// one column), likewise for rows; padding counts as black. Sums are integers per channel, one
-/// pass over each source row that falls in the frame, so the cost is one add per source byte.
+/// pass over each source row that falls in the frame, so the cost is one add per source byte;
+/// the spans are computed once per column and row, not per cell (integer divisions are slow in
+/// WebAssembly).
 fn area_average(frame: &Frame<'_>, size: usize, side: usize, out: &mut [f32]) {
     let (w, h) = (frame.width() as usize, frame.height() as usize);
     let span = |i: usize| {
         let start = i * side / size;
         (start, ((i + 1) * side / size).max(start + 1))
     };
-    // Source columns of each output cell, clipped to the frame (empty in the padding).
-    let columns: Vec<(usize, usize)> = (0..size)
+    // Each output column: its source columns clipped to the frame (empty in the padding), and
+    // how many it covers unclipped (padding counts in the average).
+    let columns: Vec<(usize, usize, usize)> = (0..size)
         .map(|x| {
             let (x0, x1) = span(x);
-            (x0.min(w), x1.min(w))
+            (x0.min(w), x1.min(w), x1 - x0)
         })
         .collect();
     let mut sums = vec![0u32; size * 3];
@@ -41,7 +44,7 @@ fn area_average(frame: &Frame<'_>, size: usize, side: usize, out: &mut [f32]) {
         sums.fill(0);
         for sy in y0..y1.min(h) {
             let Some(row) = frame.row(sy as u32) else { continue };
-            for (&(x0, x1), sum) in columns.iter().zip(sums.chunks_exact_mut(3)) {
+            for (&(x0, x1, _), sum) in columns.iter().zip(sums.chunks_exact_mut(3)) {
                 for px in row.get(x0 * 4..x1 * 4).unwrap_or_default().chunks_exact(4) {
                     sum[0] += u32::from(px[0]);
                     sum[1] += u32::from(px[1]);
@@ -49,9 +52,8 @@ fn area_average(frame: &Frame<'_>, size: usize, side: usize, out: &mut [f32]) {
                 }
             }
         }
-        for (x, (cell, sum)) in row_out.chunks_exact_mut(3).zip(sums.chunks_exact(3)).enumerate() {
-            let (x0, x1) = span(x);
-            let n = ((y1 - y0) * (x1 - x0)) as f32;
+        for ((cell, sum), &(_, _, cols)) in row_out.chunks_exact_mut(3).zip(sums.chunks_exact(3)).zip(&columns) {
+            let n = ((y1 - y0) * cols) as f32;
             for (v, &s) in cell.iter_mut().zip(sum) {
                 *v = s as f32 / n / 127.5 - 1.0;
             }
