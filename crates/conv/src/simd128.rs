@@ -130,9 +130,10 @@ unsafe fn block<const CH: usize, const PX: usize, const NV: usize, const G: usiz
     }
 }
 
-/// [`crate::lanes::max_assign`]: 4 values per `f32x4_pmax` (`pmax(d, s)` is `d < s ? s : d`,
-/// the scalar definition, NaN included), the last `len % 4` in scalar code.
-pub(crate) fn max_assign(dst: &mut [f32], src: &[f32]) {
+/// `dst[i] = op(dst[i], src[i])` for `i` below both lengths: 4 values per `op` on `v128`, the
+/// last `len % 4` by `tail` (the scalar definition).
+#[inline(always)]
+fn zip_assign(dst: &mut [f32], src: &[f32], op: impl Fn(v128, v128) -> v128, tail: fn(&mut [f32], &[f32])) {
     let n = dst.len().min(src.len());
     let (dst, src) = (&mut dst[..n], &src[..n]);
     let mut d4 = dst.chunks_exact_mut(4);
@@ -140,27 +141,22 @@ pub(crate) fn max_assign(dst: &mut [f32], src: &[f32]) {
     for (d, s) in (&mut d4).zip(&mut s4) {
         // SAFETY: both chunks hold exactly 4 f32 (16 bytes); wasm loads and stores need no alignment.
         unsafe {
-            let m = f32x4_pmax(v128_load(d.as_ptr().cast::<v128>()), v128_load(s.as_ptr().cast::<v128>()));
-            v128_store(d.as_mut_ptr().cast::<v128>(), m);
-        }
-    }
-    crate::lanes::max_assign_scalar(d4.into_remainder(), s4.remainder());
-}
-
-/// [`crate::lanes::add_assign`]: 4 sums per `f32x4_add`, the last `len % 4` in scalar code.
-pub(crate) fn add_assign(dst: &mut [f32], src: &[f32]) {
-    let n = dst.len().min(src.len());
-    let (dst, src) = (&mut dst[..n], &src[..n]);
-    let mut d4 = dst.chunks_exact_mut(4);
-    let mut s4 = src.chunks_exact(4);
-    for (d, s) in (&mut d4).zip(&mut s4) {
-        // SAFETY: both chunks hold exactly 4 f32 (16 bytes); wasm loads and stores need no alignment.
-        unsafe {
-            let v = f32x4_add(v128_load(d.as_ptr().cast::<v128>()), v128_load(s.as_ptr().cast::<v128>()));
+            let v = op(v128_load(d.as_ptr().cast::<v128>()), v128_load(s.as_ptr().cast::<v128>()));
             v128_store(d.as_mut_ptr().cast::<v128>(), v);
         }
     }
-    crate::lanes::add_assign_scalar(d4.into_remainder(), s4.remainder());
+    tail(d4.into_remainder(), s4.remainder());
+}
+
+/// [`crate::lanes::max_assign`]: `pmax(d, s)` is `d < s ? s : d`, the scalar definition, NaN
+/// included.
+pub(crate) fn max_assign(dst: &mut [f32], src: &[f32]) {
+    zip_assign(dst, src, |d, s| f32x4_pmax(d, s), crate::lanes::max_assign_scalar);
+}
+
+/// [`crate::lanes::add_assign`] with `f32x4_add`.
+pub(crate) fn add_assign(dst: &mut [f32], src: &[f32]) {
+    zip_assign(dst, src, |d, s| f32x4_add(d, s), crate::lanes::add_assign_scalar);
 }
 
 /// [`crate::lanes::relu_assign`]: `pmax(0, v)` is `0 < v ? v : 0`, the scalar definition (NaN
