@@ -14,7 +14,8 @@
 //
 // Wall time comes from batches timed with performance.now(); CPU time of the page's main thread
 // (where all of this runs) from the DevTools protocol's Performance.getMetrics `ThreadTime`, so a
-// busy machine inflates the first much more than the second. Prints one JSON line.
+// busy machine inflates the first much more than the second. The rows are measured in
+// interleaved rounds (each figure is the median of its rounds). Prints one JSON line.
 //
 // Environment: TRUSTCAP_SDK_DIR (built package), TRUSTCAP_MODEL_DIR (model cache).
 import { createServer } from 'node:http';
@@ -172,17 +173,17 @@ try {
   });
   if (!setup.simd_module || setup.plain_module) throw new Error(`SIMD flags wrong: ${JSON.stringify(setup)}`);
 
-  // One measurement: warm-up, then `n` calls in a batch (wall: performance.now(); CPU: the main
-  // thread's ThreadTime from the DevTools protocol around the batch).
-  const measure = async (name, n) => {
-    // Warm up for at least 20 calls and 1.5 s: V8 first runs wasm from its baseline compiler and
-    // tiers hot functions up in the background.
-    await page.evaluate(async ([name, warm]) => {
+  // Warm-up: at least 20 calls and 1.5 s. V8 first runs wasm from its baseline compiler and
+  // tiers hot functions up in the background.
+  const warm = (name) =>
+    page.evaluate(async ([name, warm]) => {
       const t0 = performance.now();
       for (let i = 0; i < warm || performance.now() - t0 < 1500; i++) await window.bench[name]();
     }, [name, 20]);
-    // The batch is timed in slices of 5 calls too: the fastest slice is the figure least
-    // disturbed by other processes on a busy machine (`best_ms`).
+  // One batch of `n` calls (wall: performance.now(); CPU: the main thread's ThreadTime from the
+  // DevTools protocol around the batch), timed in slices of 5 calls too: the fastest slice is the
+  // figure least disturbed by other processes on a busy machine.
+  const batch = async (name, n) => {
     const cpu0 = await threadTime();
     const [wall, best] = await page.evaluate(async ([name, n]) => {
       let best = Infinity;
@@ -195,8 +196,7 @@ try {
       return [(performance.now() - t0) / n, best];
     }, [name, n]);
     const cpu1 = await threadTime();
-    const round = (v) => Math.round(v * 1000) / 1000;
-    return { wall_ms: round(wall), best_ms: round(best), cpu_ms: round(((cpu1 - cpu0) * 1000) / n) };
+    return { wall, best, cpu: ((cpu1 - cpu0) * 1000) / n };
   };
   // One warm-up pass over everything first: V8 tiers the face module's functions up lazily, and
   // the model-only and detect timings share them, so whichever came first used to pay for it.
@@ -206,19 +206,42 @@ try {
       while (performance.now() - t0 < 1500) await window.bench[name]();
     }, name);
   }
-  const results = {};
-  for (const [name, n] of [
+  // Calls per row, spread over ROUNDS rounds that visit every row in turn: this machine's speed
+  // changes over seconds, and interleaving gives every row (TrustCap's and onnxruntime-web's
+  // alike) a share of the fast and the slow phases. A row's figures are the medians of its
+  // rounds (wall, CPU), its fastest round (CPU) and its fastest slice over all of them.
+  const ROUNDS = 7;
+  const plan = [
     ['simd_infer_128', 200],
-    ['plain_infer_128', 100],
+    ['plain_infer_128', 50],
     ['simd_detect_128', 200],
-    ['plain_detect_128', 100],
+    ['plain_detect_128', 50],
     ['ort_run', 200],
     ['ort_pre_and_run', 200],
     ['simd_detect_640x480', 100],
     ['plain_detect_640x480', 50],
     ['liveness_push_640x480', 200],
-  ]) {
-    results[name] = await measure(name, n);
+  ];
+  for (const [name] of plan) await warm(name);
+  const batches = Object.fromEntries(plan.map(([name]) => [name, []]));
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [name, n] of plan) batches[name].push(await batch(name, Math.max(5, Math.round(n / ROUNDS / 5) * 5)));
+  }
+  const median = (xs) => {
+    const v = [...xs].sort((a, b) => a - b);
+    return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+  };
+  const round3 = (v) => Math.round(v * 1000) / 1000;
+  const results = {};
+  for (const [name, list] of Object.entries(batches)) {
+    results[name] = {
+      wall_ms: round3(median(list.map((b) => b.wall))),
+      cpu_ms: round3(median(list.map((b) => b.cpu))),
+      best_ms: round3(Math.min(...list.map((b) => b.best))),
+      cpu_fastest_round_ms: round3(Math.min(...list.map((b) => b.cpu))),
+      rounds: list.length,
+      cpu_ms_by_round: list.map((b) => round3(b.cpu)),
+    };
   }
   console.log(JSON.stringify({ ...setup, ort_version: ortVersion, results }));
 } finally {
