@@ -674,7 +674,7 @@ fn narrow_residuals(steps: &mut Vec<Step>, outputs: &[(Vec<usize>, usize)]) {
         let Some(&skip) = steps[i].inputs.get(1) else { continue };
         let Some(j) = steps.iter().position(|s| s.output == skip) else { continue };
         let Op::ConcatChannels { parts, .. } = &steps[j].op else { continue };
-        let (Some(&(Some(value), channels)), zeros) = (parts.first(), &parts[1..]) else { continue };
+        let Some((&(Some(value), channels), zeros)) = parts.split_first() else { continue };
         if zeros.iter().any(|p| p.0.is_some()) || readers(steps, skip) != 1 {
             continue;
         }
