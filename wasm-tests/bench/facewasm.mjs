@@ -198,14 +198,6 @@ try {
     const cpu1 = await threadTime();
     return { wall, best, cpu: ((cpu1 - cpu0) * 1000) / n };
   };
-  // One warm-up pass over everything first: V8 tiers the face module's functions up lazily, and
-  // the model-only and detect timings share them, so whichever came first used to pay for it.
-  for (const name of ['simd_detect_128', 'simd_infer_128', 'simd_detect_640x480', 'liveness_push_640x480']) {
-    await page.evaluate(async (name) => {
-      const t0 = performance.now();
-      while (performance.now() - t0 < 1500) await window.bench[name]();
-    }, name);
-  }
   // Calls per row, spread over ROUNDS rounds that visit every row in turn: this machine's speed
   // changes over seconds, and interleaving gives every row (TrustCap's and onnxruntime-web's
   // alike) a share of the fast and the slow phases. A row's figures are the medians of its
@@ -222,6 +214,8 @@ try {
     ['plain_detect_640x480', 50],
     ['liveness_push_640x480', 200],
   ];
+  // Every row warmed up before the first round: V8 tiers the face module's functions up lazily,
+  // and the model-only and detect timings share them, so whichever came first would pay for it.
   for (const [name] of plan) await warm(name);
   const batches = Object.fromEntries(plan.map(([name]) => [name, []]));
   for (let round = 0; round < ROUNDS; round++) {
