@@ -6,7 +6,10 @@
 //! ([`TileArgs::live_channels`]) in blocks of 16 channels × 6 pixels (12 sums, 2 filter
 //! vectors and one broadcast: 15 registers; the shape of the classic 6 × 16 single-precision
 //! GEMM kernel for this register file) and a last block of 8 channels where at most 8 remain,
-//! each block's sums in registers over the whole reduction. The filters are packed as for the
+//! each block's sums in registers over the whole reduction. Only a tile's live pixels
+//! ([`TileArgs::live_pixels`]) are computed, in groups as even as possible: dlib's 3×3 map has 13
+//! live pixels on the padded grid, which a 24-pixel tile used to compute 24 of, and its 1×1
+//! map one of six. The filters are packed as for the
 //! other kernels, so the same [`Conv2d`](crate::Conv2d) runs here. The depthwise kernel takes 8
 //! channels per vector and keeps a 3×3 layer's nine weight vectors in registers along each row
 //! whose taps all read the image, like the AVX-512 one; channels past the last whole vector take
@@ -73,19 +76,71 @@ unsafe fn channel_blocks<const CH: usize, const PX: usize, const G8: usize>(a: T
     }
 }
 
-/// Channels `cb..cb + 8·NV` of a tile of `CH` channels × `PX` pixels, `G` pixels at a time
-/// (`G` divides `PX`), each group's `NV × G` sums in registers over the whole reduction: per
-/// input channel, `NV` filter loads and `G` broadcasts feed `NV × G` fused multiply-adds.
+/// Channels `cb..cb + 8·NV` of a tile of `CH` channels × `PX` pixels: its live pixels
+/// ([`TileArgs::live_pixels`]) in groups of at most `G` (`G` divides `PX`), as even as possible,
+/// so that a short last tile keeps enough independent sums to hide the multiply-add latency
+/// (13 live pixels in groups of 6 run as 5 + 4 + 4, not 6 + 6 + 1).
 ///
 /// # Safety
 /// The CPU supports `avx2` and `fma`, `a.in_bounds(tile, out.len())` holds for the tile of `CH`
-/// channels and `PX` pixels, and `cb + 8·NV ≤ CH`.
+/// channels and `PX` pixels, `cb + 8·NV ≤ CH`, and `G ≤ 12`.
 #[target_feature(enable = "avx2,fma")]
 #[inline]
 unsafe fn block<const CH: usize, const PX: usize, const NV: usize, const G: usize>(
     a: TileArgs<'_>,
     out: &mut [f32],
     cb: usize,
+) {
+    let live = a.live_pixels.min(PX);
+    if live == PX {
+        for p0 in (0..PX).step_by(G) {
+            // SAFETY: the caller's guarantees, and p0 + G ≤ PX (G divides PX).
+            unsafe { group::<CH, NV, G>(a, out, cb, p0) };
+        }
+        return;
+    }
+    let groups = live.div_ceil(G);
+    let mut p0 = 0;
+    for k in 0..groups {
+        // The first `live % groups` groups take one pixel more; every size is at most G.
+        let n = live / groups + usize::from(k < live % groups);
+        // SAFETY: the caller's guarantees, and p0 + n ≤ live ≤ PX.
+        unsafe {
+            match n {
+                1 => group::<CH, NV, 1>(a, out, cb, p0),
+                2 => group::<CH, NV, 2>(a, out, cb, p0),
+                3 => group::<CH, NV, 3>(a, out, cb, p0),
+                4 => group::<CH, NV, 4>(a, out, cb, p0),
+                5 => group::<CH, NV, 5>(a, out, cb, p0),
+                6 => group::<CH, NV, 6>(a, out, cb, p0),
+                // Only the one-vector blocks take more than 6 pixels at a time.
+                7 if NV == 1 => group::<CH, 1, 7>(a, out, cb, p0),
+                8 if NV == 1 => group::<CH, 1, 8>(a, out, cb, p0),
+                9 if NV == 1 => group::<CH, 1, 9>(a, out, cb, p0),
+                10 if NV == 1 => group::<CH, 1, 10>(a, out, cb, p0),
+                11 if NV == 1 => group::<CH, 1, 11>(a, out, cb, p0),
+                12 if NV == 1 => group::<CH, 1, 12>(a, out, cb, p0),
+                _ => unreachable!("a group of {n} pixels with {NV} vectors"),
+            }
+        }
+        p0 += n;
+    }
+}
+
+/// Channels `cb..cb + 8·NV` of pixels `p0..p0 + G` of a tile of `CH` channels, the `NV × G`
+/// sums in registers over the whole reduction: per input channel, `NV` filter loads and `G`
+/// broadcasts feed `NV × G` fused multiply-adds.
+///
+/// # Safety
+/// The CPU supports `avx2` and `fma`, `a.in_bounds(tile, out.len())` holds for the tile of `CH`
+/// channels and at least `p0 + G` pixels, and `cb + 8·NV ≤ CH`.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+unsafe fn group<const CH: usize, const NV: usize, const G: usize>(
+    a: TileArgs<'_>,
+    out: &mut [f32],
+    cb: usize,
+    p0: usize,
 ) {
     let zero = _mm256_setzero_ps();
     let (input, filters, bias, dst) = (a.input.as_ptr(), a.filters.as_ptr(), a.bias.as_ptr(), out.as_mut_ptr());
@@ -94,41 +149,39 @@ unsafe fn block<const CH: usize, const PX: usize, const NV: usize, const G: usiz
         // SAFETY: bias has at least CH values (in_bounds) and cb + 8·NV ≤ CH.
         *slot = unsafe { _mm256_loadu_ps(bias.add(cb + 8 * v)) };
     }
-    for p0 in (0..PX).step_by(G) {
-        let mut acc = [b; G];
-        for &(tap, index) in a.taps {
-            // SAFETY: (index + 1) × in_channels × CH ≤ filters.len() (in_bounds); `w` advances CH
-            // per input channel and reads 8·NV values at cb ≤ CH − 8·NV.
-            let mut w = unsafe { filters.add(index * a.in_channels * CH + cb) };
-            // SAFETY: start + tap + (PX − 1)·pixel_step + in_channels ≤ input.len() (in_bounds),
-            // and p0 + g < PX, ci < in_channels below.
-            let base = unsafe { input.add(a.start + tap + p0 * a.pixel_step) };
-            for ci in 0..a.in_channels {
-                // As in the AVX-512 kernel: a deep layer's filters come from memory, a page ahead.
-                _mm_prefetch::<_MM_HINT_T0>(w.wrapping_add(crate::PREFETCH_AHEAD).cast::<i8>());
-                let mut wv = [zero; NV];
-                for (v, slot) in wv.iter_mut().enumerate() {
-                    // SAFETY: see `w`.
-                    *slot = unsafe { _mm256_loadu_ps(w.add(8 * v)) };
-                }
-                w = w.wrapping_add(CH);
-                for (g, sums) in acc.iter_mut().enumerate() {
-                    // SAFETY: see `base`.
-                    let x = _mm256_broadcast_ss(unsafe { &*base.add(g * a.pixel_step + ci) });
-                    for v in 0..NV {
-                        sums[v] = _mm256_fmadd_ps(wv[v], x, sums[v]);
-                    }
+    let mut acc = [b; G];
+    for &(tap, index) in a.taps {
+        // SAFETY: (index + 1) × in_channels × CH ≤ filters.len() (in_bounds); `w` advances CH
+        // per input channel and reads 8·NV values at cb ≤ CH − 8·NV.
+        let mut w = unsafe { filters.add(index * a.in_channels * CH + cb) };
+        // SAFETY: start + tap + (PX − 1)·pixel_step + in_channels ≤ input.len() (in_bounds),
+        // and p0 + g < PX, ci < in_channels below.
+        let base = unsafe { input.add(a.start + tap + p0 * a.pixel_step) };
+        for ci in 0..a.in_channels {
+            // As in the AVX-512 kernel: a deep layer's filters come from memory, a page ahead.
+            _mm_prefetch::<_MM_HINT_T0>(w.wrapping_add(crate::PREFETCH_AHEAD).cast::<i8>());
+            let mut wv = [zero; NV];
+            for (v, slot) in wv.iter_mut().enumerate() {
+                // SAFETY: see `w`.
+                *slot = unsafe { _mm256_loadu_ps(w.add(8 * v)) };
+            }
+            w = w.wrapping_add(CH);
+            for (g, sums) in acc.iter_mut().enumerate() {
+                // SAFETY: see `base`.
+                let x = _mm256_broadcast_ss(unsafe { &*base.add(g * a.pixel_step + ci) });
+                for v in 0..NV {
+                    sums[v] = _mm256_fmadd_ps(wv[v], x, sums[v]);
                 }
             }
         }
-        for (g, sums) in acc.iter().enumerate() {
-            let at = a.out_offset + (p0 + g) * a.out_step + cb;
-            for (v, s) in sums.iter().enumerate() {
-                // `max(s, 0)` gives 0 for NaN, as `f32::max` does in the portable kernel.
-                let s: __m256 = if a.relu { _mm256_max_ps(*s, zero) } else { *s };
-                // SAFETY: out_offset + p·out_step + CH ≤ out.len() (in_bounds), cb + 8·NV ≤ CH.
-                unsafe { _mm256_storeu_ps(dst.add(at + v * 8), s) };
-            }
+    }
+    for (g, sums) in acc.iter().enumerate() {
+        let at = a.out_offset + (p0 + g) * a.out_step + cb;
+        for (v, s) in sums.iter().enumerate() {
+            // `max(s, 0)` gives 0 for NaN, as `f32::max` does in the portable kernel.
+            let s: __m256 = if a.relu { _mm256_max_ps(*s, zero) } else { *s };
+            // SAFETY: out_offset + p·out_step + CH ≤ out.len() (in_bounds), cb + 8·NV ≤ CH.
+            unsafe { _mm256_storeu_ps(dst.add(at + v * 8), s) };
         }
     }
 }

@@ -113,6 +113,13 @@ impl Geometry {
         taps
     }
 
+    /// The pixels of each tile row that [`Geometry::gather_output`] reads, from the first: up
+    /// to the last output pixel of the row (on the stride-1 layout, the last row's border
+    /// columns and the rounding to whole tiles are left out; on the other, the rounding).
+    pub fn row_live(&self) -> usize {
+        if self.linear { self.row_len - (self.padded_cols - self.output[1]) } else { self.row_len }
+    }
+
     /// Values in the tiled output for `out_channels` (padded) channels.
     pub fn tiled_len(&self, out_channels: usize) -> usize {
         self.rows.saturating_mul(self.row_len_tiled).saturating_mul(out_channels)
@@ -219,6 +226,9 @@ mod tests {
         assert_eq!(g.output, [4, 5]);
         assert_eq!(g.padded_cols, 7);
         assert_eq!((g.rows, g.row_len, g.row_len_tiled), (1, 28, 36));
+        // The gather reads up to pixel 3 × 7 + 4 of the row: the last row's two border columns
+        // and the rounding to whole tiles are not live.
+        assert_eq!(g.row_live(), 26);
         let offsets: Vec<usize> = g.taps().iter().map(|t| t.0).collect();
         assert_eq!(offsets, vec![0, 2, 4, 14, 16, 18, 28, 30, 32]);
         assert_eq!(g.taps().iter().map(|t| t.1).collect::<Vec<_>>(), (0..9).collect::<Vec<_>>());
@@ -252,6 +262,7 @@ mod tests {
         assert!(!g.linear);
         assert_eq!(g.output, [72, 72]);
         assert_eq!((g.rows, g.row_len, g.row_len_tiled), (72, 72, 72));
+        assert_eq!(g.row_live(), 72);
         assert_eq!((g.row_in_step, g.pixel_in_step), (2 * 150 * 3, 6));
         assert_eq!(g.padded_len, 150 * 150 * 3);
     }

@@ -125,6 +125,11 @@ pub struct TileArgs<'a> {
     /// channels does not pay for the 8 zero channels of its 32-channel tile). At most
     /// `tile.channels()`; the sums past it are unspecified.
     pub live_channels: usize,
+    /// How many of the tile's pixels (from the first) the caller reads; a kernel may skip the
+    /// pixels past them (the AVX2 and `simd128` ones do: the last tile of a short row, such as
+    /// the single pixel of a 1×1 map in a 6-pixel tile, costs one pixel's work, not six). At
+    /// most `tile.pixels()`; the sums past it are unspecified and may be left unwritten.
+    pub live_pixels: usize,
 }
 
 impl TileArgs<'_> {

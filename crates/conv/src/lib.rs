@@ -431,15 +431,17 @@ impl Conv2d {
             return Err(bad("too large"));
         }
         g.fill_padded(input, &mut ws.padded);
-        // Every value of the tiled output is written by exactly one tile: no need to clear it.
+        // Every value of the tiled output that the gather reads is written by exactly one tile:
+        // no need to clear it.
         ws.tiled.resize(g.tiled_len(self.out_padded), 0.0);
+        let live = g.row_live();
 
         let co_tile = self.tile.channels();
         let (taps, in_channels) = merge_tap_rows(g.taps(), self.spec.kernel, self.spec.in_channels);
         let block = self.spec.kernel[0] * self.spec.kernel[1] * self.spec.in_channels * co_tile;
         for (cb, (filters, bias)) in self.packed.chunks_exact(block).zip(self.bias.chunks_exact(co_tile)).enumerate() {
             for row in 0..g.rows {
-                for start in (0..g.row_len_tiled).step_by(self.tile.pixels()) {
+                for start in (0..live).step_by(self.tile.pixels()) {
                     let args = TileArgs {
                         input: &ws.padded,
                         start: row * g.row_in_step + start * g.pixel_in_step,
@@ -452,6 +454,7 @@ impl Conv2d {
                         out_step: self.out_padded,
                         relu: relu && residual.is_none(),
                         live_channels: (self.spec.out_channels - cb * co_tile).min(co_tile),
+                        live_pixels: (live - start).min(self.tile.pixels()),
                     };
                     self.run_tile(args, &mut ws.tiled);
                 }
@@ -478,7 +481,7 @@ impl Conv2d {
         if self.spec.output_size(size) != Some(size) {
             return Err(bad("kernel larger than the padded input"));
         }
-        let (_, tiled) = winograd::tiles(size, self.tile.pixels());
+        let ([th, tw], tiled) = winograd::tiles(size, self.tile.pixels());
         let (ci, co) = (self.spec.in_channels, self.spec.out_channels);
         let v_len = tiled.checked_mul(16 * ci).filter(|&n| n <= MAX_VALUES).ok_or(bad("too large"))?;
         let m_len = tiled.checked_mul(16 * self.out_padded).filter(|&n| n <= MAX_VALUES).ok_or(bad("too large"))?;
@@ -502,6 +505,7 @@ impl Conv2d {
             &self.packed,
             ci,
             tiled,
+            th * tw,
             self.tile,
             self.out_padded,
             &winograd::ZEROS,
@@ -707,6 +711,56 @@ mod tests {
         for b in [Backend::Avx512, Backend::Avx2, Backend::Simd128] {
             let conv = Conv2d::with_backend(spec, &[1.0], &[0.0], b).unwrap();
             assert_eq!(conv.backend(), if b.is_supported() { b } else { Backend::Portable });
+        }
+    }
+
+    /// A backend's tile kernel.
+    type RunTile = fn(Tile, TileArgs<'_>, &mut [f32]);
+
+    #[test]
+    fn the_x86_kernels_compute_every_live_pixel_of_a_partial_tile_like_the_portable_one() {
+        // Two taps of 5 input channels, pixels 7 values apart; every tile shape, every count of
+        // live pixels and of live channels. The live sums must equal the portable kernel's to
+        // the bit; the rest may be anything.
+        let taps = [(0, 0), (3, 1)];
+        for tile in [Tile::C64P6, Tile::C32P12, Tile::C16P24] {
+            let (px, ch) = (tile.pixels(), tile.channels());
+            let input = values(px * 7 + 8, 50);
+            let filters = values(2 * 5 * ch, 51);
+            let bias = values(ch, 52);
+            for live_pixels in 1..=px {
+                for live_channels in [ch, ch - 8, 8, 1] {
+                    let args = TileArgs {
+                        input: &input,
+                        start: 0,
+                        pixel_step: 7,
+                        taps: &taps,
+                        in_channels: 5,
+                        filters: &filters,
+                        bias: &bias,
+                        out_offset: 3,
+                        out_step: ch + 1,
+                        relu: live_pixels % 2 == 0,
+                        live_channels,
+                        live_pixels,
+                    };
+                    let len = 3 + px * (ch + 1);
+                    let mut want = vec![0.0; len];
+                    kernel::portable::run_tile(tile, args, &mut want);
+                    let mut runs: Vec<(&str, RunTile)> = Vec::new();
+                    #[cfg(target_arch = "x86_64")]
+                    runs.extend([("avx2", avx2::run_tile as RunTile), ("avx512", avx512::run_tile)]);
+                    for (name, run) in runs {
+                        let mut got = vec![f32::NAN; len];
+                        run(tile, args, &mut got);
+                        for p in 0..live_pixels {
+                            let at = 3 + p * (ch + 1);
+                            let live = at..at + live_channels;
+                            assert_eq!(got[live.clone()], want[live], "{name} {tile:?} pixel {p} of {live_pixels}");
+                        }
+                    }
+                }
+            }
         }
     }
 

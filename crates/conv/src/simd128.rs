@@ -76,7 +76,8 @@ fn channel_blocks<const CH: usize, const PX: usize>(a: TileArgs<'_>, out: &mut [
 }
 
 /// Channels `cb..cb + 4·NV` of a tile of `CH` channels × `PX` pixels, `G` pixels at a time
-/// (`G` divides `PX`), each group's `NV × G` sums in registers over the whole reduction.
+/// (`G` divides `PX`) up to the last group with a live pixel ([`TileArgs::live_pixels`]), each
+/// group's `NV × G` sums in registers over the whole reduction.
 ///
 /// # Safety
 /// `a.in_bounds(tile, out.len())` holds for the tile of `CH` channels and `PX` pixels, and
@@ -94,7 +95,8 @@ unsafe fn block<const CH: usize, const PX: usize, const NV: usize, const G: usiz
         // SAFETY: bias has at least CH values (in_bounds) and cb + 4·NV ≤ CH.
         *slot = unsafe { v128_load(bias.add(cb + 4 * v).cast::<v128>()) };
     }
-    for p0 in (0..PX).step_by(G) {
+    // The live pixels rounded up to whole groups (at most PX: G divides PX).
+    for p0 in (0..a.live_pixels.min(PX)).step_by(G) {
         let mut acc = [b; G];
         for &(tap, index) in a.taps {
             // SAFETY: (index + 1) × in_channels × CH ≤ filters.len() (in_bounds); `w` advances CH

@@ -232,13 +232,15 @@ macro_rules! transforms_for {
 pub(crate) use transforms_for;
 
 /// The 16 matrix products `M[pos] = V[pos] · U[pos]` on the tile kernel: for each position,
-/// a 1×1 convolution over `tiled` "pixels" (the tiles). `run_tile` is the backend's kernel.
+/// a 1×1 convolution over `tiled` "pixels" (the tiles), of which the first `live` are the
+/// image's (the rest round up to whole tiles). `run_tile` is the backend's kernel.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn products(
     v: &[f32],
     packed: &[f32],
     in_channels: usize,
     tiled: usize,
+    live: usize,
     tile: Tile,
     out_padded: usize,
     zeros: &[f32],
@@ -251,7 +253,7 @@ pub(crate) fn products(
     for pos in 0..16 {
         let filters = &packed[pos * per_pos..][..per_pos];
         for (cb, f) in filters.chunks_exact(block).enumerate() {
-            for start in (0..tiled).step_by(tile.pixels()) {
+            for start in (0..live.min(tiled)).step_by(tile.pixels()) {
                 let args = TileArgs {
                     input: v,
                     start: (pos * tiled + start) * in_channels,
@@ -263,8 +265,10 @@ pub(crate) fn products(
                     out_offset: (pos * tiled + start) * out_padded + cb * ch,
                     out_step: out_padded,
                     relu: false,
-                    // The output transform reads every product of the padded channels.
+                    // The output transform reads every product of the padded channels, and
+                    // those of the `live` tiles of the image.
                     live_channels: ch,
+                    live_pixels: (live - start).min(tile.pixels()),
                 };
                 run_tile(args, m);
             }
