@@ -79,7 +79,9 @@ unsafe fn channel_blocks<const CH: usize, const PX: usize, const G8: usize>(a: T
 /// Channels `cb..cb + 8·NV` of a tile of `CH` channels × `PX` pixels: its live pixels
 /// ([`TileArgs::live_pixels`]) in groups of at most `G` (`G` divides `PX`), as even as possible,
 /// so that a short last tile keeps enough independent sums to hide the multiply-add latency
-/// (13 live pixels in groups of 6 run as 5 + 4 + 4, not 6 + 6 + 1).
+/// (13 live pixels in groups of 6 run as 5 + 4 + 4, not 6 + 6 + 1). Pixels in runs
+/// ([`TileArgs::run_len`]) go in groups of at most 6, whose input offsets are computed once per
+/// group.
 ///
 /// # Safety
 /// The CPU supports `avx2` and `fma`, `a.in_bounds(tile, out.len())` holds for the tile of `CH`
@@ -92,34 +94,42 @@ unsafe fn block<const CH: usize, const PX: usize, const NV: usize, const G: usiz
     cb: usize,
 ) {
     let live = a.live_pixels.min(PX);
-    if live == PX {
+    let uniform = a.uniform();
+    if live == PX && uniform {
         for p0 in (0..PX).step_by(G) {
             // SAFETY: the caller's guarantees, and p0 + G ≤ PX (G divides PX).
-            unsafe { group::<CH, NV, G>(a, out, cb, p0) };
+            unsafe { group::<CH, NV, G, false>(a, out, cb, p0) };
         }
         return;
     }
-    let groups = live.div_ceil(G);
+    let most = if uniform { G } else { G.min(6) };
+    let groups = live.div_ceil(most);
     let mut p0 = 0;
     for k in 0..groups {
-        // The first `live % groups` groups take one pixel more; every size is at most G.
+        // The first `live % groups` groups take one pixel more; every size is at most `most`.
         let n = live / groups + usize::from(k < live % groups);
         // SAFETY: the caller's guarantees, and p0 + n ≤ live ≤ PX.
         unsafe {
-            match n {
-                1 => group::<CH, NV, 1>(a, out, cb, p0),
-                2 => group::<CH, NV, 2>(a, out, cb, p0),
-                3 => group::<CH, NV, 3>(a, out, cb, p0),
-                4 => group::<CH, NV, 4>(a, out, cb, p0),
-                5 => group::<CH, NV, 5>(a, out, cb, p0),
-                6 => group::<CH, NV, 6>(a, out, cb, p0),
+            match (n, uniform) {
+                (1, true) => group::<CH, NV, 1, false>(a, out, cb, p0),
+                (2, true) => group::<CH, NV, 2, false>(a, out, cb, p0),
+                (3, true) => group::<CH, NV, 3, false>(a, out, cb, p0),
+                (4, true) => group::<CH, NV, 4, false>(a, out, cb, p0),
+                (5, true) => group::<CH, NV, 5, false>(a, out, cb, p0),
+                (6, true) => group::<CH, NV, 6, false>(a, out, cb, p0),
                 // Only the one-vector blocks take more than 6 pixels at a time.
-                7 if NV == 1 => group::<CH, 1, 7>(a, out, cb, p0),
-                8 if NV == 1 => group::<CH, 1, 8>(a, out, cb, p0),
-                9 if NV == 1 => group::<CH, 1, 9>(a, out, cb, p0),
-                10 if NV == 1 => group::<CH, 1, 10>(a, out, cb, p0),
-                11 if NV == 1 => group::<CH, 1, 11>(a, out, cb, p0),
-                12 if NV == 1 => group::<CH, 1, 12>(a, out, cb, p0),
+                (7, true) if NV == 1 => group::<CH, 1, 7, false>(a, out, cb, p0),
+                (8, true) if NV == 1 => group::<CH, 1, 8, false>(a, out, cb, p0),
+                (9, true) if NV == 1 => group::<CH, 1, 9, false>(a, out, cb, p0),
+                (10, true) if NV == 1 => group::<CH, 1, 10, false>(a, out, cb, p0),
+                (11, true) if NV == 1 => group::<CH, 1, 11, false>(a, out, cb, p0),
+                (12, true) if NV == 1 => group::<CH, 1, 12, false>(a, out, cb, p0),
+                (1, false) => group::<CH, NV, 1, true>(a, out, cb, p0),
+                (2, false) => group::<CH, NV, 2, true>(a, out, cb, p0),
+                (3, false) => group::<CH, NV, 3, true>(a, out, cb, p0),
+                (4, false) => group::<CH, NV, 4, true>(a, out, cb, p0),
+                (5, false) => group::<CH, NV, 5, true>(a, out, cb, p0),
+                (6, false) => group::<CH, NV, 6, true>(a, out, cb, p0),
                 _ => unreachable!("a group of {n} pixels with {NV} vectors"),
             }
         }
@@ -129,14 +139,16 @@ unsafe fn block<const CH: usize, const PX: usize, const NV: usize, const G: usiz
 
 /// Channels `cb..cb + 8·NV` of pixels `p0..p0 + G` of a tile of `CH` channels, the `NV × G`
 /// sums in registers over the whole reduction: per input channel, `NV` filter loads and `G`
-/// broadcasts feed `NV × G` fused multiply-adds.
+/// broadcasts feed `NV × G` fused multiply-adds. With `RUNS` the pixels' input offsets come
+/// from [`TileArgs::pixel_offset`] (computed once); without, they are `pixel_step` apart.
 ///
 /// # Safety
 /// The CPU supports `avx2` and `fma`, `a.in_bounds(tile, out.len())` holds for the tile of `CH`
-/// channels and at least `p0 + G` pixels, and `cb + 8·NV ≤ CH`.
+/// channels and at least `p0 + G` pixels, `cb + 8·NV ≤ CH`, and without `RUNS` the tile's
+/// pixels are uniform ([`TileArgs::uniform`]).
 #[target_feature(enable = "avx2,fma")]
 #[inline]
-unsafe fn group<const CH: usize, const NV: usize, const G: usize>(
+unsafe fn group<const CH: usize, const NV: usize, const G: usize, const RUNS: bool>(
     a: TileArgs<'_>,
     out: &mut [f32],
     cb: usize,
@@ -149,14 +161,18 @@ unsafe fn group<const CH: usize, const NV: usize, const G: usize>(
         // SAFETY: bias has at least CH values (in_bounds) and cb + 8·NV ≤ CH.
         *slot = unsafe { _mm256_loadu_ps(bias.add(cb + 8 * v)) };
     }
+    // Pixel p0's input offset, and each pixel's from it (RUNS; else `g · pixel_step`, and no
+    // division by the run length).
+    let first = if RUNS { a.pixel_offset(p0) } else { p0 * a.pixel_step };
+    let offsets: [usize; G] = std::array::from_fn(|g| if RUNS { a.pixel_offset(p0 + g) - first } else { 0 });
     let mut acc = [b; G];
     for &(tap, index) in a.taps {
         // SAFETY: (index + 1) × in_channels × CH ≤ filters.len() (in_bounds); `w` advances CH
         // per input channel and reads 8·NV values at cb ≤ CH − 8·NV.
         let mut w = unsafe { filters.add(index * a.in_channels * CH + cb) };
-        // SAFETY: start + tap + (PX − 1)·pixel_step + in_channels ≤ input.len() (in_bounds),
-        // and p0 + g < PX, ci < in_channels below.
-        let base = unsafe { input.add(a.start + tap + p0 * a.pixel_step) };
+        // SAFETY: start + tap + pixel_offset(PX − 1) + in_channels ≤ input.len() (in_bounds);
+        // offsets grow with the pixel, and p0 + g < PX, ci < in_channels below.
+        let base = unsafe { input.add(a.start + tap + first) };
         for ci in 0..a.in_channels {
             // As in the AVX-512 kernel: a deep layer's filters come from memory, a page ahead.
             _mm_prefetch::<_MM_HINT_T0>(w.wrapping_add(crate::PREFETCH_AHEAD).cast::<i8>());
@@ -167,8 +183,9 @@ unsafe fn group<const CH: usize, const NV: usize, const G: usize>(
             }
             w = w.wrapping_add(CH);
             for (g, sums) in acc.iter_mut().enumerate() {
+                let at = if RUNS { offsets[g] } else { g * a.pixel_step };
                 // SAFETY: see `base`.
-                let x = _mm256_broadcast_ss(unsafe { &*base.add(g * a.pixel_step + ci) });
+                let x = _mm256_broadcast_ss(unsafe { &*base.add(at + ci) });
                 for v in 0..NV {
                     sums[v] = _mm256_fmadd_ps(wv[v], x, sums[v]);
                 }

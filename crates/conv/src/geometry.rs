@@ -12,6 +12,11 @@
 //! - **Otherwise** each output row is a tile row: pixel `x` of row `y` reads padded pixel
 //!   `(y × stride_y + ky, x × stride_x + kx)`.
 //!
+//!   With [`Geometry::with_runs`], the tiles take only the output's pixels instead: each
+//!   output row is a run of `out_cols` pixels, and a tile that crosses a row end skips the
+//!   border columns ([`crate::kernel::TileArgs::run_skip`]). On dlib's 4×4 maps (6 padded
+//!   columns) that is 16 pixels computed instead of 22.
+//!
 //! Tile rows are rounded up to whole tiles; the extra pixels read zeros (the buffer has the slack)
 //! and their sums are dropped by [`Geometry::gather_output`].
 
@@ -48,30 +53,53 @@ pub struct Geometry {
     pub pixel_in_step: usize,
     /// Whether the stride-1 single-row layout is used.
     pub linear: bool,
+    /// Pixels per run of the tile row ([`crate::kernel::NO_RUNS`] unless the stride-1 layout
+    /// skips the border columns: then the output columns).
+    pub run_len: usize,
+    /// Input offset skipped at each run end (the border columns' values; 0 without runs).
+    pub run_skip: usize,
 }
 
 impl Geometry {
     /// The layout for `spec` on an input of `[rows, cols]`, tiles of `tile_pixels` pixels; `None`
     /// if the kernel is empty or does not fit, or a size overflows.
     pub fn new(spec: &ConvSpec, input: [usize; 2], tile_pixels: usize) -> Option<Geometry> {
+        Self::with_runs(spec, input, tile_pixels, false)
+    }
+
+    /// Like [`Geometry::new`]; with `runs`, a stride-1 layer whose padded rows are wider than
+    /// its output rows is tiled over the output pixels only, in runs of one output row.
+    pub fn with_runs(spec: &ConvSpec, input: [usize; 2], tile_pixels: usize, runs: bool) -> Option<Geometry> {
         let output = spec.output_size(input)?;
         let c = spec.in_channels;
         let [sy, sx] = spec.stride;
         let padded_rows = input[0].checked_add(2 * spec.padding[0])?;
         let padded_cols = input[1].checked_add(2 * spec.padding[1])?.div_ceil(sx).checked_mul(sx)?;
         let linear = sy == 1 && sx == 1;
-        let (rows, row_len, row_in_step) = if linear {
+        let runs = runs && linear && padded_cols > output[1];
+        let (rows, row_len, row_in_step) = if runs {
+            (1, output[0].checked_mul(output[1])?, 0)
+        } else if linear {
             (1, output[0].checked_mul(padded_cols)?, 0)
         } else {
             (output[0], output[1], sy.checked_mul(padded_cols)?.checked_mul(c)?)
         };
+        let (run_len, run_skip) =
+            if runs { (output[1], (padded_cols - output[1]).checked_mul(c)?) } else { (crate::kernel::NO_RUNS, 0) };
         let row_len_tiled = row_len.div_ceil(tile_pixels).checked_mul(tile_pixels)?;
         let pixel_in_step = sx.checked_mul(c)?;
         let [kh, kw] = [spec.kernel[0].checked_sub(1)?, spec.kernel[1].checked_sub(1)?];
         let last_tap = (kh.checked_mul(padded_cols)?.checked_add(kw)?).checked_mul(c)?;
+        // The last pixel of the last tile (slack included), on the padded grid.
+        let last_pixel = if runs {
+            let r = row_len_tiled - 1;
+            (r / run_len).checked_mul(padded_cols)?.checked_add(r % run_len)?
+        } else {
+            row_len_tiled - 1
+        };
         let last_read = (rows - 1)
             .checked_mul(row_in_step)?
-            .checked_add((row_len_tiled - 1).checked_mul(pixel_in_step)?)?
+            .checked_add(last_pixel.checked_mul(pixel_in_step)?)?
             .checked_add(last_tap)?
             .checked_add(c)?;
         let image_len = padded_rows.checked_mul(padded_cols)?.checked_mul(c)?;
@@ -90,7 +118,21 @@ impl Geometry {
             row_in_step,
             pixel_in_step,
             linear,
+            run_len,
+            run_skip,
         })
+    }
+
+    /// Where the tile that starts at pixel `start` of tile row `row` reads its pixel 0 in the
+    /// padded input, and where that pixel falls in its run
+    /// ([`crate::kernel::TileArgs::run_phase`]).
+    pub fn tile_start(&self, row: usize, start: usize) -> (usize, usize) {
+        let (grid, phase) = if self.run_len == crate::kernel::NO_RUNS {
+            (start, 0)
+        } else {
+            (start / self.run_len * self.padded_cols + start % self.run_len, start % self.run_len)
+        };
+        (row * self.row_in_step + grid * self.pixel_in_step, phase)
     }
 
     /// The taps that read the image for at least one output pixel, as (padded-input offset, tap
@@ -117,7 +159,11 @@ impl Geometry {
     /// to the last output pixel of the row (on the stride-1 layout, the last row's border
     /// columns and the rounding to whole tiles are left out; on the other, the rounding).
     pub fn row_live(&self) -> usize {
-        if self.linear { self.row_len - (self.padded_cols - self.output[1]) } else { self.row_len }
+        if self.linear && self.run_len == crate::kernel::NO_RUNS {
+            self.row_len - (self.padded_cols - self.output[1])
+        } else {
+            self.row_len
+        }
     }
 
     /// Values in the tiled output for `out_channels` (padded) channels.
@@ -209,7 +255,13 @@ impl Geometry {
 
     /// Output row `y`'s pixels in the tiled output.
     fn tiled_row<'t>(&self, tiled: &'t [f32], y: usize, out_padded: usize) -> &'t [f32] {
-        let first = if self.linear { y * self.padded_cols } else { y * self.row_len_tiled };
+        let first = if self.run_len != crate::kernel::NO_RUNS {
+            y * self.output[1]
+        } else if self.linear {
+            y * self.padded_cols
+        } else {
+            y * self.row_len_tiled
+        };
         &tiled[first * out_padded..(first + self.output[1]) * out_padded]
     }
 }
@@ -234,6 +286,31 @@ mod tests {
         assert_eq!(g.taps().iter().map(|t| t.1).collect::<Vec<_>>(), (0..9).collect::<Vec<_>>());
         // The last tile's last pixel reads up to pixel 35 + the last tap: within the buffer.
         assert_eq!(g.padded_len, 35 * 2 + 32 + 2);
+    }
+
+    #[test]
+    fn with_runs_a_stride_one_layer_tiles_only_the_output_pixels() {
+        // 4×4 map, 3×3 kernel, padding 1 (dlib's 256-channel maps): 6 padded columns.
+        let spec = ConvSpec { in_channels: 2, out_channels: 16, kernel: [3, 3], stride: [1, 1], padding: [1, 1] };
+        let g = Geometry::with_runs(&spec, [4, 4], 6, true).unwrap();
+        assert_eq!((g.rows, g.row_len, g.row_len_tiled, g.row_live()), (1, 16, 18, 16));
+        assert_eq!((g.run_len, g.run_skip), (4, 2 * 2));
+        // Pixel 6 is output (1, 2): padded-grid pixel 6 + 2 = 8, two pixels into its run.
+        assert_eq!(g.tile_start(0, 6), (8 * 2, 2));
+        assert_eq!(g.tile_start(0, 0), (0, 0));
+        // The last tile's slack pixels 16 and 17 sit at grid pixels 24 and 25: the buffer holds
+        // pixel 25's last tap (grid offset 2 × 6 + 2) and channels, past the 6 × 6 × 2 image.
+        assert_eq!(g.padded_len, 25 * 2 + (2 * 6 + 2) * 2 + 2);
+        // The gather reads output row y from tile pixel 4y.
+        let tiled: Vec<f32> = (0..18).map(|v| v as f32).collect();
+        let mut out = Vec::new();
+        g.gather_output(&tiled, 1, 1, &mut out);
+        assert_eq!(out, (0..16).map(|v| v as f32).collect::<Vec<_>>());
+        // Without runs, or where the padded rows are no wider: the long row.
+        assert_eq!(Geometry::with_runs(&spec, [4, 4], 6, false).unwrap().row_len, 24);
+        let no_padding = ConvSpec { padding: [0, 0], kernel: [1, 1], ..spec };
+        let g = Geometry::with_runs(&no_padding, [4, 4], 6, true).unwrap();
+        assert_eq!((g.row_len, g.run_len), (16, crate::kernel::NO_RUNS));
     }
 
     #[test]

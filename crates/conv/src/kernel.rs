@@ -1,8 +1,9 @@
 //! The tile kernel: `pixels × channels` output sums kept in registers over the whole reduction.
 //!
 //! One call computes, for `tile.pixels()` output pixels spaced `pixel_step` apart in the padded
-//! input and `tile.channels()` output channels,
-//! `out[p][o] = bias[o] + Σ_tap Σ_ci input[start + p·pixel_step + tap + ci] · filters[tap][ci][o]`,
+//! input (plus `run_skip` at each run end, [`TileArgs::pixel_offset`]) and `tile.channels()`
+//! output channels,
+//! `out[p][o] = bias[o] + Σ_tap Σ_ci input[start + offset(p) + tap + ci] · filters[tap][ci][o]`,
 //! then stores it (with `max(·, 0)` for a fused ReLU) at `out_offset + p·out_step + o`.
 //! [`portable`] is the plain Rust version; the AVX-512 one (crate-private `avx512` module) is the
 //! same loop with the sums in `zmm` registers; the AVX2 and `simd128` ones walk a tile in blocks
@@ -130,19 +131,41 @@ pub struct TileArgs<'a> {
     /// the single pixel of a 1×1 map in a 6-pixel tile, costs one pixel's work, not six). At
     /// most `tile.pixels()`; the sums past it are unspecified and may be left unwritten.
     pub live_pixels: usize,
+    /// Pixels per run ([`NO_RUNS`]: one run). Within a run the tile's pixels lie `pixel_step`
+    /// apart; at each run end they skip `run_skip` more: the output rows of a stride-1 layer
+    /// read on the padded grid without its border columns ([`crate::geometry::Geometry`]).
+    pub run_len: usize,
+    /// Where pixel 0 falls in its run (below `run_len`; 0 with [`NO_RUNS`]).
+    pub run_phase: usize,
+    /// Input offset skipped at each run end.
+    pub run_skip: usize,
 }
 
+/// [`TileArgs::run_len`] of a tile whose pixels are all `pixel_step` apart.
+pub const NO_RUNS: usize = usize::MAX;
+
 impl TileArgs<'_> {
+    /// Input offset of pixel `p` from pixel 0: `p` steps and one `run_skip` per run end
+    /// crossed. Increases with `p`; [`TileArgs::in_bounds`] checks the last pixel's, so for a
+    /// tile that passes it no pixel's overflows.
+    #[inline(always)]
+    pub fn pixel_offset(&self, p: usize) -> usize {
+        p * self.pixel_step + (self.run_phase + p) / self.run_len * self.run_skip
+    }
+
+    /// [`TileArgs::pixel_offset`] with overflow checks.
+    fn checked_pixel_offset(&self, p: usize) -> Option<usize> {
+        let runs_crossed = self.run_phase.checked_add(p)?.checked_div(self.run_len)?;
+        p.checked_mul(self.pixel_step)?.checked_add(runs_crossed.checked_mul(self.run_skip)?)
+    }
+
     /// Whether every read and write of a call with `tile` stays inside `input`, `filters`,
     /// `bias` and an output of `out_len` values. The SIMD kernel checks this once per call
     /// instead of once per value.
     pub fn in_bounds(&self, tile: Tile, out_len: usize) -> bool {
         let (px, ch) = (tile.pixels(), tile.channels());
         let last_read = self.taps.iter().map(|t| t.0).max().and_then(|t| {
-            self.start
-                .checked_add((px - 1).checked_mul(self.pixel_step)?)?
-                .checked_add(t)?
-                .checked_add(self.in_channels)
+            self.start.checked_add(self.checked_pixel_offset(px - 1)?)?.checked_add(t)?.checked_add(self.in_channels)
         });
         let last_write =
             (px - 1).checked_mul(self.out_step).and_then(|v| v.checked_add(self.out_offset)?.checked_add(ch));
@@ -153,6 +176,12 @@ impl TileArgs<'_> {
             && matches!(filters, Some(f) if f <= self.filters.len())
             && self.bias.len() >= ch
             && self.out_step >= ch
+            && (self.run_len == NO_RUNS || self.run_phase < self.run_len)
+    }
+
+    /// Whether the pixels are all `pixel_step` apart (no run ends to skip).
+    pub fn uniform(&self) -> bool {
+        self.run_len == NO_RUNS || self.run_skip == 0
     }
 }
 
@@ -178,7 +207,7 @@ pub mod portable {
             let filters = &a.filters[index * a.in_channels * CH..][..a.in_channels * CH];
             for (ci, w) in filters.chunks_exact(CH).enumerate() {
                 for (p, sums) in acc.iter_mut().enumerate() {
-                    let x = a.input[a.start + p * a.pixel_step + tap + ci];
+                    let x = a.input[a.start + a.pixel_offset(p) + tap + ci];
                     for (s, wv) in sums.iter_mut().zip(w) {
                         *s = wv.mul_add(x, *s);
                     }

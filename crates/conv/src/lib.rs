@@ -425,8 +425,12 @@ impl Conv2d {
             }
             return Ok(size);
         }
-        let g =
-            Geometry::new(&self.spec, size, self.tile.pixels()).ok_or(bad("kernel larger than the padded input"))?;
+        // The AVX2 kernel (and the portable one, its oracle) takes pixels in runs, so a small
+        // map's border columns are not computed; the AVX-512 and simd128 kernels keep every
+        // pixel `pixel_step` apart.
+        let runs = matches!(self.backend, Backend::Avx2 | Backend::Portable);
+        let g = Geometry::with_runs(&self.spec, size, self.tile.pixels(), runs)
+            .ok_or(bad("kernel larger than the padded input"))?;
         if g.padded_len > MAX_VALUES || g.tiled_len(self.out_padded) > MAX_VALUES {
             return Err(bad("too large"));
         }
@@ -442,9 +446,10 @@ impl Conv2d {
         for (cb, (filters, bias)) in self.packed.chunks_exact(block).zip(self.bias.chunks_exact(co_tile)).enumerate() {
             for row in 0..g.rows {
                 for start in (0..live).step_by(self.tile.pixels()) {
+                    let (first, run_phase) = g.tile_start(row, start);
                     let args = TileArgs {
                         input: &ws.padded,
-                        start: row * g.row_in_step + start * g.pixel_in_step,
+                        start: first,
                         pixel_step: g.pixel_in_step,
                         taps: &taps,
                         in_channels,
@@ -455,6 +460,9 @@ impl Conv2d {
                         relu: relu && residual.is_none(),
                         live_channels: (self.spec.out_channels - cb * co_tile).min(co_tile),
                         live_pixels: (live - start).min(self.tile.pixels()),
+                        run_len: g.run_len,
+                        run_phase,
+                        run_skip: g.run_skip,
                     };
                     self.run_tile(args, &mut ws.tiled);
                 }
@@ -719,16 +727,18 @@ mod tests {
 
     #[test]
     fn the_x86_kernels_compute_every_live_pixel_of_a_partial_tile_like_the_portable_one() {
-        // Two taps of 5 input channels, pixels 7 values apart; every tile shape, every count of
-        // live pixels and of live channels. The live sums must equal the portable kernel's to
+        // Two taps of 5 input channels, pixels 7 values apart (in runs or not); every tile
+        // shape, every count of live pixels and of live channels. The live sums must equal the portable kernel's to
         // the bit; the rest may be anything.
         let taps = [(0, 0), (3, 1)];
         for tile in [Tile::C64P6, Tile::C32P12, Tile::C16P24] {
             let (px, ch) = (tile.pixels(), tile.channels());
-            let input = values(px * 7 + 8, 50);
+            let input = values(px * 11 + 8, 50);
             let filters = values(2 * 5 * ch, 51);
             let bias = values(ch, 52);
-            for live_pixels in 1..=px {
+            // No runs, then runs of 5 pixels that skip 4 values at each end, from each phase.
+            let runs = [(kernel::NO_RUNS, 0, 0)].into_iter().chain((0..5).map(|phase| (5, phase, 4)));
+            for ((run_len, run_phase, run_skip), live_pixels) in runs.flat_map(|r| (1..=px).map(move |n| (r, n))) {
                 for live_channels in [ch, ch - 8, 8, 1] {
                     let args = TileArgs {
                         input: &input,
@@ -743,8 +753,13 @@ mod tests {
                         relu: live_pixels % 2 == 0,
                         live_channels,
                         live_pixels,
+                        run_len,
+                        run_phase,
+                        run_skip,
                     };
                     let len = 3 + px * (ch + 1);
+                    // In bounds, so the SIMD kernels run rather than fall back to the portable one.
+                    assert!(args.in_bounds(tile, len));
                     let mut want = vec![0.0; len];
                     kernel::portable::run_tile(tile, args, &mut want);
                     let mut runs: Vec<(&str, RunTile)> = Vec::new();
@@ -756,7 +771,11 @@ mod tests {
                         for p in 0..live_pixels {
                             let at = 3 + p * (ch + 1);
                             let live = at..at + live_channels;
-                            assert_eq!(got[live.clone()], want[live], "{name} {tile:?} pixel {p} of {live_pixels}");
+                            assert_eq!(
+                                got[live.clone()],
+                                want[live],
+                                "{name} {tile:?} pixel {p} of {live_pixels}, runs of {run_len} from {run_phase}"
+                            );
                         }
                     }
                 }

@@ -43,7 +43,8 @@ fn madd(a: v128, b: v128, c: v128) -> v128 {
 /// Runs one tile; out-of-bounds arguments go to the portable kernel (which panics rather than
 /// reading outside the slices).
 pub fn run_tile(tile: Tile, a: TileArgs<'_>, out: &mut [f32]) {
-    if !a.in_bounds(tile, out.len()) {
+    // Tiles in runs are the AVX2 kernel's layout; the conv never gives them to this one.
+    if !a.in_bounds(tile, out.len()) || !a.uniform() {
         return portable::run_tile(tile, a, out);
     }
     match tile {

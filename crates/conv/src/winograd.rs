@@ -269,6 +269,9 @@ pub(crate) fn products(
                     // those of the `live` tiles of the image.
                     live_channels: ch,
                     live_pixels: (live - start).min(tile.pixels()),
+                    run_len: crate::kernel::NO_RUNS,
+                    run_phase: 0,
+                    run_skip: 0,
                 };
                 run_tile(args, m);
             }
