@@ -1,7 +1,7 @@
 //! The direct convolution (`trustcap_conv`) on shapes, sizes, tiles and values taken from the
-//! input: never panics on a valid spec, and its AVX-512 kernels (the crate's only `unsafe`
-//! code, run here under the fuzzer's address sanitizer) give exactly what the portable kernels
-//! give: the tile kernel of a direct convolution, the depthwise kernel (with padding that
+//! input: never panics on a valid spec, and its AVX-512 and AVX2 kernels (the crate's
+//! `unsafe` code, run here under the fuzzer's address sanitizer) give exactly what the portable
+//! kernels give: the tile kernel of a direct convolution, the depthwise kernel (with padding that
 //! differs before and after), and Winograd's products and transforms. Invalid specs are typed
 //! errors.
 #![no_main]
@@ -41,16 +41,20 @@ fuzz_target!(|data: &[u8]| {
     let Ok([oh, ow]) = result else { return };
     assert_eq!(expected.len(), oh * ow * spec.out_channels);
 
-    let simd = Conv2d::with_tile(spec, &weights, &bias, Backend::Avx512, tile).expect("same spec");
-    let mut got = vec![f32::NAN; 5];
-    // A workspace dirtied by a differently shaped run first.
-    let mut ws = Workspace::default();
-    let _ = simd.run(&input[..input.len() / 2], [size[0] / 2, size[1]], relu, &mut ws, &mut got);
-    simd.run(&input, size, relu, &mut ws, &mut got).expect("same input");
-    assert_eq!(got, expected);
+    // AVX2 tiles stride-1 layers in runs that skip the border columns and computes only the
+    // live pixels, in uneven groups: the same sums as the portable kernel's long rows.
+    for backend in [Backend::Avx512, Backend::Avx2] {
+        let simd = Conv2d::with_tile(spec, &weights, &bias, backend, tile).expect("same spec");
+        let mut got = vec![f32::NAN; 5];
+        // A workspace dirtied by a differently shaped run first.
+        let mut ws = Workspace::default();
+        let _ = simd.run(&input[..input.len() / 2], [size[0] / 2, size[1]], relu, &mut ws, &mut got);
+        simd.run(&input, size, relu, &mut ws, &mut got).expect("same input");
+        assert_eq!(got, expected, "{backend:?}");
+    }
 });
 
-/// A depthwise layer from the same bytes: both backends agree to the bit.
+/// A depthwise layer from the same bytes: every backend agrees to the bit.
 fn depthwise(head: &[u8; 12], value: &dyn Fn(usize) -> f32, size: [usize; 2], relu: bool) {
     let b = |i: usize, m: u8| usize::from(head[i] % m);
     let spec = DepthwiseSpec {
@@ -73,14 +77,16 @@ fn depthwise(head: &[u8; 12], value: &dyn Fn(usize) -> f32, size: [usize; 2], re
     if result.is_err() {
         return;
     }
-    let simd = Depthwise::with_backend(spec, &weights, &bias, Backend::Avx512).expect("same spec");
-    let mut got = vec![f32::NAN; 3];
-    simd.run(&input, size, relu, &mut got).expect("same input");
-    assert_eq!(got, expected);
+    for backend in [Backend::Avx512, Backend::Avx2] {
+        let simd = Depthwise::with_backend(spec, &weights, &bias, backend).expect("same spec");
+        let mut got = vec![f32::NAN; 3];
+        simd.run(&input, size, relu, &mut got).expect("same input");
+        assert_eq!(got, expected, "{backend:?}");
+    }
 }
 
 /// A Winograd layer (3×3, stride 1, padding 1, channels in multiples of 16) from the same
-/// bytes: both backends agree to the bit.
+/// bytes: every backend agrees to the bit.
 fn winograd(head: &[u8; 12], value: &dyn Fn(usize) -> f32, size: [usize; 2], tile: Tile, relu: bool) {
     let spec = ConvSpec {
         in_channels: 16 * (1 + usize::from(head[0] % 3)),
@@ -94,7 +100,7 @@ fn winograd(head: &[u8; 12], value: &dyn Fn(usize) -> f32, size: [usize; 2], til
     let bias: Vec<f32> = (0..spec.out_channels).map(|i| value(i + 13)).collect();
     let input: Vec<f32> = (0..size[0] * size[1] * spec.in_channels).map(|i| value(i + 17)).collect();
     let mut outputs = Vec::new();
-    for backend in [Backend::Portable, Backend::Avx512] {
+    for backend in [Backend::Portable, Backend::Avx512, Backend::Avx2] {
         let conv = Conv2d::with_algorithm(spec, &weights, &bias, backend, tile, Algorithm::Winograd).expect("applies");
         let mut out = vec![f32::NAN; 2];
         let result = conv.run(&input, size, relu, &mut Workspace::default(), &mut out);
@@ -102,5 +108,6 @@ fn winograd(head: &[u8; 12], value: &dyn Fn(usize) -> f32, size: [usize; 2], til
         // Bits, not values: NaN == NaN here (an error leaves the NaN-filled buffer as it was).
         outputs.push(out.iter().map(|v| v.to_bits()).collect::<Vec<_>>());
     }
-    assert_eq!(outputs[0], outputs[1]);
+    assert_eq!(outputs[0], outputs[1], "Avx512");
+    assert_eq!(outputs[0], outputs[2], "Avx2");
 }

@@ -7,9 +7,11 @@
 //! vectors and one broadcast: 15 registers; the shape of the classic 6 × 16 single-precision
 //! GEMM kernel for this register file) and a last block of 8 channels where at most 8 remain,
 //! each block's sums in registers over the whole reduction. Only a tile's live pixels
-//! ([`TileArgs::live_pixels`]) are computed, in groups as even as possible: dlib's 3×3 map has 13
-//! live pixels on the padded grid, which a 24-pixel tile used to compute 24 of, and its 1×1
-//! map one of six. The filters are packed as for the
+//! ([`TileArgs::live_pixels`]) are computed, in groups as even as possible, and a stride-1
+//! layer's tiles take the output pixels in runs that skip the padded grid's border columns
+//! ([`TileArgs::run_len`]): dlib's 3×3 map costs 9 pixels of work where a 24-pixel tile used
+//! to compute 24, and its 1×1 map one where a 6-pixel tile computed six. The filters are
+//! packed as for the
 //! other kernels, so the same [`Conv2d`](crate::Conv2d) runs here. The depthwise kernel takes 8
 //! channels per vector and keeps a 3×3 layer's nine weight vectors in registers along each row
 //! whose taps all read the image, like the AVX-512 one; channels past the last whole vector take
