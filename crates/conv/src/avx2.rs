@@ -110,32 +110,50 @@ unsafe fn block<const CH: usize, const PX: usize, const NV: usize, const G: usiz
     for k in 0..groups {
         // The first `live % groups` groups take one pixel more; every size is at most `most`.
         let n = live / groups + usize::from(k < live % groups);
-        // SAFETY: the caller's guarantees, and p0 + n ≤ live ≤ PX.
+        // SAFETY: the caller's guarantees, and p0 + n ≤ live ≤ PX, n ≤ most.
         unsafe {
-            match (n, uniform) {
-                (1, true) => group::<CH, NV, 1, false>(a, out, cb, p0),
-                (2, true) => group::<CH, NV, 2, false>(a, out, cb, p0),
-                (3, true) => group::<CH, NV, 3, false>(a, out, cb, p0),
-                (4, true) => group::<CH, NV, 4, false>(a, out, cb, p0),
-                (5, true) => group::<CH, NV, 5, false>(a, out, cb, p0),
-                (6, true) => group::<CH, NV, 6, false>(a, out, cb, p0),
-                // Only the one-vector blocks take more than 6 pixels at a time.
-                (7, true) if NV == 1 => group::<CH, 1, 7, false>(a, out, cb, p0),
-                (8, true) if NV == 1 => group::<CH, 1, 8, false>(a, out, cb, p0),
-                (9, true) if NV == 1 => group::<CH, 1, 9, false>(a, out, cb, p0),
-                (10, true) if NV == 1 => group::<CH, 1, 10, false>(a, out, cb, p0),
-                (11, true) if NV == 1 => group::<CH, 1, 11, false>(a, out, cb, p0),
-                (12, true) if NV == 1 => group::<CH, 1, 12, false>(a, out, cb, p0),
-                (1, false) => group::<CH, NV, 1, true>(a, out, cb, p0),
-                (2, false) => group::<CH, NV, 2, true>(a, out, cb, p0),
-                (3, false) => group::<CH, NV, 3, true>(a, out, cb, p0),
-                (4, false) => group::<CH, NV, 4, true>(a, out, cb, p0),
-                (5, false) => group::<CH, NV, 5, true>(a, out, cb, p0),
-                (6, false) => group::<CH, NV, 6, true>(a, out, cb, p0),
-                _ => unreachable!("a group of {n} pixels with {NV} vectors"),
+            if uniform {
+                group_of::<CH, NV, false>(n, a, out, cb, p0);
+            } else {
+                group_of::<CH, NV, true>(n, a, out, cb, p0);
             }
         }
         p0 += n;
+    }
+}
+
+/// [`group`] for a run-time group size `n`: 1 to 6, or up to 12 for one-vector blocks of
+/// uniform pixels.
+///
+/// # Safety
+/// As for [`group`] with `G = n`.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+unsafe fn group_of<const CH: usize, const NV: usize, const RUNS: bool>(
+    n: usize,
+    a: TileArgs<'_>,
+    out: &mut [f32],
+    cb: usize,
+    p0: usize,
+) {
+    // SAFETY: the caller's guarantees for a group of n pixels.
+    unsafe {
+        match n {
+            1 => group::<CH, NV, 1, RUNS>(a, out, cb, p0),
+            2 => group::<CH, NV, 2, RUNS>(a, out, cb, p0),
+            3 => group::<CH, NV, 3, RUNS>(a, out, cb, p0),
+            4 => group::<CH, NV, 4, RUNS>(a, out, cb, p0),
+            5 => group::<CH, NV, 5, RUNS>(a, out, cb, p0),
+            6 => group::<CH, NV, 6, RUNS>(a, out, cb, p0),
+            // Only the one-vector blocks of uniform pixels take more than 6 at a time.
+            7 if NV == 1 && !RUNS => group::<CH, 1, 7, false>(a, out, cb, p0),
+            8 if NV == 1 && !RUNS => group::<CH, 1, 8, false>(a, out, cb, p0),
+            9 if NV == 1 && !RUNS => group::<CH, 1, 9, false>(a, out, cb, p0),
+            10 if NV == 1 && !RUNS => group::<CH, 1, 10, false>(a, out, cb, p0),
+            11 if NV == 1 && !RUNS => group::<CH, 1, 11, false>(a, out, cb, p0),
+            12 if NV == 1 && !RUNS => group::<CH, 1, 12, false>(a, out, cb, p0),
+            _ => unreachable!("a group of {n} pixels with {NV} vectors"),
+        }
     }
 }
 

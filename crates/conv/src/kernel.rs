@@ -203,11 +203,13 @@ pub mod portable {
         for sums in acc.iter_mut() {
             sums.copy_from_slice(&a.bias[..CH]);
         }
+        // Each pixel's input offset, once per tile rather than per multiply-add.
+        let offsets: [usize; PX] = std::array::from_fn(|p| a.start + a.pixel_offset(p));
         for &(tap, index) in a.taps {
             let filters = &a.filters[index * a.in_channels * CH..][..a.in_channels * CH];
             for (ci, w) in filters.chunks_exact(CH).enumerate() {
-                for (p, sums) in acc.iter_mut().enumerate() {
-                    let x = a.input[a.start + a.pixel_offset(p) + tap + ci];
+                for (offset, sums) in offsets.iter().zip(acc.iter_mut()) {
+                    let x = a.input[offset + tap + ci];
                     for (s, wv) in sums.iter_mut().zip(w) {
                         *s = wv.mul_add(x, *s);
                     }

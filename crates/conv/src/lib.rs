@@ -728,8 +728,8 @@ mod tests {
     #[test]
     fn the_x86_kernels_compute_every_live_pixel_of_a_partial_tile_like_the_portable_one() {
         // Two taps of 5 input channels, pixels 7 values apart (in runs or not); every tile
-        // shape, every count of live pixels and of live channels. The live sums must equal the portable kernel's to
-        // the bit; the rest may be anything.
+        // shape, every count of live pixels and of live channels. The live sums must equal the
+        // portable kernel's to the bit; the rest may be anything.
         let taps = [(0, 0), (3, 1)];
         for tile in [Tile::C64P6, Tile::C32P12, Tile::C16P24] {
             let (px, ch) = (tile.pixels(), tile.channels());
