@@ -85,8 +85,8 @@ fn depthwise(head: &[u8; 12], value: &dyn Fn(usize) -> f32, size: [usize; 2], re
     }
 }
 
-/// A Winograd layer (3×3, stride 1, padding 1, channels in multiples of 16) from the same
-/// bytes: every backend agrees to the bit.
+/// A Winograd layer (3×3, stride 1, padding 1, channels in multiples of 16; F(2×2, 3×3) or
+/// F(4×4, 3×3)) from the same bytes: every backend agrees to the bit.
 fn winograd(head: &[u8; 12], value: &dyn Fn(usize) -> f32, size: [usize; 2], tile: Tile, relu: bool) {
     let spec = ConvSpec {
         in_channels: 16 * (1 + usize::from(head[0] % 3)),
@@ -99,9 +99,10 @@ fn winograd(head: &[u8; 12], value: &dyn Fn(usize) -> f32, size: [usize; 2], til
     let weights: Vec<f32> = (0..n).map(|i| value(i + 11)).collect();
     let bias: Vec<f32> = (0..spec.out_channels).map(|i| value(i + 13)).collect();
     let input: Vec<f32> = (0..size[0] * size[1] * spec.in_channels).map(|i| value(i + 17)).collect();
+    let algorithm = if head[2] % 2 == 0 { Algorithm::Winograd } else { Algorithm::Winograd4 };
     let mut outputs = Vec::new();
     for backend in [Backend::Portable, Backend::Avx512, Backend::Avx2] {
-        let conv = Conv2d::with_algorithm(spec, &weights, &bias, backend, tile, Algorithm::Winograd).expect("applies");
+        let conv = Conv2d::with_algorithm(spec, &weights, &bias, backend, tile, algorithm).expect("applies");
         let mut out = vec![f32::NAN; 2];
         let result = conv.run(&input, size, relu, &mut Workspace::default(), &mut out);
         assert_eq!(result.as_ref().ok().copied(), spec.output_size(size));

@@ -1,17 +1,22 @@
-//! Winograd F(2×2, 3×3) for 3×3 stride-1 convolutions with padding 1 (Lavin and Gray, "Fast
-//! Algorithms for Convolutional Neural Networks", 2015).
+//! Winograd F(2×2, 3×3) and F(4×4, 3×3) for 3×3 stride-1 convolutions with padding 1 (Lavin
+//! and Gray, "Fast Algorithms for Convolutional Neural Networks", 2015).
 //!
-//! Each 2×2 block of outputs ("tile") comes from a 4×4 patch `d` of the input:
-//! `Y = Aᵀ [(G g Gᵀ) ⊙ (Bᵀ d B)] A`, with 16 multiplies per tile, input channel and output
-//! channel instead of 36. Over all channels the `⊙` becomes 16 independent matrix products,
-//! one per position of the 4×4 transformed patch: `M[pos] = V[pos] · U[pos]`, tiles × input
-//! channels times input channels × output channels. They run on the crate's tile kernel as
-//! 1×1 convolutions, so the register blocking, the filter packing and the AVX-512 code are
-//! shared with the direct convolution.
+//! Each `m×m` block of outputs ("tile") comes from an `n×n` patch `d` of the input, `n = m + 2`:
+//! `Y = Aᵀ [(G g Gᵀ) ⊙ (Bᵀ d B)] A`, with `n²` multiplies per tile, input channel and output
+//! channel instead of `9m²`: 16 for 4 outputs ([`F2`]) or 36 for 16 ([`F4`]). Over all channels
+//! the `⊙` becomes `n²` independent matrix products, one per position of the transformed patch:
+//! `M[pos] = V[pos] · U[pos]`, tiles × input channels times input channels × output channels.
+//! They run on the crate's tile kernel as 1×1 convolutions, so the register blocking, the
+//! filter packing and the SIMD code are shared with the direct convolution.
 //!
 //! - `U = G g Gᵀ` is computed once per layer (in f64, stored as f32);
-//! - `V = Bᵀ d B` and the output transform use only additions and subtractions;
-//! - the entries of `G` are 0, ±½ and 1, so the transforms add no rounding beyond the sums'.
+//! - `V = Bᵀ d B` and the output transform use additions, subtractions and (for [`F4`])
+//!   multiplications by small integers; every backend runs the same Rust code for them, so the
+//!   backends agree to the bit.
+//!
+//! [`F4`] does 44 % fewer multiply-adds than [`F2`] but its transforms mix values of different
+//! magnitudes (the factors 4, 5 and 8, the filters' 1/6 and 1/24), so its outputs carry a few
+//! more units of rounding; [`F2`]'s `G` has only 0, ±½ and 1 and its transforms only sums.
 //!
 //! Used by [`Conv2d`](crate::Conv2d) for 3×3 stride-1 padding-1 layers whose channel counts are
 //! multiples of 16 (the transforms work on 16 channels at a time); everything else runs direct.
@@ -22,14 +27,117 @@ use crate::{ConvSpec, LANES, pack};
 /// Zero biases for the matrix products (the real bias is added by the output transform).
 pub(crate) const ZEROS: [f32; 64] = [0.0; 64];
 
-/// `Bᵀ a` for `Bᵀ = [[1, 0, −1, 0], [0, 1, 1, 0], [0, −1, 1, 0], [0, 1, 0, −1]]`.
-#[inline(always)]
-fn bt(a: [f32; 4]) -> [f32; 4] {
-    [a[0] - a[2], a[1] + a[2], a[2] - a[1], a[1] - a[3]]
+/// 16 channels of one pixel, the unit the transforms work on: each operation is a loop over
+/// the lanes, which the optimiser turns into one or two vector instructions.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Lanes(pub [f32; LANES]);
+
+impl Lanes {
+    /// All zeros.
+    pub const ZERO: Lanes = Lanes([0.0; LANES]);
+
+    /// The 16 values at the front of `values`.
+    #[inline(always)]
+    fn load(values: &[f32]) -> Lanes {
+        let mut l = Lanes::ZERO;
+        l.0.copy_from_slice(&values[..LANES]);
+        l
+    }
 }
 
-/// G: the filter transform, 4×3.
-const G: [[f64; 3]; 4] = [[1.0, 0.0, 0.0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0.0, 0.0, 1.0]];
+impl std::ops::Add for Lanes {
+    type Output = Lanes;
+    #[inline(always)]
+    fn add(mut self, o: Lanes) -> Lanes {
+        for (a, b) in self.0.iter_mut().zip(o.0) {
+            *a += b;
+        }
+        self
+    }
+}
+
+impl std::ops::Sub for Lanes {
+    type Output = Lanes;
+    #[inline(always)]
+    fn sub(mut self, o: Lanes) -> Lanes {
+        for (a, b) in self.0.iter_mut().zip(o.0) {
+            *a -= b;
+        }
+        self
+    }
+}
+
+impl std::ops::Mul<Lanes> for f32 {
+    type Output = Lanes;
+    #[inline(always)]
+    fn mul(self, mut o: Lanes) -> Lanes {
+        for a in o.0.iter_mut() {
+            *a *= self;
+        }
+        o
+    }
+}
+
+/// One Winograd algorithm F(m×m, 3×3) on `n = m + 2` interpolation points: its three transforms.
+pub(crate) trait Points<const N: usize, const M: usize> {
+    /// `G`, the filter transform (`n × 3`).
+    const G: [[f64; 3]; N];
+    /// `Bᵀ a`, the input transform of one row or column.
+    fn bt(a: [Lanes; N]) -> [Lanes; N];
+    /// `Aᵀ a`, the output transform of one row or column.
+    fn at(a: [Lanes; N]) -> [Lanes; M];
+}
+
+/// F(2×2, 3×3): 4×4 patches, points 0, 1, −1 and ∞.
+pub(crate) struct F2;
+
+impl Points<4, 2> for F2 {
+    const G: [[f64; 3]; 4] = [[1.0, 0.0, 0.0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0.0, 0.0, 1.0]];
+
+    /// `Bᵀ = [[1, 0, −1, 0], [0, 1, 1, 0], [0, −1, 1, 0], [0, 1, 0, −1]]`.
+    #[inline(always)]
+    fn bt(a: [Lanes; 4]) -> [Lanes; 4] {
+        [a[0] - a[2], a[1] + a[2], a[2] - a[1], a[1] - a[3]]
+    }
+
+    /// `Aᵀ = [[1, 1, 1, 0], [0, 1, −1, −1]]`.
+    #[inline(always)]
+    fn at(a: [Lanes; 4]) -> [Lanes; 2] {
+        [a[0] + a[1] + a[2], a[1] - a[2] - a[3]]
+    }
+}
+
+/// F(4×4, 3×3): 6×6 patches, points 0, 1, −1, 2, −2 and ∞.
+pub(crate) struct F4;
+
+impl Points<6, 4> for F4 {
+    const G: [[f64; 3]; 6] = [
+        [1.0 / 4.0, 0.0, 0.0],
+        [-1.0 / 6.0, -1.0 / 6.0, -1.0 / 6.0],
+        [-1.0 / 6.0, 1.0 / 6.0, -1.0 / 6.0],
+        [1.0 / 24.0, 1.0 / 12.0, 1.0 / 6.0],
+        [1.0 / 24.0, -1.0 / 12.0, 1.0 / 6.0],
+        [0.0, 0.0, 1.0],
+    ];
+
+    /// `Bᵀ` = `[4, 0, −5, 0, 1, 0]`, `[0, −4, −4, 1, 1, 0]`, `[0, 4, −4, −1, 1, 0]`,
+    /// `[0, −2, −1, 2, 1, 0]`, `[0, 2, −1, −2, 1, 0]`, `[0, 4, 0, −5, 0, 1]`, with the sums that
+    /// rows share computed once.
+    #[inline(always)]
+    fn bt(a: [Lanes; 6]) -> [Lanes; 6] {
+        let (p, q) = (a[4] - 4.0 * a[2], a[3] - 4.0 * a[1]);
+        let (r, s) = (a[4] - a[2], 2.0 * (a[3] - a[1]));
+        [4.0 * a[0] - 5.0 * a[2] + a[4], p + q, p - q, r + s, r - s, 4.0 * a[1] - 5.0 * a[3] + a[5]]
+    }
+
+    /// `Aᵀ` = `[1, 1, 1, 1, 1, 0]`, `[0, 1, −1, 2, −2, 0]`, `[0, 1, 1, 4, 4, 0]`,
+    /// `[0, 1, −1, 8, −8, 1]`.
+    #[inline(always)]
+    fn at(a: [Lanes; 6]) -> [Lanes; 4] {
+        let (s12, d12, s34, d34) = (a[1] + a[2], a[1] - a[2], a[3] + a[4], a[3] - a[4]);
+        [a[0] + s12 + s34, d12 + 2.0 * d34, s12 + 4.0 * s34, d12 + 8.0 * d34 + a[5]]
+    }
+}
 
 /// Whether a layer runs with Winograd: 3×3, stride 1, padding 1, channels in whole vectors.
 pub fn applies(spec: &ConvSpec) -> bool {
@@ -40,25 +148,30 @@ pub fn applies(spec: &ConvSpec) -> bool {
         && spec.out_channels.is_multiple_of(LANES)
 }
 
-/// The 16 transformed filters `U[pos]` (`pos = 4·i + j`), each packed as a 1×1 convolution from
-/// the input channels to the output channels for `tile` (see [`pack::filters`]).
-pub fn transform_filters(spec: &ConvSpec, weights: &[f32], tile: Tile, out_padded: usize) -> Vec<f32> {
+/// The `n²` transformed filters `U[pos]` (`pos = n·i + j`), each packed as a 1×1 convolution
+/// from the input channels to the output channels for `tile` (see [`pack::filters`]).
+pub(crate) fn transform_filters<const N: usize, const M: usize, P: Points<N, M>>(
+    spec: &ConvSpec,
+    weights: &[f32],
+    tile: Tile,
+    out_padded: usize,
+) -> Vec<f32> {
     let (ci_n, co_n) = (spec.in_channels, spec.out_channels);
     let one = ConvSpec { kernel: [1, 1], padding: [0, 0], ..*spec };
-    let mut u = vec![vec![0f32; co_n * ci_n]; 16];
+    let mut u = vec![vec![0f32; co_n * ci_n]; N * N];
     for o in 0..co_n {
         for c in 0..ci_n {
             let g = |y: usize, x: usize| f64::from(weights[((o * ci_n + c) * 3 + y) * 3 + x]);
             // G g Gᵀ.
-            for i in 0..4 {
-                for j in 0..4 {
+            for (i, gi) in P::G.iter().enumerate() {
+                for (j, gj) in P::G.iter().enumerate() {
                     let mut s = 0.0;
-                    for (y, gy) in G[i].iter().enumerate() {
-                        for (x, gx) in G[j].iter().enumerate() {
+                    for (y, gy) in gi.iter().enumerate() {
+                        for (x, gx) in gj.iter().enumerate() {
                             s += gy * g(y, x) * gx;
                         }
                     }
-                    u[4 * i + j][o * ci_n + c] = s as f32;
+                    u[N * i + j][o * ci_n + c] = s as f32;
                 }
             }
         }
@@ -66,53 +179,48 @@ pub fn transform_filters(spec: &ConvSpec, weights: &[f32], tile: Tile, out_padde
     u.iter().flat_map(|w| pack::filters(&one, w, tile, out_padded)).collect()
 }
 
-/// Tiles of one call: `[tile rows, tile columns]` and their count rounded up to whole kernel
-/// tiles of `pixels`.
-pub fn tiles(size: [usize; 2], pixels: usize) -> ([usize; 2], usize) {
-    let t = [size[0].div_ceil(2), size[1].div_ceil(2)];
+/// Tiles of `m×m` outputs for one call: `[tile rows, tile columns]` and their count rounded up
+/// to whole kernel tiles of `pixels`.
+pub fn tiles(size: [usize; 2], m: usize, pixels: usize) -> ([usize; 2], usize) {
+    let t = [size[0].div_ceil(m), size[1].div_ceil(m)];
     (t, (t[0] * t[1]).div_ceil(pixels) * pixels)
 }
 
 /// `V = Bᵀ d B` for every tile and input channel: `v[pos][tile][channel]`, `tiled` tiles per
-/// position. The patch of tile `(ty, tx)` starts at input pixel `(2ty − 1, 2tx − 1)`; pixels
+/// position. The patch of tile `(ty, tx)` starts at input pixel `(m·ty − 1, m·tx − 1)`; pixels
 /// outside the image are zero. Inlined into each backend's wrapper.
 #[inline(always)]
-pub(crate) fn input_transform(input: &[f32], size: [usize; 2], channels: usize, tiled: usize, v: &mut [f32]) {
+pub(crate) fn input_transform<const N: usize, const M: usize, P: Points<N, M>>(
+    input: &[f32],
+    size: [usize; 2],
+    channels: usize,
+    tiled: usize,
+    v: &mut [f32],
+) {
     let [h, w] = size;
-    let [th, tw] = [h.div_ceil(2), w.div_ceil(2)];
+    let [th, tw] = [h.div_ceil(M), w.div_ceil(M)];
     let plane = tiled * channels;
     for ty in 0..th {
         for tx in 0..tw {
             let t = ty * tw + tx;
             for c0 in (0..channels).step_by(LANES) {
-                // d[k] = 16 channels of patch pixel k (row-major 4×4).
-                let mut d = [[0f32; LANES]; 16];
-                for (k, dk) in d.iter_mut().enumerate() {
-                    let (y, x) = ((2 * ty + k / 4).wrapping_sub(1), (2 * tx + k % 4).wrapping_sub(1));
-                    if y < h && x < w {
-                        dk.copy_from_slice(&input[(y * w + x) * channels + c0..][..LANES]);
+                // Columns then rows: tmp = Bᵀ d, V = tmp B, where d[k][j] is 16 channels of
+                // patch pixel (k, j), zero outside the image.
+                let mut tmp = [[Lanes::ZERO; N]; N];
+                #[allow(clippy::needless_range_loop)] // `j` is a column of `tmp`: a transpose.
+                for j in 0..N {
+                    let x = (M * tx + j).wrapping_sub(1);
+                    let col: [Lanes; N] = std::array::from_fn(|k| {
+                        let y = (M * ty + k).wrapping_sub(1);
+                        if y < h && x < w { Lanes::load(&input[(y * w + x) * channels + c0..]) } else { Lanes::ZERO }
+                    });
+                    for (i, value) in P::bt(col).into_iter().enumerate() {
+                        tmp[i][j] = value;
                     }
                 }
-                // Rows then columns: tmp = Bᵀ d, V = tmp B (Bᵀ written out: only sums).
-                let mut tmp = [[0f32; LANES]; 16];
-                for j in 0..4 {
-                    for l in 0..LANES {
-                        let col = bt([d[j][l], d[4 + j][l], d[8 + j][l], d[12 + j][l]]);
-                        for (i, value) in col.into_iter().enumerate() {
-                            tmp[4 * i + j][l] = value;
-                        }
-                    }
-                }
-                for i in 0..4 {
-                    let mut row = [[0f32; LANES]; 4];
-                    for l in 0..LANES {
-                        let r = bt([tmp[4 * i][l], tmp[4 * i + 1][l], tmp[4 * i + 2][l], tmp[4 * i + 3][l]]);
-                        for (j, value) in r.into_iter().enumerate() {
-                            row[j][l] = value;
-                        }
-                    }
-                    for (j, r) in row.iter().enumerate() {
-                        v[(4 * i + j) * plane + t * channels + c0..][..LANES].copy_from_slice(r);
+                for (i, t_row) in tmp.into_iter().enumerate() {
+                    for (j, value) in P::bt(t_row).into_iter().enumerate() {
+                        v[(N * i + j) * plane + t * channels + c0..][..LANES].copy_from_slice(&value.0);
                     }
                 }
             }
@@ -124,7 +232,7 @@ pub(crate) fn input_transform(input: &[f32], size: [usize; 2], channels: usize, 
 /// for an output of `size` with `tiled` tiles per position, and the bias and ReLU to apply.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Products<'a> {
-    /// The 16 products, `m[pos][tile][out_padded]`.
+    /// The `n²` products, `m[pos][tile][out_padded]`.
     pub m: &'a [f32],
     /// Output rows and columns.
     pub size: [usize; 2],
@@ -143,45 +251,37 @@ pub(crate) struct Products<'a> {
 /// `Y = Aᵀ m A` plus the bias (and the ReLU) for every tile and output channel, written to the
 /// interleaved output. Inlined into each backend's wrapper.
 #[inline(always)]
-pub(crate) fn output_transform(p: Products<'_>, out: &mut [f32]) {
+pub(crate) fn output_transform<const N: usize, const M: usize, P: Points<N, M>>(p: Products<'_>, out: &mut [f32]) {
     let Products { m, size, tiled, out_padded, out_channels, bias, relu } = p;
     let [h, w] = size;
-    let [th, tw] = [h.div_ceil(2), w.div_ceil(2)];
+    let [th, tw] = [h.div_ceil(M), w.div_ceil(M)];
     let plane = tiled * out_padded;
     for ty in 0..th {
         for tx in 0..tw {
             let t = ty * tw + tx;
             for c0 in (0..out_channels).step_by(LANES) {
-                let at = |pos: usize| &m[pos * plane + t * out_padded + c0..][..LANES];
-                // Aᵀ = [[1, 1, 1, 0], [0, 1, −1, −1]]: rows then columns.
-                let mut r = [[0f32; LANES]; 8];
-                for j in 0..4 {
-                    let (m0, m1, m2, m3) = (at(j), at(4 + j), at(8 + j), at(12 + j));
-                    for l in 0..LANES {
-                        r[j][l] = m0[l] + m1[l] + m2[l];
-                        r[4 + j][l] = m1[l] - m2[l] - m3[l];
+                let at = |pos: usize| Lanes::load(&m[pos * plane + t * out_padded + c0..]);
+                // Columns then rows: r = Aᵀ m (M × N), then each row times A.
+                let mut r = [[Lanes::ZERO; N]; M];
+                #[allow(clippy::needless_range_loop)] // `j` is a column of `r`: a transpose.
+                for j in 0..N {
+                    for (i, value) in P::at(std::array::from_fn(|k| at(N * k + j))).into_iter().enumerate() {
+                        r[i][j] = value;
                     }
                 }
-                let b = &bias[c0..c0 + LANES];
-                for i in 0..2 {
-                    let y = 2 * ty + i;
+                let b = Lanes::load(&bias[c0..]);
+                for (i, r_row) in r.into_iter().enumerate() {
+                    let y = M * ty + i;
                     if y >= h {
-                        continue;
+                        break;
                     }
-                    let row = &r[4 * i..4 * i + 4];
-                    for jx in 0..2 {
-                        let x = 2 * tx + jx;
+                    for (jx, value) in P::at(r_row).into_iter().enumerate() {
+                        let x = M * tx + jx;
                         if x >= w {
-                            continue;
+                            break;
                         }
                         let dst = &mut out[(y * w + x) * out_channels + c0..][..LANES];
-                        for (l, o) in dst.iter_mut().enumerate() {
-                            let s = if jx == 0 {
-                                row[0][l] + row[1][l] + row[2][l]
-                            } else {
-                                row[1][l] - row[2][l] - row[3][l]
-                            };
-                            let s = s + b[l];
+                        for (o, s) in dst.iter_mut().zip((value + b).0) {
                             *o = if relu { crate::relu(s) } else { s };
                         }
                     }
@@ -201,41 +301,60 @@ macro_rules! transforms_for {
     ($features:literal, $supported:expr) => {
         /// The Winograd input transform compiled for this module's instruction set (see
         /// [`crate::winograd`]).
-        pub(crate) fn winograd_input(input: &[f32], size: [usize; 2], channels: usize, tiled: usize, v: &mut [f32]) {
+        pub(crate) fn winograd_input<const N: usize, const M: usize, P: crate::winograd::Points<N, M>>(
+            input: &[f32],
+            size: [usize; 2],
+            channels: usize,
+            tiled: usize,
+            v: &mut [f32],
+        ) {
             #[target_feature(enable = $features)]
-            fn compiled(input: &[f32], size: [usize; 2], channels: usize, tiled: usize, v: &mut [f32]) {
-                crate::winograd::input_transform(input, size, channels, tiled, v);
+            fn compiled<const N: usize, const M: usize, P: crate::winograd::Points<N, M>>(
+                input: &[f32],
+                size: [usize; 2],
+                channels: usize,
+                tiled: usize,
+                v: &mut [f32],
+            ) {
+                crate::winograd::input_transform::<N, M, P>(input, size, channels, tiled, v);
             }
             if !$supported {
-                return crate::winograd::input_transform(input, size, channels, tiled, v);
+                return crate::winograd::input_transform::<N, M, P>(input, size, channels, tiled, v);
             }
             // SAFETY: the CPU has the features (checked above).
-            unsafe { compiled(input, size, channels, tiled, v) }
+            unsafe { compiled::<N, M, P>(input, size, channels, tiled, v) }
         }
 
         /// The Winograd output transform compiled for this module's instruction set (see
         /// [`crate::winograd`]).
-        pub(crate) fn winograd_output(p: crate::winograd::Products<'_>, out: &mut [f32]) {
+        pub(crate) fn winograd_output<const N: usize, const M: usize, P: crate::winograd::Points<N, M>>(
+            p: crate::winograd::Products<'_>,
+            out: &mut [f32],
+        ) {
             #[target_feature(enable = $features)]
-            fn compiled(p: crate::winograd::Products<'_>, out: &mut [f32]) {
-                crate::winograd::output_transform(p, out);
+            fn compiled<const N: usize, const M: usize, P: crate::winograd::Points<N, M>>(
+                p: crate::winograd::Products<'_>,
+                out: &mut [f32],
+            ) {
+                crate::winograd::output_transform::<N, M, P>(p, out);
             }
             if !$supported {
-                return crate::winograd::output_transform(p, out);
+                return crate::winograd::output_transform::<N, M, P>(p, out);
             }
             // SAFETY: the CPU has the features (checked above).
-            unsafe { compiled(p, out) }
+            unsafe { compiled::<N, M, P>(p, out) }
         }
     };
 }
 #[cfg(target_arch = "x86_64")]
 pub(crate) use transforms_for;
 
-/// The 16 matrix products `M[pos] = V[pos] · U[pos]` on the tile kernel: for each position,
+/// The `positions` (`n²`) matrix products `M[pos] = V[pos] · U[pos]` on the tile kernel: for each position,
 /// a 1×1 convolution over `tiled` "pixels" (the tiles), of which the first `live` are the
 /// image's (the rest round up to whole tiles). `run_tile` is the backend's kernel.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn products(
+    positions: usize,
     v: &[f32],
     packed: &[f32],
     in_channels: usize,
@@ -250,7 +369,7 @@ pub(crate) fn products(
     let ch = tile.channels();
     let block = in_channels * ch;
     let per_pos = in_channels * out_padded;
-    for pos in 0..16 {
+    for pos in 0..positions {
         let filters = &packed[pos * per_pos..][..per_pos];
         for (cb, f) in filters.chunks_exact(block).enumerate() {
             for start in (0..live.min(tiled)).step_by(tile.pixels()) {
