@@ -449,12 +449,20 @@ impl Conv2d {
             }
         }
         if self.algorithm != Algorithm::Direct {
-            let relu_now = relu && residual.is_none();
-            let size = match self.algorithm {
-                Algorithm::Winograd4 => self.run_winograd::<6, 4, winograd::F4>(input, size, relu_now, ws, out)?,
-                _ => self.run_winograd::<4, 2, winograd::F2>(input, size, relu_now, ws, out)?,
+            // A skip connection of whole 16-channel vectors is added by the output transform;
+            // another one after it, in a pass of its own.
+            let (fused, after) = match residual {
+                Some(r) if r.channels.is_multiple_of(LANES) => (Some(r), None),
+                other => (None, other),
             };
-            if let Some(skip) = residual {
+            let relu_now = relu && after.is_none();
+            let size = match self.algorithm {
+                Algorithm::Winograd4 => {
+                    self.run_winograd::<6, 4, winograd::F4>(input, size, fused, relu_now, ws, out)?
+                }
+                _ => self.run_winograd::<4, 2, winograd::F2>(input, size, fused, relu_now, ws, out)?,
+            };
+            if let Some(skip) = after {
                 let co = self.spec.out_channels;
                 if skip.channels == co {
                     lanes::add_assign(out, skip.values);
@@ -525,6 +533,7 @@ impl Conv2d {
         &self,
         input: &[f32],
         size: [usize; 2],
+        residual: Option<Residual<'_>>,
         relu: bool,
         ws: &mut Workspace,
         out: &mut Vec<f32>,
@@ -575,6 +584,7 @@ impl Conv2d {
             out_padded: self.out_padded,
             out_channels: co,
             bias: &self.bias,
+            residual,
             relu,
         };
         match self.backend {
@@ -945,13 +955,15 @@ mod tests {
 
     #[test]
     fn a_fused_residual_add_equals_the_convolution_plus_the_residual() {
-        // 1×1 (a BlazeFace block's), 3×3 strided, and 3×3 on Winograd; 24 channels leave a
-        // partial tile. Residuals with every channel, and narrower ones (a skip connection
-        // widened by zero channels) that only reach the first channels.
+        // 1×1 (a BlazeFace block's), 3×3 strided, and 3×3 on both Winograd algorithms; 24
+        // channels leave a partial tile. Residuals with every channel, and narrower ones (a skip
+        // connection widened by zero channels) that only reach the first channels: whole
+        // 16-channel vectors (added by the Winograd output transform) and not.
         let layers = [
             (spec(24, 24, 1, 1, 0), [9, 7], Algorithm::Direct),
             (spec(5, 24, 3, 2, 1), [9, 7], Algorithm::Direct),
             (spec(16, 32, 3, 1, 1), [9, 7], Algorithm::Winograd),
+            (spec(16, 32, 3, 1, 1), [9, 7], Algorithm::Winograd4),
         ];
         for (n, (s, size, algorithm)) in layers.into_iter().enumerate() {
             let co = s.out_channels;
@@ -964,7 +976,7 @@ mod tests {
                 let mut ws = Workspace::default();
                 let (mut plain, mut fused) = (Vec::new(), Vec::new());
                 conv.run(&input, size, false, &mut ws, &mut plain).unwrap();
-                for rc in [co, co - 4, 7, 1] {
+                for rc in [co, co - 4, 16, 7, 1] {
                     let skip = values(oh * ow * rc, 30 + n as u64);
                     for relu in [false, true] {
                         let residual = Residual { values: &skip, channels: rc };

@@ -244,6 +244,9 @@ pub(crate) struct Products<'a> {
     pub out_channels: usize,
     /// One bias per padded output channel.
     pub bias: &'a [f32],
+    /// Values added to the first `channels` (a multiple of 16) of each output pixel, after the
+    /// bias and before the ReLU: a residual block's skip connection.
+    pub residual: Option<crate::Residual<'a>>,
     /// Replace negative sums by 0.
     pub relu: bool,
 }
@@ -252,7 +255,7 @@ pub(crate) struct Products<'a> {
 /// interleaved output. Inlined into each backend's wrapper.
 #[inline(always)]
 pub(crate) fn output_transform<const N: usize, const M: usize, P: Points<N, M>>(p: Products<'_>, out: &mut [f32]) {
-    let Products { m, size, tiled, out_padded, out_channels, bias, relu } = p;
+    let Products { m, size, tiled, out_padded, out_channels, bias, residual, relu } = p;
     let [h, w] = size;
     let [th, tw] = [h.div_ceil(M), w.div_ceil(M)];
     let plane = tiled * out_padded;
@@ -280,8 +283,12 @@ pub(crate) fn output_transform<const N: usize, const M: usize, P: Points<N, M>>(
                         if x >= w {
                             break;
                         }
+                        let mut sum = value + b;
+                        if let Some(r) = residual.filter(|r| c0 < r.channels) {
+                            sum = sum + Lanes::load(&r.values[(y * w + x) * r.channels + c0..]);
+                        }
                         let dst = &mut out[(y * w + x) * out_channels + c0..][..LANES];
-                        for (o, s) in dst.iter_mut().zip((value + b).0) {
+                        for (o, s) in dst.iter_mut().zip(sum.0) {
                             *o = if relu { crate::relu(s) } else { s };
                         }
                     }
