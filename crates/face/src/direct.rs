@@ -3,16 +3,18 @@
 //!
 //! Values are interleaved (`[row][col][channel]`), the layout the tile kernel reads. The
 //! network's affine layers are folded into the convolutions first ([`Network::fold_affine`]),
-//! and a ReLU whose only input is a convolution or an add (and that value's only reader) runs
-//! inside it, so dlib's ResNet runs as 29 convolutions, 14 adds, 6 pools and a fully connected
-//! layer. Every value stays allocated between runs ([`DirectNet::run`] reuses them).
+//! a ReLU whose only input is a convolution or an add (and that value's only reader) runs
+//! inside it, and so does an add of a convolution's output (its only reader) and a value of the
+//! same rows and columns: dlib's ResNet runs as 29 convolutions (10 adding a skip connection),
+//! 4 adds, 6 pools and a fully connected layer. Every value stays allocated between runs
+//! ([`DirectNet::run`] reuses them).
 //!
 //! [`crate::graph`] (tract) stays the engine elsewhere and the second opinion here: the tests
 //! check both against [`crate::reference`].
 
 use std::sync::Mutex;
 
-use trustcap_conv::{Backend, Conv2d, ConvError, ConvSpec, Workspace};
+use trustcap_conv::{Backend, Conv2d, ConvError, ConvSpec, Residual, Workspace};
 
 use crate::dlib::model::{Fc, Pool};
 use crate::network::{Network, Op, ShapeError};
@@ -52,10 +54,13 @@ type Timing<'a> = Option<(&'a mut dyn FnMut() -> f64, &'a mut Vec<f64>)>;
 enum Step {
     Conv {
         conv: Box<Conv2d>,
+        /// A value the convolution adds to its sums (before the ReLU): the add node after it.
+        residual: Option<usize>,
         relu: bool,
     },
-    /// A ReLU already applied by the node before it: takes over that node's buffer.
-    Fused,
+    /// A ReLU or an add (named) already applied by the node before it: takes over that node's
+    /// buffer.
+    Fused(&'static str),
     Affine {
         gamma: Vec<f32>,
         beta: Vec<f32>,
@@ -111,9 +116,27 @@ impl DirectNet {
                     && matches!(network.nodes[i - 1].op, Op::Conv(_) | Op::Add { .. })
             })
             .collect();
+        // adds[i]: node i is an add of node i − 1's output (its only reader, a convolution's)
+        // and a value of the same rows and columns and no more channels: the convolution adds
+        // it while writing its output ([`Conv2d::run_adding`]), saving a pass over both.
+        let adds: Vec<Option<usize>> = (0..network.nodes.len())
+            .map(|i| {
+                let Op::Add { other } = network.nodes[i].op else { return None };
+                let conv = i.checked_sub(1).map(|c| &network.nodes[c].op);
+                let ([oc, oh, ow], [sc, sh, sw]) = (shapes[i], shapes[other]);
+                (matches!(conv, Some(Op::Conv(_)))
+                    && network.nodes[i].input == i
+                    && other != i
+                    && readers(i) == 1
+                    && [oh, ow] == [sh, sw]
+                    && (1..=oc).contains(&sc))
+                .then_some(other)
+            })
+            .collect();
         let mut steps = Vec::with_capacity(network.nodes.len());
         for (i, node) in network.nodes.iter().enumerate() {
             let relu_next = fused.get(i + 1).copied().unwrap_or(false);
+            let residual = adds.get(i + 1).copied().flatten();
             steps.push(match &node.op {
                 Op::Conv(c) => {
                     let spec = ConvSpec {
@@ -126,9 +149,12 @@ impl DirectNet {
                     let [_, h, w] = shapes[node.input];
                     let conv = Conv2d::for_input(spec, &c.weights, &c.bias, backend, [h, w])
                         .map_err(|source| DirectError::Conv { node: i, source })?;
-                    Step::Conv { conv: Box::new(conv), relu: relu_next }
+                    // With an add fused in, the ReLU after the add is the convolution's too.
+                    let relu = if residual.is_some() { fused.get(i + 2).copied().unwrap_or(false) } else { relu_next };
+                    Step::Conv { conv: Box::new(conv), residual, relu }
                 }
-                Op::Relu if fused[i] => Step::Fused,
+                Op::Add { .. } if adds[i].is_some() => Step::Fused("add"),
+                Op::Relu if fused[i] => Step::Fused("relu"),
                 Op::Relu => Step::Relu,
                 Op::Affine { gamma, beta } => Step::Affine { gamma: gamma.clone(), beta: beta.clone() },
                 Op::MaxPool(p) => Step::MaxPool(*p),
@@ -184,19 +210,20 @@ impl DirectNet {
     fn label(&self, i: usize) -> String {
         let [c, h, w] = self.shapes[i + 1];
         let what = match &self.steps[i] {
-            Step::Conv { conv, relu } => {
+            Step::Conv { conv, residual, relu } => {
                 let s = conv.spec();
                 format!(
-                    "conv {}x{} s{} {}->{}{}",
+                    "conv {}x{} s{} {}->{}{}{}",
                     s.kernel[0],
                     s.kernel[1],
                     s.stride[0],
                     s.in_channels,
                     s.out_channels,
+                    if residual.is_some() { " +add" } else { "" },
                     if *relu { " +relu" } else { "" }
                 )
             }
-            Step::Fused => "relu (fused)".into(),
+            Step::Fused(what) => format!("{what} (fused)"),
             Step::Affine { .. } => "affine".into(),
             Step::Relu => "relu".into(),
             Step::MaxPool(_) => "max_pool".into(),
@@ -244,12 +271,14 @@ impl DirectNet {
         let out = &mut rest[0];
         let x = &done[from];
         match step {
-            Step::Conv { conv, relu } => {
-                conv.run(x, [ih, iw], *relu, &mut state.workspace, out)
+            Step::Conv { conv, residual, relu } => {
+                let residual = residual.map(|r| Residual { values: &done[r], channels: self.shapes[r][0] });
+                conv.run_adding(x, [ih, iw], residual, *relu, &mut state.workspace, out)
                     .map_err(|source| DirectError::Conv { node: i, source })?;
             }
-            // The ReLU's input has no other reader: swap buffers instead of copying.
-            Step::Fused => std::mem::swap(out, &mut done[from]),
+            // The fused node's input (the node before it) has no other reader: swap buffers
+            // instead of copying.
+            Step::Fused(_) => std::mem::swap(out, &mut done[from]),
             Step::Relu => {
                 out.clear();
                 out.extend(x.iter().map(|v| v.max(0.0)));

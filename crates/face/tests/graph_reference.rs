@@ -146,6 +146,43 @@ fn direct_engine_matches_the_reference_forward_pass() {
     }
 }
 
+/// Residual blocks whose add follows its convolution directly, as in dlib's ResNet: the direct
+/// engine adds the skip connection inside the convolution (direct and Winograd layers, a skip of
+/// as many channels and a narrower one) and computes what the reference computes.
+#[test]
+fn direct_engine_fuses_adds_into_convolutions_and_matches_the_reference() {
+    use trustcap_conv::Backend;
+    use trustcap_face::direct::DirectNet;
+    let mut rng = Rng(9);
+    let nodes = vec![
+        Node { input: 0, op: Op::Conv(conv(&mut rng, 3, 16, 3, 1, 1)) }, // 1: 16x11x11
+        Node { input: 1, op: Op::Relu },                                 // 2
+        Node { input: 2, op: Op::Conv(conv(&mut rng, 16, 16, 3, 1, 1)) }, // 3: Winograd
+        Node { input: 3, op: Op::Add { other: 2 } },                     // 4: fused
+        Node { input: 4, op: Op::Relu },                                 // 5: fused into 3
+        Node { input: 5, op: Op::Conv(conv(&mut rng, 16, 20, 3, 1, 1)) }, // 6: 20x11x11, direct
+        Node { input: 6, op: Op::Add { other: 5 } },                     // 7: 16-channel skip, fused
+        Node { input: 7, op: Op::Conv(conv(&mut rng, 20, 20, 1, 1, 0)) }, // 8
+        Node { input: 8, op: Op::Add { other: 7 } },                     // 9: fused, no ReLU after
+        Node { input: 9, op: Op::AvgPool(Pool { window: [0, 0], stride: [1, 1], padding: [0, 0] }) }, // 10
+        Node { input: 10, op: Op::Fc(fc(&mut rng, 20, 4, true)) },       // 11
+    ];
+    let net = Network { input: [3, 11, 11], nodes };
+    for backend in [Backend::Portable, Backend::Avx512, Backend::Avx2] {
+        let direct = DirectNet::new(&net, backend).unwrap();
+        let input = rng.vec(3 * 11 * 11, 2.0);
+        let expected = forward(&net, &input).unwrap();
+        let (got, labels) = direct.run_timed(&input, &mut || 0.0).unwrap();
+        let fused = labels.iter().filter(|(l, _)| l.starts_with("add (fused)")).count();
+        assert_eq!(fused, 3, "{labels:?}");
+        assert!(labels[2].0.contains("+add +relu"), "{labels:?}");
+        assert!(expected.iter().any(|v| v.abs() > 1e-3), "degenerate test output {expected:?}");
+        for (x, y) in got.iter().zip(&expected) {
+            assert!((x - y).abs() < 1e-4 * (1.0 + y.abs()), "{backend:?}: direct {got:?} vs reference {expected:?}");
+        }
+    }
+}
+
 #[test]
 fn direct_engine_rejects_what_tract_rejects() {
     use trustcap_face::direct::{DirectError, DirectNet};
