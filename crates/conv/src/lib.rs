@@ -91,9 +91,10 @@ pub const WINOGRAD_MIN_PIXELS: usize = 64;
 
 /// Most channels (in and out) for which [`Conv2d::for_input`] picks [`Algorithm::Winograd4`]
 /// over [`Algorithm::Winograd`]. F(4×4, 3×3) has 36 transformed filters per layer instead of
-/// 16: on dlib's 32-channel 35×35 layers it took 30 % less time than F(2×2, 3×3) (AVX2, AMD
-/// EPYC), on the 64-channel 17×17 and 128-channel 8×8 layers, whose transformed filters no
-/// longer fit in the core's 512 KB L2 cache beside the transformed input, it was no faster.
+/// 16: on dlib's 32-channel 35×35 layers it took 24–30 % less time than F(2×2, 3×3) (AVX2, AMD
+/// EPYC). On the 64-channel 17×17 layers (590 KB of transformed filters, more than the core's
+/// 512 KB L2 cache) it was no faster, and on the 128-channel 8×8 layers slower than F(2×2, 3×3)
+/// with the same 16-channel tiles.
 pub const WINOGRAD4_MAX_CHANNELS: usize = 32;
 
 /// The shape of one convolution.
