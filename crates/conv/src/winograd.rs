@@ -356,9 +356,9 @@ macro_rules! transforms_for {
 #[cfg(target_arch = "x86_64")]
 pub(crate) use transforms_for;
 
-/// The `positions` (`n²`) matrix products `M[pos] = V[pos] · U[pos]` on the tile kernel: for each position,
-/// a 1×1 convolution over `tiled` "pixels" (the tiles), of which the first `live` are the
-/// image's (the rest round up to whole tiles). `run_tile` is the backend's kernel.
+/// The `positions` (`n²`) matrix products `M[pos] = V[pos] · U[pos]` on the tile kernel: for
+/// each position, a 1×1 convolution over `tiled` "pixels" (the tiles), of which the first `live`
+/// are the image's (the rest round up to whole tiles). `run_tile` is the backend's kernel.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn products(
     positions: usize,
