@@ -213,25 +213,37 @@ fn lanes_add_assign_and_relu_assign_match_their_scalar_definitions() {
 
 #[wasm_bindgen_test]
 fn a_fused_residual_add_equals_the_convolution_plus_the_residual() {
-    // A BlazeFace widening block's 1×1 convolution (28 → 32 channels), with the skip connection's
-    // 28 channels and with all 32; ReLU on and off.
-    let spec = ConvSpec { in_channels: 28, out_channels: 32, kernel: [1, 1], stride: [1, 1], padding: [0, 0] };
-    let size = [8, 8];
-    let conv = Conv2d::new(spec, &values(28 * 32, 11), &values(32, 12)).unwrap();
-    let input = values(64 * 28, 13);
-    let mut ws = Workspace::default();
-    let (mut plain, mut fused) = (Vec::new(), Vec::new());
-    conv.run(&input, size, false, &mut ws, &mut plain).unwrap();
-    for channels in [28, 32] {
-        let skip = values(64 * channels, 14);
-        for with_relu in [false, true] {
-            let residual = Some(Residual { values: &skip, channels });
-            conv.run_adding(&input, size, residual, with_relu, &mut ws, &mut fused).unwrap();
-            for (i, (&f, &p)) in fused.iter().zip(&plain).enumerate() {
-                let c = i % 32;
-                let v = if c < channels { p + skip[i / 32 * channels + c] } else { p };
-                let want = if with_relu { relu(v) } else { v };
-                assert_eq!(f.to_bits(), want.to_bits(), "residual channels {channels}, relu {with_relu}, value {i}");
+    // BlazeFace's 1×1 convolutions (a widening block's 24 → 28 and 28 → 32 channels), which the
+    // tiles write straight into the output with the add, a strided 3×3 one (the same, with
+    // padding) and a stride-1 3×3 one (gathered, then added); residuals of every channel, of the
+    // skip connection's narrower width, and of widths that end inside a vector of 4; ReLU on
+    // and off; 30 output channels end inside a vector too.
+    let cases = [(24, 28, 1, 1, 0), (28, 32, 1, 1, 0), (5, 30, 3, 2, 1), (8, 20, 3, 1, 1)];
+    let size = [8, 9];
+    for (n, &(ci, co, k, s, p)) in cases.iter().enumerate() {
+        let spec = ConvSpec { in_channels: ci, out_channels: co, kernel: [k, k], stride: [s, s], padding: [p, p] };
+        let conv = Conv2d::new(spec, &values(spec.weight_count().unwrap(), 11), &values(co, 12)).unwrap();
+        let input = values(size[0] * size[1] * ci, 13);
+        let [oh, ow] = spec.output_size(size).unwrap();
+        let mut ws = Workspace::default();
+        let (mut plain, mut fused) = (Vec::new(), Vec::new());
+        conv.run(&input, size, false, &mut ws, &mut plain).unwrap();
+        for channels in [co, ci.min(co), co - 2, 7, 1] {
+            let skip = values(oh * ow * channels, 14);
+            for with_relu in [false, true] {
+                let residual = Some(Residual { values: &skip, channels });
+                conv.run_adding(&input, size, residual, with_relu, &mut ws, &mut fused).unwrap();
+                assert_eq!(fused.len(), plain.len());
+                for (i, (&f, &p)) in fused.iter().zip(&plain).enumerate() {
+                    let c = i % co;
+                    let v = if c < channels { p + skip[i / co * channels + c] } else { p };
+                    let want = if with_relu { relu(v) } else { v };
+                    assert_eq!(
+                        f.to_bits(),
+                        want.to_bits(),
+                        "case {n}: residual channels {channels}, relu {with_relu}, value {i}"
+                    );
+                }
             }
         }
     }

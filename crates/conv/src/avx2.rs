@@ -40,7 +40,8 @@ pub(crate) fn supported() -> bool {
 /// Runs one tile; out-of-bounds arguments or a CPU without AVX2 and FMA go to the portable
 /// kernel (which panics on out-of-bounds arguments rather than reading outside the slices).
 pub fn run_tile(tile: Tile, a: TileArgs<'_>, out: &mut [f32]) {
-    if !supported() || !a.in_bounds(tile, out.len()) {
+    // Exact tiles are the `simd128` kernel's (`Conv2d` never gives them to this one).
+    if !supported() || a.exact || !a.in_bounds(tile, out.len()) {
         return portable::run_tile(tile, a, out);
     }
     // SAFETY: avx2 and fma are present, and every access of the tile is in bounds (both
@@ -215,7 +216,7 @@ unsafe fn group<const CH: usize, const NV: usize, const G: usize, const RUNS: bo
     for (g, sums) in acc.iter().enumerate() {
         let at = a.out_offset + (p0 + g) * a.out_step + cb;
         for (v, s) in sums.iter().enumerate() {
-            // `max(s, 0)` gives 0 for NaN, as `f32::max` does in the portable kernel.
+            // `max(s, 0)` gives 0 for NaN, as `crate::relu` does in the portable kernel.
             let s: __m256 = if a.relu { _mm256_max_ps(*s, zero) } else { *s };
             // SAFETY: out_offset + p·out_step + CH ≤ out.len() (in_bounds), cb + 8·NV ≤ CH.
             unsafe { _mm256_storeu_ps(dst.add(at + v * 8), s) };

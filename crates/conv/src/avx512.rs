@@ -18,8 +18,9 @@ use crate::kernel::{Tile, TileArgs, portable};
 /// Runs one tile; out-of-bounds arguments or a CPU without AVX-512 go to the portable kernel
 /// (which panics on out-of-bounds arguments rather than reading outside the slices).
 pub fn run_tile(tile: Tile, a: TileArgs<'_>, out: &mut [f32]) {
-    // Tiles in runs are the AVX2 kernel's layout; the conv never gives them to this one.
-    if !std::arch::is_x86_feature_detected!("avx512f") || !a.in_bounds(tile, out.len()) || !a.uniform() {
+    // Tiles in runs are the AVX2 kernel's layout and exact tiles the `simd128` kernel's; the
+    // conv never gives them to this one.
+    if !std::arch::is_x86_feature_detected!("avx512f") || a.exact || !a.in_bounds(tile, out.len()) || !a.uniform() {
         return portable::run_tile(tile, a, out);
     }
     // SAFETY: avx512f is present and every access of the tile is in bounds (checked above).

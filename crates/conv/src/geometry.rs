@@ -166,6 +166,20 @@ impl Geometry {
         }
     }
 
+    /// Whether the tiles' pixels are the output's pixels in order (with runs, on the strided
+    /// layout, or on the stride-1 one when the padded rows are no wider than the output's), so
+    /// that a tile can write straight into the interleaved output
+    /// ([`crate::kernel::TileArgs::exact`]) at [`Geometry::output_pixel`].
+    pub fn tiles_are_output_pixels(&self) -> bool {
+        self.run_len != crate::kernel::NO_RUNS || !self.linear || self.padded_cols == self.output[1]
+    }
+
+    /// The output pixel (`y × out_cols + x`) of pixel `start` of tile row `row`, where
+    /// [`Geometry::tiles_are_output_pixels`].
+    pub fn output_pixel(&self, row: usize, start: usize) -> usize {
+        row * self.row_len + start
+    }
+
     /// Values in the tiled output for `out_channels` (padded) channels.
     pub fn tiled_len(&self, out_channels: usize) -> usize {
         self.rows.saturating_mul(self.row_len_tiled).saturating_mul(out_channels)

@@ -139,6 +139,19 @@ pub struct TileArgs<'a> {
     pub run_phase: usize,
     /// Input offset skipped at each run end.
     pub run_skip: usize,
+    /// The tile writes straight into the interleaved output: only its live pixels are read and
+    /// computed, and only their live channels written, so that neighbouring pixels may lie
+    /// `live_channels` apart (`out_step`). Without it, a tile may compute and write all its
+    /// pixels and channels into a tiled buffer that a gather copies out.
+    pub exact: bool,
+    /// With `exact`: values added to the sums of each live pixel's first `residual_channels`
+    /// channels before the ReLU (a skip connection); pixel `p`'s start at `p × residual_step`.
+    pub residual: &'a [f32],
+    /// Offset between the residual's pixels.
+    pub residual_step: usize,
+    /// How many of the tile's channels (from the first, at most `live_channels`) get a residual
+    /// value; 0 for none.
+    pub residual_channels: usize,
 }
 
 /// [`TileArgs::run_len`] of a tile whose pixels are all `pixel_step` apart.
@@ -162,20 +175,38 @@ impl TileArgs<'_> {
     /// Whether every read and write of a call with `tile` stays inside `input`, `filters`,
     /// `bias` and an output of `out_len` values. The SIMD kernel checks this once per call
     /// instead of once per value.
+    ///
+    /// An `exact` tile reads and writes only its live pixels and writes only their live
+    /// channels, so those bound its reads and writes; it needs at least one of each, and a
+    /// residual within the live channels and inside `residual`.
     pub fn in_bounds(&self, tile: Tile, out_len: usize) -> bool {
         let (px, ch) = (tile.pixels(), tile.channels());
+        let (px, written) = if self.exact {
+            if self.live_pixels == 0 || self.live_pixels > px || self.live_channels == 0 || self.live_channels > ch {
+                return false;
+            }
+            (self.live_pixels, self.live_channels)
+        } else {
+            (px, ch)
+        };
         let last_read = self.taps.iter().map(|t| t.0).max().and_then(|t| {
             self.start.checked_add(self.checked_pixel_offset(px - 1)?)?.checked_add(t)?.checked_add(self.in_channels)
         });
         let last_write =
-            (px - 1).checked_mul(self.out_step).and_then(|v| v.checked_add(self.out_offset)?.checked_add(ch));
+            (px - 1).checked_mul(self.out_step).and_then(|v| v.checked_add(self.out_offset)?.checked_add(written));
         let filters =
             self.taps.iter().map(|t| t.1).max().and_then(|i| (i + 1).checked_mul(self.in_channels)?.checked_mul(ch));
+        let residual = !self.exact
+            || self.residual_channels == 0
+            || (self.residual_channels <= self.live_channels
+                && matches!((px - 1).checked_mul(self.residual_step).and_then(|v| v.checked_add(self.residual_channels)),
+                    Some(r) if r <= self.residual.len()));
         matches!(last_read, Some(r) if r <= self.input.len())
             && matches!(last_write, Some(w) if w <= out_len)
             && matches!(filters, Some(f) if f <= self.filters.len())
             && self.bias.len() >= ch
-            && self.out_step >= ch
+            && self.out_step >= written
+            && residual
             && (self.run_len == NO_RUNS || self.run_phase < self.run_len)
     }
 
@@ -203,12 +234,14 @@ pub mod portable {
         for sums in acc.iter_mut() {
             sums.copy_from_slice(&a.bias[..CH]);
         }
+        // An exact tile reads and writes only its live pixels.
+        let pixels = if a.exact { a.live_pixels.min(PX) } else { PX };
         // Each pixel's input offset, once per tile rather than per multiply-add.
         let offsets: [usize; PX] = std::array::from_fn(|p| a.start + a.pixel_offset(p));
         for &(tap, index) in a.taps {
             let filters = &a.filters[index * a.in_channels * CH..][..a.in_channels * CH];
             for (ci, w) in filters.chunks_exact(CH).enumerate() {
-                for (offset, sums) in offsets.iter().zip(acc.iter_mut()) {
+                for (offset, sums) in offsets.iter().zip(acc.iter_mut()).take(pixels) {
                     let x = a.input[offset + tap + ci];
                     for (s, wv) in sums.iter_mut().zip(w) {
                         *s = wv.mul_add(x, *s);
@@ -216,10 +249,17 @@ pub mod portable {
                 }
             }
         }
-        for (p, sums) in acc.iter().enumerate() {
+        let written = if a.exact { a.live_channels.min(CH) } else { CH };
+        for (p, sums) in acc.iter_mut().enumerate().take(pixels) {
+            if a.exact && a.residual_channels > 0 {
+                let r = &a.residual[p * a.residual_step..][..a.residual_channels];
+                for (s, r) in sums.iter_mut().zip(r) {
+                    *s += r;
+                }
+            }
             let at = a.out_offset + p * a.out_step;
-            for (o, s) in out[at..at + CH].iter_mut().zip(sums) {
-                *o = if a.relu { s.max(0.0) } else { *s };
+            for (o, s) in out[at..at + written].iter_mut().zip(sums.iter()) {
+                *o = if a.relu { crate::relu(*s) } else { *s };
             }
         }
     }

@@ -18,7 +18,12 @@
 //!   columns per row are computed in vain;
 //! - taps that only ever read the zero border are skipped ([`geometry::Geometry::taps`]);
 //! - the filters are packed per tile of output channels in the order the kernel reads them
-//!   ([`pack`]), and the x86 kernels prefetch them a page ahead.
+//!   ([`pack`]), and the x86 kernels prefetch them a page ahead;
+//! - the x86 kernels write whole tiles into a tiled buffer that a gather copies out (adding a
+//!   skip connection on the way); the `simd128` and portable ones write exact tiles
+//!   ([`kernel::TileArgs::exact`]) straight into the output, with the skip connection's add,
+//!   wherever the tiles' pixels are the output's (strided layers, 1×1 layers, and with the
+//!   portable kernel's runs every layer), and an unpadded layer's tiles read the input itself.
 //!
 //! The tile kernel is written in portable Rust ([`kernel::portable`]) and with intrinsics on
 //! x86-64: AVX-512 (`avx512` module) and, for CPUs without it, AVX2 with FMA (`avx2` module:
@@ -487,43 +492,86 @@ impl Conv2d {
         if g.padded_len > MAX_VALUES || g.tiled_len(self.out_padded) > MAX_VALUES {
             return Err(bad("too large"));
         }
-        g.fill_padded(input, &mut ws.padded);
-        // Every value of the tiled output that the gather reads is written by exactly one tile:
-        // no need to clear it.
-        ws.tiled.resize(g.tiled_len(self.out_padded), 0.0);
+        // The `simd128` and portable kernels write exact tiles straight into the output where
+        // the tiles' pixels are the output's, with the residual's add: no tiled buffer, no
+        // gather. Without padding, such tiles read the input itself: no copy either.
+        let exact = matches!(self.backend, Backend::Simd128 | Backend::Portable) && g.tiles_are_output_pixels();
+        let unpadded = exact && self.spec.padding == [0, 0] && g.padded_cols == cols;
+        let co = self.spec.out_channels;
+        let Workspace { padded, tiled, .. } = ws;
+        let source: &[f32] = if unpadded {
+            input
+        } else {
+            g.fill_padded(input, padded);
+            padded
+        };
+        let dest: &mut Vec<f32> = if exact {
+            // Every output value is written by exactly one tile: no need to clear it.
+            let [oh, ow] = g.output;
+            out.resize(oh * ow * co, 0.0);
+            out
+        } else {
+            // Every value of the tiled output that the gather reads is written by exactly one
+            // tile: no need to clear it.
+            tiled.resize(g.tiled_len(self.out_padded), 0.0);
+            tiled
+        };
         let live = g.row_live();
 
         let co_tile = self.tile.channels();
         let (taps, in_channels) = merge_tap_rows(g.taps(), self.spec.kernel, self.spec.in_channels);
         let block = self.spec.kernel[0] * self.spec.kernel[1] * self.spec.in_channels * co_tile;
         for (cb, (filters, bias)) in self.packed.chunks_exact(block).zip(self.bias.chunks_exact(co_tile)).enumerate() {
+            let first_channel = cb * co_tile;
             for row in 0..g.rows {
                 for start in (0..live).step_by(self.tile.pixels()) {
                     let (first, run_phase) = g.tile_start(row, start);
+                    let pixel = g.output_pixel(row, start);
+                    // An exact tile adds the residual to those of its channels that have one.
+                    let (skip, skip_step, skip_channels) = match residual {
+                        Some(r) if exact && r.channels > first_channel => (
+                            r.values.get(pixel * r.channels + first_channel..).unwrap_or_default(),
+                            r.channels,
+                            (r.channels - first_channel).min(co_tile),
+                        ),
+                        _ => (&[][..], 0, 0),
+                    };
+                    let (out_offset, out_step) = if exact {
+                        (pixel * co + first_channel, co)
+                    } else {
+                        ((row * g.row_len_tiled + start) * self.out_padded + first_channel, self.out_padded)
+                    };
                     let args = TileArgs {
-                        input: &ws.padded,
+                        input: source,
                         start: first,
                         pixel_step: g.pixel_in_step,
                         taps: &taps,
                         in_channels,
                         filters,
                         bias,
-                        out_offset: (row * g.row_len_tiled + start) * self.out_padded + cb * co_tile,
-                        out_step: self.out_padded,
-                        relu: relu && residual.is_none(),
-                        live_channels: (self.spec.out_channels - cb * co_tile).min(co_tile),
+                        out_offset,
+                        out_step,
+                        relu: relu && (exact || residual.is_none()),
+                        live_channels: (co - first_channel).min(co_tile),
                         live_pixels: (live - start).min(self.tile.pixels()),
                         run_len: g.run_len,
                         run_phase,
                         run_skip: g.run_skip,
+                        exact,
+                        residual: skip,
+                        residual_step: skip_step,
+                        residual_channels: skip_channels,
                     };
-                    self.run_tile(args, &mut ws.tiled);
+                    self.run_tile(args, dest);
                 }
             }
         }
+        if exact {
+            return Ok(g.output);
+        }
         match residual {
-            Some(r) => g.gather_output_adding(&ws.tiled, self.out_padded, self.spec.out_channels, r, relu, out),
-            None => g.gather_output(&ws.tiled, self.out_padded, self.spec.out_channels, out),
+            Some(r) => g.gather_output_adding(tiled, self.out_padded, co, r, relu, out),
+            None => g.gather_output(tiled, self.out_padded, co, out),
         }
         Ok(g.output)
     }
@@ -823,6 +871,10 @@ mod tests {
                         run_len,
                         run_phase,
                         run_skip,
+                        exact: false,
+                        residual: &[],
+                        residual_step: 0,
+                        residual_channels: 0,
                     };
                     let len = 3 + px * (ch + 1);
                     // In bounds, so the SIMD kernels run rather than fall back to the portable one.
@@ -847,6 +899,72 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    #[test]
+    fn an_exact_tile_writes_its_live_pixels_and_channels_with_the_residual_and_nothing_else() {
+        let taps = [(0, 0), (3, 1)];
+        let tile = Tile::C32P12;
+        let (px, ch) = (tile.pixels(), tile.channels());
+        let input = values(7 * (px - 1) + 8, 60);
+        let filters = values(2 * 5 * ch, 61);
+        let bias = values(ch, 62);
+        let residual = values(px * 9, 63);
+        for (live_pixels, live_channels, residual_channels) in [(12, 32, 9), (5, 20, 9), (1, 1, 1), (7, 13, 0)] {
+            let plain = TileArgs {
+                input: &input,
+                start: 0,
+                pixel_step: 7,
+                taps: &taps,
+                in_channels: 5,
+                filters: &filters,
+                bias: &bias,
+                out_offset: 0,
+                out_step: ch,
+                relu: true,
+                live_channels,
+                live_pixels: px,
+                run_len: kernel::NO_RUNS,
+                run_phase: 0,
+                run_skip: 0,
+                exact: false,
+                residual: &[],
+                residual_step: 0,
+                residual_channels: 0,
+            };
+            let mut sums = vec![0.0; px * ch];
+            kernel::portable::run_tile(tile, TileArgs { relu: false, ..plain }, &mut sums);
+            // Pixels `live_channels` apart after 2 values of other data, as in an output.
+            let exact = TileArgs {
+                out_offset: 2,
+                out_step: live_channels,
+                live_pixels,
+                exact: true,
+                residual: &residual,
+                residual_step: 9,
+                residual_channels: residual_channels.min(live_channels),
+                ..plain
+            };
+            let len = 2 + px * live_channels + 3;
+            assert!(exact.in_bounds(tile, len));
+            let mut out = vec![-9.0; len];
+            kernel::portable::run_tile(tile, exact, &mut out);
+            let mut want = vec![-9.0; len];
+            for p in 0..live_pixels {
+                for c in 0..live_channels {
+                    let skip = if c < exact.residual_channels { residual[p * 9 + c] } else { 0.0 };
+                    want[2 + p * live_channels + c] = relu(sums[p * ch + c] + skip);
+                }
+            }
+            assert_eq!(out, want, "{live_pixels} pixels, {live_channels} channels");
+            // Bounds are those of the live pixels and channels, and of the residual.
+            assert!(!exact.in_bounds(tile, len - 4 - (px - live_pixels) * live_channels));
+            let short =
+                TileArgs { residual: &residual[..(live_pixels - 1) * 9 + exact.residual_channels - 1], ..exact };
+            assert_eq!(short.in_bounds(tile, len), exact.residual_channels == 0);
+            assert!(!TileArgs { live_pixels: 0, ..exact }.in_bounds(tile, len));
+            assert!(!TileArgs { live_channels: ch + 1, ..exact }.in_bounds(tile, len));
         }
     }
 

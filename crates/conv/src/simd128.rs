@@ -14,6 +14,13 @@
 //! (`docs/bench/facewasm.md`): 16 × 2 with 8 × 3 took 30 % less time than 16 × 3 with 8 × 6,
 //! and beat 16 × 2 with 8 × 6 (by 8 %) and 8 × 3 alone (by 5 %).
 //!
+//! Where the tiles' pixels are the output's (BlazeFace's 1×1 layers and its strided stem), the
+//! tiles are [exact](TileArgs::exact): they write only the live pixels and channels straight into
+//! the output, adding the skip connection first, so no tiled buffer is gathered afterwards (and
+//! a 1×1 layer's input is not copied). Under Node's V8 (a scratch A/B harness in the face
+//! module's settings) that took 10–16 % off the 64 × 64 1×1 layers and about 5 % off
+//! BlazeFace-128's dense layers in all.
+//!
 //! The depthwise kernel keeps a 3×3 layer's nine weight vectors in registers along each row
 //! whose taps all read the image, like the AVX-512 one.
 //!
@@ -28,7 +35,7 @@
 //! pointer is formed, exactly as in the AVX-512 module.
 
 use core::arch::wasm32::{
-    f32x4_add, f32x4_mul, f32x4_pmax, f32x4_splat, v128, v128_load, v128_load32_splat, v128_store,
+    f32x4_add, f32x4_extract_lane, f32x4_mul, f32x4_pmax, f32x4_splat, v128, v128_load, v128_load32_splat, v128_store,
 };
 
 use crate::depthwise::Layer;
@@ -77,17 +84,68 @@ fn channel_blocks<const CH: usize, const PX: usize>(a: TileArgs<'_>, out: &mut [
 }
 
 /// Channels `cb..cb + 4·NV` of a tile of `CH` channels × `PX` pixels, `G` pixels at a time
-/// (`G` divides `PX`) up to the last group with a live pixel ([`TileArgs::live_pixels`]), each
-/// group's `NV × G` sums in registers over the whole reduction.
+/// (`G` divides `PX`) up to the last group with a live pixel ([`TileArgs::live_pixels`]); an
+/// [`exact`](TileArgs::exact) tile's last group takes only the live pixels left.
 ///
 /// # Safety
-/// `a.in_bounds(tile, out.len())` holds for the tile of `CH` channels and `PX` pixels, and
-/// `cb + 4·NV ≤ CH`.
+/// `a.in_bounds(tile, out.len())` holds for the tile of `CH` channels and `PX` pixels,
+/// `cb + 4·NV ≤ CH`, and `G ≤ 3`.
 #[inline(always)]
 unsafe fn block<const CH: usize, const PX: usize, const NV: usize, const G: usize>(
     a: TileArgs<'_>,
     out: &mut [f32],
     cb: usize,
+) {
+    let live = a.live_pixels.min(PX);
+    if !a.exact {
+        // The live pixels rounded up to whole groups (at most PX: G divides PX).
+        for p0 in (0..live).step_by(G) {
+            // SAFETY: the caller's guarantees, and p0 + G ≤ PX.
+            unsafe { group::<CH, NV, G, false>(a, out, cb, p0) };
+        }
+        return;
+    }
+    let whole = live / G * G;
+    for p0 in (0..whole).step_by(G) {
+        // SAFETY: the caller's guarantees, and p0 + G ≤ live, the pixels in bounds.
+        unsafe { group::<CH, NV, G, true>(a, out, cb, p0) };
+    }
+    if live > whole {
+        // SAFETY: as above, for the `live − whole < G ≤ 3` pixels left.
+        unsafe { last_group::<CH, NV>(a, out, cb, whole) };
+    }
+}
+
+/// The last 1 or 2 live pixels of an exact tile (from `p0`), out of line: inlined beside the
+/// whole groups, they made V8 compile the tile kernel into much slower code.
+///
+/// # Safety
+/// As for [`group`] with `G = a.live_pixels − p0`, which is 1 or 2.
+#[inline(never)]
+unsafe fn last_group<const CH: usize, const NV: usize>(a: TileArgs<'_>, out: &mut [f32], cb: usize, p0: usize) {
+    // SAFETY: the caller's guarantees.
+    unsafe {
+        match a.live_pixels - p0 {
+            1 => group::<CH, NV, 1, true>(a, out, cb, p0),
+            _ => group::<CH, NV, 2, true>(a, out, cb, p0),
+        }
+    }
+}
+
+/// Channels `cb..cb + 4·NV` of pixels `p0..p0 + G`, the `NV × G` sums in registers over the
+/// whole reduction: per input channel, `NV` filter loads and one broadcast load per pixel feed
+/// the multiplies and adds. With `EXACT` ([`TileArgs::exact`]) only the live channels are
+/// written, after the residual's add.
+///
+/// # Safety
+/// `a.in_bounds(tile, out.len())` holds for the tile of `CH` channels and `PX` pixels,
+/// `cb + 4·NV ≤ CH`, and `p0 + G` is at most `PX`, and with `EXACT` at most `a.live_pixels`.
+#[inline(always)]
+unsafe fn group<const CH: usize, const NV: usize, const G: usize, const EXACT: bool>(
+    a: TileArgs<'_>,
+    out: &mut [f32],
+    cb: usize,
+    p0: usize,
 ) {
     let zero = f32x4_splat(0.0);
     let (input, filters, bias, dst) = (a.input.as_ptr(), a.filters.as_ptr(), a.bias.as_ptr(), out.as_mut_ptr());
@@ -96,41 +154,77 @@ unsafe fn block<const CH: usize, const PX: usize, const NV: usize, const G: usiz
         // SAFETY: bias has at least CH values (in_bounds) and cb + 4·NV ≤ CH.
         *slot = unsafe { v128_load(bias.add(cb + 4 * v).cast::<v128>()) };
     }
-    // The live pixels rounded up to whole groups (at most PX: G divides PX).
-    for p0 in (0..a.live_pixels.min(PX)).step_by(G) {
-        let mut acc = [b; G];
-        for &(tap, index) in a.taps {
-            // SAFETY: (index + 1) × in_channels × CH ≤ filters.len() (in_bounds); `w` advances CH
-            // per input channel and reads 4·NV values at cb ≤ CH − 4·NV.
-            let mut w = unsafe { filters.add(index * a.in_channels * CH + cb) };
-            // SAFETY: start + tap + (PX − 1)·pixel_step + in_channels ≤ input.len() (in_bounds),
-            // and p0 + g < PX, ci < in_channels below.
-            let base = unsafe { input.add(a.start + tap + p0 * a.pixel_step) };
-            for ci in 0..a.in_channels {
-                let mut wv = [zero; NV];
-                for (v, slot) in wv.iter_mut().enumerate() {
-                    // SAFETY: see `w`.
-                    *slot = unsafe { v128_load(w.add(4 * v).cast::<v128>()) };
-                }
-                w = w.wrapping_add(CH);
-                for (g, sums) in acc.iter_mut().enumerate() {
-                    // SAFETY: see `base`.
-                    let x = unsafe { v128_load32_splat(base.add(g * a.pixel_step + ci).cast::<u32>()) };
-                    for v in 0..NV {
-                        sums[v] = madd(wv[v], x, sums[v]);
-                    }
-                }
+    let mut acc = [b; G];
+    for &(tap, index) in a.taps {
+        // SAFETY: (index + 1) × in_channels × CH ≤ filters.len() (in_bounds); `w` advances CH
+        // per input channel and reads 4·NV values at cb ≤ CH − 4·NV.
+        let mut w = unsafe { filters.add(index * a.in_channels * CH + cb) };
+        // SAFETY: start + tap + (n − 1)·pixel_step + in_channels ≤ input.len() for the n pixels
+        // in_bounds checks (PX, or the live ones of an exact tile), and p0 + g < n, ci <
+        // in_channels below.
+        let base = unsafe { input.add(a.start + tap + p0 * a.pixel_step) };
+        for ci in 0..a.in_channels {
+            let mut wv = [zero; NV];
+            for (v, slot) in wv.iter_mut().enumerate() {
+                // SAFETY: see `w`.
+                *slot = unsafe { v128_load(w.add(4 * v).cast::<v128>()) };
             }
-        }
-        for (g, sums) in acc.iter().enumerate() {
-            let at = a.out_offset + (p0 + g) * a.out_step + cb;
-            for (v, s) in sums.iter().enumerate() {
-                let s = if a.relu { f32x4_pmax(zero, *s) } else { *s };
-                // SAFETY: out_offset + p·out_step + CH ≤ out.len() (in_bounds), cb + 4·NV ≤ CH.
-                unsafe { v128_store(dst.add(at + v * 4).cast::<v128>(), s) };
+            w = w.wrapping_add(CH);
+            for (g, sums) in acc.iter_mut().enumerate() {
+                // SAFETY: see `base`.
+                let x = unsafe { v128_load32_splat(base.add(g * a.pixel_step + ci).cast::<u32>()) };
+                for v in 0..NV {
+                    sums[v] = madd(wv[v], x, sums[v]);
+                }
             }
         }
     }
+    // Channels written, and those with a residual value (local to the tile).
+    let (written, with_residual) = if EXACT { (a.live_channels, a.residual_channels) } else { (CH, 0) };
+    for (g, sums) in acc.iter().enumerate() {
+        let p = p0 + g;
+        let at = a.out_offset + p * a.out_step;
+        // SAFETY (for `res` and every read through it): p < live_pixels, so p·residual_step
+        // + residual_channels ≤ residual.len() (in_bounds) and the reads below stay below
+        // that; the pointer is not formed without EXACT.
+        let res = if EXACT { a.residual.as_ptr().wrapping_add(p * a.residual_step) } else { a.residual.as_ptr() };
+        for (v, &s) in sums.iter().enumerate() {
+            let c = cb + 4 * v;
+            if c >= written {
+                break;
+            }
+            let whole_residual = c + 4 <= with_residual || c >= with_residual;
+            if c + 4 <= written && whole_residual {
+                let s = if c + 4 <= with_residual {
+                    // SAFETY: see `res`; c + 4 ≤ residual_channels.
+                    f32x4_add(s, unsafe { v128_load(res.add(c).cast::<v128>()) })
+                } else {
+                    s
+                };
+                let s = if a.relu { f32x4_pmax(zero, s) } else { s };
+                // SAFETY: out_offset + p·out_step + written ≤ out.len() (in_bounds: CH, or the
+                // live channels of an exact tile), and c + 4 ≤ written.
+                unsafe { v128_store(dst.add(at + c).cast::<v128>(), s) };
+            } else {
+                // A vector cut by the live channels or the residual's end: one value at a time,
+                // the same adds and ReLU.
+                let lanes = lanes_of(s);
+                for (j, &x) in lanes.iter().enumerate().take(written - c) {
+                    // SAFETY: see `res`; c + j < residual_channels.
+                    let x = if c + j < with_residual { x + unsafe { *res.add(c + j) } } else { x };
+                    let x = if a.relu { crate::relu(x) } else { x };
+                    // SAFETY: c + j < written, as above.
+                    unsafe { *dst.add(at + c + j) = x };
+                }
+            }
+        }
+    }
+}
+
+/// The four values of a vector.
+#[inline(always)]
+fn lanes_of(v: v128) -> [f32; 4] {
+    [f32x4_extract_lane::<0>(v), f32x4_extract_lane::<1>(v), f32x4_extract_lane::<2>(v), f32x4_extract_lane::<3>(v)]
 }
 
 /// `dst[i] = op(dst[i], src[i])` for `i` below both lengths: 4 values per `op` on `v128`, the

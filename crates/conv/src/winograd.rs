@@ -398,6 +398,10 @@ pub(crate) fn products(
                     run_len: crate::kernel::NO_RUNS,
                     run_phase: 0,
                     run_skip: 0,
+                    exact: false,
+                    residual: &[],
+                    residual_step: 0,
+                    residual_channels: 0,
                 };
                 run_tile(args, m);
             }
