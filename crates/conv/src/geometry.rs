@@ -242,13 +242,7 @@ impl Geometry {
             let start = out.len();
             self.push_row(tiled, y, out_padded, out_channels, out);
             let row = &mut out[start..];
-            if rc == out_channels {
-                lanes::add_assign(row, res);
-            } else {
-                for (d, r) in row.chunks_exact_mut(out_channels).zip(res.chunks_exact(rc.max(1))) {
-                    lanes::add_assign(&mut d[..rc.min(out_channels)], r);
-                }
-            }
+            Residual { values: res, channels: rc }.add_to(row, out_channels);
             if relu {
                 lanes::relu_assign(row);
             }

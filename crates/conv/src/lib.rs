@@ -222,6 +222,22 @@ pub struct Residual<'a> {
     pub channels: usize,
 }
 
+impl Residual<'_> {
+    /// Adds the values to the first `channels` of each pixel of `out` (`out_channels` values per
+    /// pixel), for as many pixels as both have: after a Winograd output transform, or row by row
+    /// in the direct convolution's gather.
+    pub(crate) fn add_to(&self, out: &mut [f32], out_channels: usize) {
+        let rc = self.channels;
+        if rc == out_channels {
+            lanes::add_assign(out, self.values);
+        } else {
+            for (o, r) in out.chunks_exact_mut(out_channels.max(1)).zip(self.values.chunks_exact(rc.max(1))) {
+                lanes::add_assign(&mut o[..rc.min(out_channels)], r);
+            }
+        }
+    }
+}
+
 /// Buffers a convolution reuses between calls: the zero-bordered input and the tiled output
 /// (direct), the transformed input and products (Winograd).
 #[derive(Debug, Default, Clone)]
@@ -469,14 +485,7 @@ impl Conv2d {
                 _ => self.run_winograd::<4, 2, winograd::F2>(input, size, fused, relu_now, ws, out)?,
             };
             if let Some(skip) = after {
-                let co = self.spec.out_channels;
-                if skip.channels == co {
-                    lanes::add_assign(out, skip.values);
-                } else {
-                    for (o, r) in out.chunks_exact_mut(co).zip(skip.values.chunks_exact(skip.channels)) {
-                        lanes::add_assign(&mut o[..skip.channels], r);
-                    }
-                }
+                skip.add_to(out, self.spec.out_channels);
                 if relu {
                     lanes::relu_assign(out);
                 }
